@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libhostguard: isolate a Docker host's private container ports with one
+ * nftables table, "inet hostguard", programmed over netlink.
+ *
+ * Conventions:
+ *   - Functions that can fail return 0 or a negative errno value.  When a
+ *     struct hg_error is passed, it is filled with a one-line message that
+ *     names the bad value, the config line or the kernel object.
+ *   - Output parameters are named ret_*; they are untouched on failure.
+ *   - The library never prints, never exits and never runs a program.
+ */
+#ifndef HOSTGUARD_H
+#define HOSTGUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HG_TABLE_NAME "hostguard"
+#define HG_DEFAULT_CONFIG "/etc/hostguard/hostguard.conf"
+
+/* Detail of a failure, meant to be printed as one line. */
+struct hg_error {
+	int code;              /* negative errno, 0 when nothing failed */
+	unsigned line;         /* config file line, 0 when not about a line */
+	char message[512];
+};
+
+/* The policy keys; each is also the name of a config key and of a set. */
+enum hg_key {
+	HG_KEY_UIDS,           /* allowed_uids */
+	HG_KEY_GIDS,           /* allowed_gids */
+	HG_KEY_IFACES,         /* container_ifaces */
+	HG_KEY_TCP,            /* allow_from_containers_tcp */
+	HG_KEY_UDP,            /* allow_from_containers_udp */
+	HG_KEY_MAX
+};
+
+/* Returns the config key / set name, or NULL for an invalid key. */
+const char *hg_key_name(enum hg_key key);
+/* Returns the key for a config key name, or -EINVAL. */
+int hg_key_from_name(const char *name);
+
+/* ---- values ------------------------------------------------------------ */
+
+/*
+ * Parses one value of a key as a user types it: a uid or user name, a gid or
+ * group name (resolved through NSS), an interface name or "prefix*", a port
+ * or "first-last" range.  Ids and ports come back as [*ret_lo, *ret_hi]
+ * (lo == hi for ids and single ports); interfaces only validate.
+ * Returns 0, -EINVAL (malformed, out of range) or -ENOENT (unknown name).
+ */
+int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
+		   uint32_t *ret_hi, struct hg_error *err);
+
+/* ---- policy ------------------------------------------------------------ */
+
+struct hg_policy;
+
+/* An empty policy (every set empty). NULL when out of memory. */
+struct hg_policy *hg_policy_new(void);
+/* The built-in defaults: uid 0; docker0, br-*, macvlan*, ipvlan*; no ports. */
+int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
+void hg_policy_free(struct hg_policy *p);
+
+/* Adds one value as typed (see hg_value_parse). Duplicates are kept once. */
+int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
+		  struct hg_error *err);
+/* Removes every value equal to the token (by resolved value). Returns the
+ * number removed, or a negative errno for a bad token. */
+int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char *token,
+		     struct hg_error *err);
+size_t hg_policy_count(const struct hg_policy *p, enum hg_key key);
+/* The i-th value as the user typed it. */
+const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i);
+/* Checks the policy as a whole (overlapping interface patterns). */
+int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
+
+/* The whole ruleset in nft syntax, loadable with "nft -f" as the same atomic
+ * replace that hg_apply() performs. Caller frees. NULL when out of memory. */
+char *hg_policy_to_nft(const struct hg_policy *p);
+
+/* ---- config file ------------------------------------------------------- */
+
+/*
+ * Reads a config file.  Keys missing from the file keep their built-in
+ * default.  Returns -ENOENT when the file does not exist (err says so),
+ * -EINVAL with err->line set for a bad line or value, or another errno.
+ */
+int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err);
+/* The same for text in memory; name is used in messages. */
+int hg_config_parse(const char *text, size_t len, const char *name,
+		    struct hg_policy **ret, struct hg_error *err);
+
+/* ---- kernel ------------------------------------------------------------ */
+
+struct hg_nl;
+
+/* Opens a netfilter netlink socket in the caller's network namespace. */
+int hg_nl_open(struct hg_nl **ret, struct hg_error *err);
+void hg_nl_close(struct hg_nl *nl);
+
+/*
+ * Replaces the table with the policy in one transaction: either the whole new
+ * table is live or the old one (or none) stays.  -EPERM without
+ * CAP_NET_ADMIN; other kernel errors name the object that failed.
+ */
+int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
+
+/* Deletes the table and nothing else. -ENOENT when it is not loaded. */
+int hg_remove(struct hg_nl *nl, struct hg_error *err);
+
+/* ---- live state -------------------------------------------------------- */
+
+struct hg_state;
+
+enum hg_chain { HG_CHAIN_EGRESS, HG_CHAIN_INGRESS, HG_CHAIN_MAX };
+
+/* Reads the live table (sets, elements, chains, rules, counters) as one
+ * consistent snapshot. -ENOENT when the table is not loaded. */
+int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_error *err);
+void hg_state_free(struct hg_state *s);
+
+/* Live set contents, sorted. Ids: lo == hi. Ports: merged ranges.
+ * Interfaces: patterns through hg_state_iface(). */
+size_t hg_state_count(const struct hg_state *s, enum hg_key key);
+void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
+		    uint32_t *ret_lo, uint32_t *ret_hi);
+const char *hg_state_iface(const struct hg_state *s, size_t i);
+/* Packets and bytes counted by the drop rule of a chain (0 when absent). */
+void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
+		    uint64_t *ret_packets, uint64_t *ret_bytes);
+
+/*
+ * Compares the live table with a policy.  Fills *ret_lines with one malloc'd
+ * line per difference ("allowed_uids: missing 1001", "chain egress: rule 2
+ * differs", ...) and returns their number; 0 means in sync.  Free with
+ * hg_lines_free().
+ */
+int hg_state_diff(const struct hg_state *s, const struct hg_policy *p,
+		  char ***ret_lines);
+void hg_lines_free(char **lines, size_t n);
+
+const char *hg_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HG_CLI_H
+#define HG_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "hostguard.h"
+
+/* Exit codes, documented in --help and hostguard(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,      /* the operation failed: kernel refused, I/O; check: drift */
+	EXIT_INVALID = 2,   /* usage, invalid input or config; nothing changed */
+	EXIT_NOPERM = 4,    /* needs root or CAP_NET_ADMIN */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help;
+	bool needs_net;     /* needs CAP_NET_ADMIN (except with --dry-run) */
+};
+
+extern const char *prog;
+extern const char *config_path;
+extern bool config_explicit;
+
+/* "hostguard: <message>" on stderr. */
+void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Maps a library error to an exit code, printing its message. */
+int fail(const struct hg_error *e);
+/* The policy of the config file, or the built-in defaults when there is no
+ * file. Returns an exit code. */
+int load_policy(struct hg_policy **ret);
+int open_nl(struct hg_nl **ret);
+/* Prints "Usage: hostguard CMD ARGS" and the command's help. */
+void cmd_usage(FILE *f, const char *name);
+/* Handles "--help" for a command that takes no other arguments but the
+ * given flags; returns -1 to continue, or an exit code. */
+bool is_help(const char *arg);
+
+int caps_limit(bool keep_net_admin);
+
+void json_str(FILE *f, const char *s);
+
+int cmd_apply(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hostguard: a small CLI over libhostguard.  One table entry per command;
+ * the help text is generated from it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *prog = "hostguard";
+const char *config_path = HG_DEFAULT_CONFIG;
+bool config_explicit;
+
+static const struct cmd commands[] = {
+	{ "apply", cmd_apply, "[--dry-run]",
+	  "replace table inet hostguard with the config's policy, atomically", true },
+	{ "status", cmd_status, "[--json]",
+	  "show the live table, whether it matches the config, and drop counters", true },
+	{ "check", cmd_check, "",
+	  "exit 0 if the live table matches the config, 1 if missing or drifted", true },
+	{ "remove", cmd_remove, "",
+	  "delete table inet hostguard (and nothing else)", true },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void cmd_usage(FILE *f, const char *name)
+{
+	const struct cmd *c = find_cmd(name);
+
+	if (!c)
+		return;
+	fprintf(f, "Usage: %s [--config PATH] %s%s%s\n  %s\n", prog, c->name,
+		c->args[0] ? " " : "", c->args, c->help);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [--config PATH] COMMAND [ARGS]\n"
+		"\n"
+		"Keeps local users away from container ports, and containers away from the\n"
+		"host's services, with one nftables table: inet hostguard.\n"
+		"\n"
+		"Commands:\n", prog);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char head[64];
+		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
+		fprintf(f, "  %-22s %s\n", head, commands[i].help);
+	}
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --config PATH          config file (default %s,\n"
+		"                         or $HOSTGUARD_CONFIG); without a file the\n"
+		"                         built-in defaults apply\n"
+		"  -h, --help             this help; COMMAND --help for one command\n"
+		"  --version              print the version\n"
+		"\n"
+		"Exit codes: 0 ok; 1 failed (kernel refused, I/O; for check: missing or\n"
+		"drifted); 2 usage, invalid input or invalid config (nothing changed);\n"
+		"4 needs root or CAP_NET_ADMIN.\n"
+		"\n"
+		"It acts in the network namespace it runs in. See hostguard(8) and\n"
+		"hostguard.conf(5).\n", HG_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	const char *env = getenv("HOSTGUARD_CONFIG");
+	int i = 1;
+
+	if (env && *env) {
+		config_path = env;
+		config_explicit = true;
+	}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (is_help(argv[i])) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("hostguard %s\n", hg_version());
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+			config_explicit = true;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config_path = argv[i] + 9;
+			config_explicit = true;
+		} else {
+			err_msg("unknown option '%s' (see '%s --help')", argv[i], prog);
+			return EXIT_INVALID;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+	if (!*config_path) {
+		err_msg("empty config path");
+		return EXIT_INVALID;
+	}
+	c = find_cmd(argv[i]);
+	if (!c) {
+		err_msg("unknown command '%s' (see '%s --help')", argv[i], prog);
+		return EXIT_INVALID;
+	}
+	argc -= i;
+	argv += i;
+
+	/* Capabilities go before anything reads input: CAP_NET_ADMIN stays for
+	 * the commands that talk to the kernel, nothing for --help/--dry-run. */
+	bool net = c->needs_net;
+	for (int j = 1; j < argc; j++)
+		if (is_help(argv[j]) || strcmp(argv[j], "--dry-run") == 0)
+			net = false;
+	if (caps_limit(net) < 0)
+		return EXIT_FAIL;
+	return c->run(argc, argv);
+}

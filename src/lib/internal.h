@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef HG_INTERNAL_H
+#define HG_INTERNAL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostguard.h"
+
+#define HG_EXPORT __attribute__((visibility("default")))
+#define HG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define IFNAMSIZ_ 16
+
+/* Fills err (when given) and returns code (a negative errno). */
+int hg_err(struct hg_error *err, int code, const char *fmt, ...) HG_PRINTF(3, 4);
+/* Same, for a config line. */
+int hg_err_line(struct hg_error *err, int code, unsigned line, const char *fmt, ...)
+	HG_PRINTF(4, 5);
+
+/* ---- policy internals ---------------------------------------------------- */
+
+struct hg_entry {
+	char *token;              /* as typed */
+	uint32_t lo, hi;          /* resolved ids / port range; unused for ifaces */
+};
+
+struct hg_list {
+	struct hg_entry *v;
+	size_t n, cap;
+};
+
+struct hg_policy {
+	struct hg_list lists[HG_KEY_MAX];
+};
+
+/* ---- canonical form: what the kernel sets hold ----------------------------- */
+
+struct hg_range {
+	uint32_t lo, hi;
+};
+
+/* An interval of interface names, [start, end) over 16-byte keys. */
+struct hg_ifrange {
+	unsigned char start[IFNAMSIZ_], end[IFNAMSIZ_];
+	int open_end;             /* no end element: up to the largest key */
+};
+
+struct hg_canon {
+	/* HG_KEY_UIDS/GIDS: unique sorted ids (lo == hi);
+	 * HG_KEY_TCP/UDP: sorted, merged port ranges.  */
+	struct hg_range *r[HG_KEY_MAX];
+	size_t n[HG_KEY_MAX];
+	/* HG_KEY_IFACES: sorted by start key. */
+	struct hg_ifrange *ifr;
+	char **ifnames;           /* the pattern of each ifr */
+	size_t n_if;
+};
+
+int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
+			 struct hg_error *err);
+void hg_canon_clear(struct hg_canon *c);
+int hg_ifname_interval(const char *pattern, struct hg_ifrange *ret);
+/* Renders an interval back to a pattern; -EINVAL if no pattern makes it. */
+int hg_ifrange_pattern(const struct hg_ifrange *r, char out[IFNAMSIZ_ + 2]);
+int hg_ifrange_cmp(const void *a, const void *b);
+
+/* ---- set definitions --------------------------------------------------------- */
+
+/* nftables userspace datatypes (nftables include/datatype.h) and byte order. */
+enum {
+	HG_TYPE_INET_SERVICE = 13,
+	HG_TYPE_UID = 24,
+	HG_TYPE_GID = 25,
+	HG_TYPE_ICMP6_TYPE = 29,
+	HG_TYPE_IFNAME = 41,
+};
+enum { HG_BYTEORDER_HOST = 1, HG_BYTEORDER_BIG = 2 };
+
+struct hg_setdef {
+	const char *name;
+	uint32_t key_type, key_len, flags, byteorder;
+};
+extern const struct hg_setdef hg_setdefs[HG_KEY_MAX];
+
+extern const char *const hg_chain_names[HG_CHAIN_MAX];
+
+/* ---- rules: built as libnftnl objects, compared by a canonical text ---------- */
+
+struct nftnl_rule;
+struct nftnl_set;
+/* The rules of one chain, in order (caller frees each with nftnl_rule_free). */
+int hg_rules_build(enum hg_chain chain, struct nftnl_rule ***ret, size_t *ret_n);
+/* The anonymous ICMPv6 type set of ingress_local, with its elements. */
+struct nftnl_set *hg_icmpv6_set_build(void);
+extern const uint8_t hg_icmpv6_nd_types[3];
+/* One line per expression; counters print without their values and a
+ * lookup into an anonymous set prints the set's contents instead of its
+ * kernel-chosen name (anon may be NULL). */
+char *hg_rule_canonical(const struct nftnl_rule *r,
+			const char *(*anon)(const char *name, void *data), void *data);
+
+#endif

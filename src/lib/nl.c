@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "nl.h"
+
+#define MSG_ROOM (128u * 1024u)   /* > the 64 KiB a single message can be */
+#define RECV_SIZE (64u * 1024u)
+
+int hg_err_perm(struct hg_error *err)
+{
+	return hg_err(err, -EPERM, "permission denied: this needs root or CAP_NET_ADMIN");
+}
+
+HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
+{
+	struct hg_nl *nl = calloc(1, sizeof(*nl));
+	int one = 1;
+
+	if (!nl)
+		return hg_err(err, -ENOMEM, "out of memory");
+	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl->sock) {
+		int e = errno;
+		free(nl);
+		return hg_err(err, -e, "cannot open a netfilter netlink socket: %s", strerror(e));
+	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+		mnl_socket_close(nl->sock);
+		free(nl);
+		return hg_err(err, -e, "cannot bind the netlink socket: %s", strerror(e));
+	}
+	/* Extended ack names the attribute the kernel refused; capped acks do
+	 * not echo our (possibly large) request back. Both are best effort. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL) << 8;
+	*ret = nl;
+	return 0;
+}
+
+HG_EXPORT void hg_nl_close(struct hg_nl *nl)
+{
+	if (!nl)
+		return;
+	mnl_socket_close(nl->sock);
+	free(nl);
+}
+
+uint32_t hg_nl_next_seq(struct hg_nl *nl)
+{
+	return ++nl->seq;
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+char *hg_batch_tail(struct hg_batch *b)
+{
+	if (b->oom)
+		return NULL;
+	if (b->cap - b->len < MSG_ROOM) {
+		size_t cap = b->cap ? b->cap * 2 : 4 * MSG_ROOM;
+		char *nb;
+		while (cap - b->len < MSG_ROOM)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb) {
+			b->oom = true;
+			return NULL;
+		}
+		/* nftnl_*_build_hdr() expect zeroed room for their headers */
+		memset(nb + b->cap, 0, cap - b->cap);
+		b->buf = nb;
+		b->cap = cap;
+	}
+	return b->buf + b->len;
+}
+
+uint32_t hg_batch_seq(struct hg_batch *b)
+{
+	return b->next_seq++;
+}
+
+void hg_batch_add(struct hg_batch *b, struct nlmsghdr *nlh, int set_key, const char *fmt, ...)
+{
+	struct hg_msgrec *r;
+	va_list ap;
+
+	if (b->n_rec == b->cap_rec) {
+		size_t cap = b->cap_rec ? b->cap_rec * 2 : 64;
+		struct hg_msgrec *nr = realloc(b->rec, cap * sizeof(*nr));
+		if (!nr) {
+			b->oom = true;
+			return;
+		}
+		b->rec = nr;
+		b->cap_rec = cap;
+	}
+	r = &b->rec[b->n_rec++];
+	r->seq = nlh->nlmsg_seq;
+	r->off = b->len;
+	r->set_key = set_key;
+	va_start(ap, fmt);
+	vsnprintf(r->what, sizeof(r->what), fmt, ap);
+	va_end(ap);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+int hg_batch_begin(struct hg_batch *b, struct hg_nl *nl, uint32_t genid)
+{
+	struct nlmsghdr *nlh;
+	char *at;
+
+	memset(b, 0, sizeof(*b));
+	b->next_seq = nl->seq + 1;
+	at = hg_batch_tail(b);
+	if (!at)
+		return -ENOMEM;
+	b->seq_begin = hg_batch_seq(b);
+	nlh = nftnl_batch_begin(at, b->seq_begin);
+	if (genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	hg_batch_add(b, nlh, -1, "transaction");
+	return b->oom ? -ENOMEM : 0;
+}
+
+void hg_batch_free(struct hg_batch *b)
+{
+	free(b->buf);
+	free(b->rec);
+	memset(b, 0, sizeof(*b));
+}
+
+static const struct hg_msgrec *find_rec(const struct hg_batch *b, uint32_t seq)
+{
+	size_t lo = 0, hi = b->n_rec;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->rec[mid].seq == seq)
+			return &b->rec[mid];
+		if (b->rec[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Renders the set element the extended ack points at, if it does. */
+static void describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uint32_t off,
+			  char *out, size_t outlen)
+{
+	const struct nlmsghdr *nlh = (const void *)(b->buf + rec->off);
+	const struct hg_setdef *d = &hg_setdefs[rec->set_key];
+	const struct nlattr *a, *k = NULL, *v = NULL, *f = NULL, *x;
+	uint32_t flags = 0;
+
+	out[0] = '\0';
+	if (off < sizeof(*nlh) + sizeof(struct nfgenmsg) || off + sizeof(*a) > nlh->nlmsg_len)
+		return;
+	a = (const void *)((const char *)nlh + off);
+	if (mnl_attr_get_type(a) != NFTA_LIST_ELEM || off + a->nla_len > nlh->nlmsg_len)
+		return;
+	mnl_attr_for_each_nested(x, a) {
+		if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY)
+			k = x;
+		else if (mnl_attr_get_type(x) == NFTA_SET_ELEM_FLAGS)
+			f = x;
+	}
+	if (!k)
+		return;
+	mnl_attr_for_each_nested(x, k)
+		if (mnl_attr_get_type(x) == NFTA_DATA_VALUE)
+			v = x;
+	if (!v || mnl_attr_get_payload_len(v) != d->key_len)
+		return;
+	if (f)
+		flags = ntohl(mnl_attr_get_u32(f));
+	const unsigned char *p = mnl_attr_get_payload(v);
+	if (d->key_type == HG_TYPE_IFNAME) {
+		snprintf(out, outlen, " '%.16s'%s", (const char *)p,
+			 flags & NFT_SET_ELEM_INTERVAL_END ? " (interval end)" : "");
+	} else if (d->key_len == 2) {
+		snprintf(out, outlen, " %u%s", (unsigned)(p[0] << 8 | p[1]),
+			 flags & NFT_SET_ELEM_INTERVAL_END ? " (interval end)" : "");
+	} else {
+		uint32_t u;
+		memcpy(&u, p, 4);
+		snprintf(out, outlen, " %u", u);
+	}
+}
+
+struct batch_result {
+	bool committed;
+	int err;                  /* error of the lowest failing seq */
+	uint32_t err_seq;
+	uint32_t err_off;
+	uint32_t n_errors;
+};
+
+static int parse_extack(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(uint32_t *)data = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static void handle_reply(const struct hg_batch *b, const struct nlmsghdr *nlh,
+			 struct batch_result *res)
+{
+	const struct nlmsgerr *e;
+	uint32_t off = 0;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		return;
+	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error == 0) {
+		if (nlh->nlmsg_seq == b->seq_end)
+			res->committed = true;
+		return;
+	}
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		size_t skip = sizeof(*e);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			skip += e->msg.nlmsg_len - sizeof(e->msg);
+		if (NLMSG_LENGTH(skip) <= nlh->nlmsg_len)
+			mnl_attr_parse(nlh, (unsigned)skip, parse_extack, &off);
+	}
+	res->n_errors++;
+	/* The kernel goes on after the first error; later ones are mostly
+	 * consequences of it, so the lowest seq is the one to report. */
+	if (!res->err || nlh->nlmsg_seq < res->err_seq) {
+		res->err = e->error;
+		res->err_seq = nlh->nlmsg_seq;
+		res->err_off = off;
+	}
+}
+
+static int raise_buffers(struct hg_nl *nl, size_t need)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	int v;
+
+	if (need <= nl->sndbuf)
+		return 0;
+	if (need > INT32_MAX / 2)
+		return -EMSGSIZE;
+	/* The whole batch must fit the socket send buffer: netlink refuses a
+	 * message larger than it.  FORCE needs CAP_NET_ADMIN, which writing
+	 * the ruleset needs anyway; without it fall back to the plain limit. */
+	v = (int)need;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	v = (int)(need / 4 > 1u << 20 ? need / 4 : 1u << 20);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	nl->sndbuf = need;
+	return 0;
+}
+
+int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_error *err)
+{
+	struct batch_result res = { 0 };
+	struct nlmsghdr *nlh;
+	char *rbuf = NULL;
+	char *at;
+	int r = 0;
+
+	if (commit) {
+		at = hg_batch_tail(b);
+		if (!at)
+			return hg_err(err, -ENOMEM, "out of memory");
+		b->seq_end = hg_batch_seq(b);
+		nlh = nftnl_batch_end(at, b->seq_end);
+		/* An ack on END only: it arrives if and only if the commit
+		 * succeeded, which ends the read loop with certainty. */
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		hg_batch_add(b, nlh, -1, "commit");
+	}
+	if (b->oom)
+		return hg_err(err, -ENOMEM, "out of memory");
+	nl->seq = b->next_seq;
+
+	r = raise_buffers(nl, b->len + 65536);
+	if (r < 0)
+		return hg_err(err, r, "transaction of %zu bytes is too large", b->len);
+
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct iovec iov = { b->buf, b->len };
+	struct msghdr m = { .msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do
+		n = sendmsg(mnl_socket_get_fd(nl->sock), &m, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EPERM)
+			return hg_err_perm(err);
+		return hg_err(err, -errno, "cannot send the transaction (%zu bytes): %s", b->len,
+			      strerror(errno));
+	}
+
+	/* The kernel ran the whole batch inside sendmsg(): every reply is
+	 * already queued, so read until the queue is empty. */
+	rbuf = malloc(RECV_SIZE);
+	if (!rbuf)
+		return hg_err(err, -ENOMEM, "out of memory");
+	for (;;) {
+		n = recv(mnl_socket_get_fd(nl->sock), rbuf, RECV_SIZE, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			r = hg_err(err, -errno, "cannot read the kernel's reply: %s", strerror(errno));
+			goto out;
+		}
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, (int)n);
+		     nlh = mnl_nlmsg_next(nlh, (int *)&n))
+			handle_reply(b, nlh, &res);
+	}
+
+	if (res.err) {
+		const struct hg_msgrec *rec = find_rec(b, res.err_seq);
+		char elem[64] = "";
+		int e = res.err;
+
+		if (e == -EPERM) {
+			r = hg_err_perm(err);
+			goto out;
+		}
+		if (e == -ERESTART && res.err_seq == b->seq_begin) {
+			r = hg_err(err, -ERESTART, "the ruleset changed during the transaction");
+			goto out;
+		}
+		if (rec && rec->set_key >= 0 && res.err_off)
+			describe_elem(b, rec, res.err_off, elem, sizeof(elem));
+		r = hg_err(err, e, "kernel refused %s%s%s: %s%s",
+			   rec ? rec->what : "the transaction", elem[0] ? ": element" : "", elem,
+			   strerror(-e),
+			   res.n_errors > 1 ? " (and more errors after it, nothing was applied)"
+					    : " (nothing was applied)");
+		goto out;
+	}
+	if (commit && !res.committed)
+		r = hg_err(err, -EPROTO, "the kernel did not confirm the transaction");
+out:
+	free(rbuf);
+	return r;
+}
+
+/* ---- queries and dumps ------------------------------------------------------ */
+
+int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+{
+	char *buf;
+	ssize_t n;
+	int r;
+
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
+		return -errno;
+	buf = malloc(RECV_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, RECV_SIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		r = mnl_cb_run(buf, (size_t)n, req->nlmsg_seq, nl->portid, cb, data);
+		if (r < 0) {
+			r = -errno;
+			break;
+		}
+		if (r == MNL_CB_STOP) {
+			r = 0;
+			break;
+		}
+	}
+	free(buf);
+	/* An interrupted dump, or an error while one was under way, leaves
+	 * the rest of it queued; drain it so the next request starts clean. */
+	if (r < 0) {
+		char tmp[8192];
+		while (recv(mnl_socket_get_fd(nl->sock), tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
+			;
+	}
+	return r;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
+		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh;
+	uint32_t gen = 0;
+	int r;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+				    hg_nl_next_seq(nl));
+	r = hg_nl_query(nl, nlh, gen_cb, &gen);
+	if (r < 0)
+		return r;
+	*ret = gen;
+	return 0;
+}

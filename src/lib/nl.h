@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Netlink plumbing: one socket, batches with a record of every message, and
+ * dumps.  Internal to libhostguard. */
+#ifndef HG_NL_H
+#define HG_NL_H
+
+#include <libmnl/libmnl.h>
+#include <stdbool.h>
+
+#include "internal.h"
+
+struct hg_nl {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	uint32_t seq;
+	size_t sndbuf;            /* what SO_SNDBUF(FORCE) was last raised to */
+};
+
+/* What one message of a batch is about, to name it in an error. */
+struct hg_msgrec {
+	uint32_t seq;
+	size_t off;               /* offset of the message in the batch buffer */
+	int set_key;              /* hg_key of an element message, else -1 */
+	char what[80];
+};
+
+/* A batch is one contiguous buffer so that it goes out in one sendmsg(). */
+struct hg_batch {
+	char *buf;
+	size_t len, cap;
+	struct hg_msgrec *rec;
+	size_t n_rec, cap_rec;
+	uint32_t seq_begin, seq_end, next_seq;
+	bool oom;
+};
+
+/* Begins a batch; genid != 0 makes the kernel refuse it with -ERESTART when
+ * the ruleset changed since that generation. */
+int hg_batch_begin(struct hg_batch *b, struct hg_nl *nl, uint32_t genid);
+/* Room for one more message (at least 128 KiB), or NULL when out of memory. */
+char *hg_batch_tail(struct hg_batch *b);
+uint32_t hg_batch_seq(struct hg_batch *b);
+/* Accounts for the message just built at hg_batch_tail(). */
+void hg_batch_add(struct hg_batch *b, struct nlmsghdr *nlh, int set_key,
+		  const char *fmt, ...) HG_PRINTF(4, 5);
+void hg_batch_free(struct hg_batch *b);
+/*
+ * Ends the batch and sends it in one sendmsg().  commit=false leaves out
+ * BATCH_END, so the kernel checks every message and then aborts.
+ * Returns 0 when committed (or, without commit, when valid), -ERESTART when
+ * the generation moved, or the first error of the lowest message, named.
+ */
+int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_error *err);
+
+/* Sends a request and runs cb over the replies; -EINTR when a dump was
+ * interrupted by a concurrent change (restart it). */
+int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+int hg_nl_genid(struct hg_nl *nl, uint32_t *ret);
+uint32_t hg_nl_next_seq(struct hg_nl *nl);
+
+/* Same message for EPERM everywhere. */
+int hg_err_perm(struct hg_error *err);
+
+#endif

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The policy model: values as typed, their validation, and the canonical
+ * form that the kernel sets hold. */
+#include <ctype.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static const char *const key_names[HG_KEY_MAX] = {
+	[HG_KEY_UIDS] = "allowed_uids",
+	[HG_KEY_GIDS] = "allowed_gids",
+	[HG_KEY_IFACES] = "container_ifaces",
+	[HG_KEY_TCP] = "allow_from_containers_tcp",
+	[HG_KEY_UDP] = "allow_from_containers_udp",
+};
+
+int hg_err(struct hg_error *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+		err->code = code;
+		err->line = 0;
+	}
+	return code;
+}
+
+int hg_err_line(struct hg_error *err, int code, unsigned line, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+		err->code = code;
+		err->line = line;
+	}
+	return code;
+}
+
+HG_EXPORT const char *hg_key_name(enum hg_key key)
+{
+	return (unsigned)key < HG_KEY_MAX ? key_names[key] : NULL;
+}
+
+HG_EXPORT int hg_key_from_name(const char *name)
+{
+	for (int k = 0; k < HG_KEY_MAX; k++)
+		if (strcmp(name, key_names[k]) == 0)
+			return k;
+	return -EINVAL;
+}
+
+HG_EXPORT const char *hg_version(void)
+{
+	return HG_VERSION;
+}
+
+/* Strict decimal: digits only, no sign, no leading/trailing junk. */
+static int parse_u32(const char *s, size_t len, uint32_t max, uint32_t *ret)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 10)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return -ERANGE;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int parse_id(enum hg_key key, const char *tok, uint32_t *ret, struct hg_error *err)
+{
+	const char *what = key == HG_KEY_UIDS ? "uid" : "gid";
+	uint32_t v;
+	int r;
+
+	if (isdigit((unsigned char)tok[0]) || tok[0] == '-' || tok[0] == '+') {
+		/* (uid_t)-1 means "no change" to the kernel: never a real id. */
+		r = parse_u32(tok, strlen(tok), UINT32_MAX - 1, &v);
+		if (r == -ERANGE)
+			return hg_err(err, -EINVAL, "%s '%s' is out of range (0-4294967294)", what, tok);
+		if (r < 0)
+			return hg_err(err, -EINVAL, "invalid %s '%s'", what, tok);
+		*ret = v;
+		return 0;
+	}
+	errno = 0;
+	if (key == HG_KEY_UIDS) {
+		struct passwd *pw = getpwnam(tok);
+		if (!pw)
+			return hg_err(err, -ENOENT, "unknown user '%s'", tok);
+		*ret = pw->pw_uid;
+	} else {
+		struct group *gr = getgrnam(tok);
+		if (!gr)
+			return hg_err(err, -ENOENT, "unknown group '%s'", tok);
+		*ret = gr->gr_gid;
+	}
+	return 0;
+}
+
+static int parse_ports(const char *tok, uint32_t *lo, uint32_t *hi, struct hg_error *err)
+{
+	const char *dash = strchr(tok, '-');
+	size_t l1 = dash ? (size_t)(dash - tok) : strlen(tok);
+	uint32_t a, b;
+	int r;
+
+	r = parse_u32(tok, l1, 65535, &a);
+	if (r == 0 && dash)
+		r = parse_u32(dash + 1, strlen(dash + 1), 65535, &b);
+	else
+		b = a;
+	if (r == -ERANGE || (r == 0 && (a == 0 || b == 0)))
+		return hg_err(err, -EINVAL, "port '%s' is out of range (1-65535)", tok);
+	if (r < 0)
+		return hg_err(err, -EINVAL, "invalid port '%s' (expected PORT or FIRST-LAST)", tok);
+	if (a > b)
+		return hg_err(err, -EINVAL, "reversed port range '%s'", tok);
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+static int check_iface(const char *tok, struct hg_error *err)
+{
+	size_t n = strlen(tok);
+	bool wild = n > 0 && tok[n - 1] == '*';
+	size_t name_len = wild ? n - 1 : n;
+
+	if (n == 0)
+		return hg_err(err, -EINVAL, "empty interface name");
+	if (name_len == 0)
+		return hg_err(err, -EINVAL, "interface pattern '*' would match every interface, lo included");
+	if (name_len >= IFNAMSIZ_)
+		return hg_err(err, -EINVAL, "interface name '%s' is too long (at most 15 characters)", tok);
+	for (size_t i = 0; i < name_len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+		if (c <= ' ' || c >= 0x7f || c == '/' || c == ':' || c == ',' || c == '*' ||
+		    c == '"' || c == '#' || c == '\\')
+			return hg_err(err, -EINVAL, "invalid interface name '%s' (only a trailing '*' is a wildcard)", tok);
+	}
+	if (!wild && (strcmp(tok, ".") == 0 || strcmp(tok, "..") == 0))
+		return hg_err(err, -EINVAL, "invalid interface name '%s'", tok);
+	return 0;
+}
+
+HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
+			     uint32_t *ret_hi, struct hg_error *err)
+{
+	uint32_t lo = 0, hi = 0;
+	int r;
+
+	if (!token)
+		return hg_err(err, -EINVAL, "missing value");
+	switch (key) {
+	case HG_KEY_UIDS:
+	case HG_KEY_GIDS:
+		if (!*token)
+			return hg_err(err, -EINVAL, "empty %s", key == HG_KEY_UIDS ? "uid" : "gid");
+		r = parse_id(key, token, &lo, err);
+		hi = lo;
+		break;
+	case HG_KEY_IFACES:
+		r = check_iface(token, err);
+		break;
+	case HG_KEY_TCP:
+	case HG_KEY_UDP:
+		r = parse_ports(token, &lo, &hi, err);
+		break;
+	default:
+		return hg_err(err, -EINVAL, "invalid key");
+	}
+	if (r < 0)
+		return r;
+	if (ret_lo)
+		*ret_lo = lo;
+	if (ret_hi)
+		*ret_hi = hi;
+	return 0;
+}
+
+HG_EXPORT struct hg_policy *hg_policy_new(void)
+{
+	return calloc(1, sizeof(struct hg_policy));
+}
+
+HG_EXPORT void hg_policy_free(struct hg_policy *p)
+{
+	if (!p)
+		return;
+	for (int k = 0; k < HG_KEY_MAX; k++) {
+		for (size_t i = 0; i < p->lists[k].n; i++)
+			free(p->lists[k].v[i].token);
+		free(p->lists[k].v);
+	}
+	free(p);
+}
+
+static bool entry_equal(enum hg_key key, const struct hg_entry *e, const char *tok,
+			uint32_t lo, uint32_t hi)
+{
+	if (key == HG_KEY_IFACES)
+		return strcmp(e->token, tok) == 0;
+	return e->lo == lo && e->hi == hi;
+}
+
+HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
+			    struct hg_error *err)
+{
+	struct hg_list *l;
+	uint32_t lo, hi;
+	int r;
+
+	r = hg_value_parse(key, token, &lo, &hi, err);
+	if (r < 0)
+		return r;
+	l = &p->lists[key];
+	/* Ids are hashed by the kernel, duplicates are harmless: skip them
+	 * without a linear scan, so 100,000 uids stay cheap. */
+	if (key == HG_KEY_IFACES) {
+		for (size_t i = 0; i < l->n; i++)
+			if (entry_equal(key, &l->v[i], token, lo, hi))
+				return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct hg_entry *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return hg_err(err, -ENOMEM, "out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].token = strdup(token);
+	if (!l->v[l->n].token)
+		return hg_err(err, -ENOMEM, "out of memory");
+	l->v[l->n].lo = lo;
+	l->v[l->n].hi = hi;
+	l->n++;
+	return 0;
+}
+
+HG_EXPORT int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char *token,
+			       struct hg_error *err)
+{
+	struct hg_list *l = &p->lists[key];
+	uint32_t lo, hi;
+	size_t j = 0;
+	int r, removed = 0;
+
+	r = hg_value_parse(key, token, &lo, &hi, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n; i++) {
+		if (entry_equal(key, &l->v[i], token, lo, hi)) {
+			free(l->v[i].token);
+			removed++;
+			continue;
+		}
+		l->v[j++] = l->v[i];
+	}
+	l->n = j;
+	return removed;
+}
+
+HG_EXPORT size_t hg_policy_count(const struct hg_policy *p, enum hg_key key)
+{
+	return (unsigned)key < HG_KEY_MAX ? p->lists[key].n : 0;
+}
+
+HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i)
+{
+	if ((unsigned)key >= HG_KEY_MAX || i >= p->lists[key].n)
+		return NULL;
+	return p->lists[key].v[i].token;
+}
+
+HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
+{
+	static const char *const ifaces[] = { "docker0", "br-*", "macvlan*", "ipvlan*" };
+	struct hg_policy *p = hg_policy_new();
+	int r;
+
+	if (!p)
+		return hg_err(err, -ENOMEM, "out of memory");
+	r = hg_policy_add(p, HG_KEY_UIDS, "0", err);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ifaces); i++)
+		r = hg_policy_add(p, HG_KEY_IFACES, ifaces[i], err);
+	if (r < 0) {
+		hg_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---- interface name intervals --------------------------------------------- */
+
+/*
+ * "br-*" is [ "br-", "br." ): the prefix, and the prefix with its last byte
+ * incremented.  An exact name "docker0" is [ "docker0", "docker0"+1 ), the
+ * 128-bit key plus one, i.e. byte 15 set to 1.  Keys are zero-padded to 16.
+ */
+int hg_ifname_interval(const char *pattern, struct hg_ifrange *ret)
+{
+	size_t n = strlen(pattern);
+	int i, plen;
+
+	memset(ret, 0, sizeof(*ret));
+	if (n && pattern[n - 1] == '*') {
+		plen = (int)n - 1;
+		if (plen >= IFNAMSIZ_)
+			return -EINVAL;
+		memcpy(ret->start, pattern, (size_t)plen);
+	} else {
+		if (n >= IFNAMSIZ_)
+			return -EINVAL;
+		memcpy(ret->start, pattern, n);
+		plen = IFNAMSIZ_;
+	}
+	memcpy(ret->end, ret->start, IFNAMSIZ_);
+	for (i = plen - 1; i >= 0; i--) {
+		if (ret->end[i] != 0xff) {
+			ret->end[i]++;
+			break;
+		}
+		ret->end[i] = 0;
+	}
+	if (i < 0)
+		ret->open_end = 1;
+	return 0;
+}
+
+int hg_ifrange_pattern(const struct hg_ifrange *r, char out[IFNAMSIZ_ + 2])
+{
+	struct hg_ifrange t;
+	size_t n = strnlen((const char *)r->start, IFNAMSIZ_);
+
+	if (n >= IFNAMSIZ_)
+		return -EINVAL;
+	memcpy(out, r->start, n);
+	out[n] = '\0';
+	if (n && hg_ifname_interval(out, &t) == 0 && memcmp(&t, r, sizeof(t)) == 0)
+		return 0;
+	out[n] = '*';
+	out[n + 1] = '\0';
+	if (n && hg_ifname_interval(out, &t) == 0 && memcmp(&t, r, sizeof(t)) == 0)
+		return 0;
+	return -EINVAL;
+}
+
+int hg_ifrange_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct hg_ifrange *)a)->start,
+		      ((const struct hg_ifrange *)b)->start, IFNAMSIZ_);
+}
+
+/* ---- canonical form --------------------------------------------------------- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct hg_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return 0;
+}
+
+void hg_canon_clear(struct hg_canon *c)
+{
+	for (int k = 0; k < HG_KEY_MAX; k++)
+		free(c->r[k]);
+	for (size_t i = 0; i < c->n_if; i++)
+		free(c->ifnames[i]);
+	free(c->ifnames);
+	free(c->ifr);
+	memset(c, 0, sizeof(*c));
+}
+
+struct ifsort {
+	struct hg_ifrange r;
+	const char *name;
+};
+
+static int ifsort_cmp(const void *a, const void *b)
+{
+	return hg_ifrange_cmp(&((const struct ifsort *)a)->r, &((const struct ifsort *)b)->r);
+}
+
+static int canon_ifaces(const struct hg_list *l, struct hg_canon *c, struct hg_error *err)
+{
+	struct ifsort *v;
+	int r = 0;
+
+	if (l->n == 0)
+		return 0;
+	v = calloc(l->n, sizeof(*v));
+	c->ifr = calloc(l->n, sizeof(*c->ifr));
+	c->ifnames = calloc(l->n, sizeof(*c->ifnames));
+	if (!v || !c->ifr || !c->ifnames) {
+		free(v);
+		return hg_err(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (hg_ifname_interval(l->v[i].token, &v[i].r) < 0) {
+			r = hg_err(err, -EINVAL, "invalid interface name '%s'", l->v[i].token);
+			goto out;
+		}
+		v[i].name = l->v[i].token;
+	}
+	qsort(v, l->n, sizeof(*v), ifsort_cmp);
+	for (size_t i = 0; i + 1 < l->n; i++) {
+		/* Sorted by start: an overlap is a start before the previous end. */
+		if (v[i].r.open_end || memcmp(v[i + 1].r.start, v[i].r.end, IFNAMSIZ_) < 0) {
+			r = hg_err(err, -EINVAL, "interface pattern '%s' overlaps '%s'",
+				   v[i + 1].name, v[i].name);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		c->ifr[i] = v[i].r;
+		c->ifnames[i] = strdup(v[i].name);
+		c->n_if = i + 1;
+		if (!c->ifnames[i]) {
+			r = hg_err(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+out:
+	free(v);
+	return r;
+}
+
+/* Sorts and merges: ids become unique, port ranges are merged when they
+ * overlap or touch, which is what an interval set stores best. */
+static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_canon *c,
+			struct hg_error *err)
+{
+	bool ports = key == HG_KEY_TCP || key == HG_KEY_UDP;
+	struct hg_range *v;
+	size_t n = 0;
+
+	if (l->n == 0)
+		return 0;
+	v = malloc(l->n * sizeof(*v));
+	if (!v)
+		return hg_err(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = (struct hg_range){ l->v[i].lo, l->v[i].hi };
+	qsort(v, l->n, sizeof(*v), range_cmp);
+	for (size_t i = 0; i < l->n; i++) {
+		if (n > 0 && ports && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
+			if (v[i].hi > v[n - 1].hi)
+				v[n - 1].hi = v[i].hi;
+			continue;
+		}
+		if (n > 0 && !ports && v[i].lo == v[n - 1].lo)
+			continue;
+		v[n++] = v[i];
+	}
+	c->r[key] = v;
+	c->n[key] = n;
+	return 0;
+}
+
+int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
+			 struct hg_error *err)
+{
+	struct hg_canon c = { 0 };
+	int r = 0;
+
+	for (int k = 0; k < HG_KEY_MAX && r == 0; k++)
+		r = k == HG_KEY_IFACES ? canon_ifaces(&p->lists[k], &c, err)
+				       : canon_ranges(k, &p->lists[k], &c, err);
+	if (r < 0) {
+		hg_canon_clear(&c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+HG_EXPORT int hg_policy_validate(const struct hg_policy *p, struct hg_error *err)
+{
+	struct hg_canon c;
+	int r = hg_canon_from_policy(p, &c, err);
+
+	if (r == 0)
+		hg_canon_clear(&c);
+	return r;
+}

@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading the live table back, and comparing it with a policy. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "nl.h"
+#include "table.h"
+
+struct lset {
+	char *name;
+	uint32_t flags, key_type, key_len;
+	struct hg_kelem *e;
+	size_t n, cap;
+};
+
+struct lrule {
+	char *chain;
+	struct nftnl_rule *r;
+};
+
+struct lchain {
+	char *name, *type;
+	bool base;
+	uint32_t hook, policy;
+	int32_t prio;
+};
+
+struct hg_state {
+	struct lset *sets;
+	size_t n_sets;
+	struct lchain *chains;
+	size_t n_chains;
+	struct lrule *rules;
+	size_t n_rules;
+	struct hg_canon canon;    /* the five sets, decoded */
+	char **anomalies;         /* elements that decode to no pattern */
+	size_t n_anomalies;
+	char *anon_text;          /* scratch for anon_lookup() */
+};
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : 8;
+	void *nv = realloc(v, c * size);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
+HG_EXPORT void hg_state_free(struct hg_state *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_sets; i++) {
+		free(s->sets[i].name);
+		free(s->sets[i].e);
+	}
+	free(s->sets);
+	for (size_t i = 0; i < s->n_chains; i++) {
+		free(s->chains[i].name);
+		free(s->chains[i].type);
+	}
+	free(s->chains);
+	for (size_t i = 0; i < s->n_rules; i++) {
+		free(s->rules[i].chain);
+		nftnl_rule_free(s->rules[i].r);
+	}
+	free(s->rules);
+	hg_lines_free(s->anomalies, s->n_anomalies);
+	hg_canon_clear(&s->canon);
+	free(s->anon_text);
+	free(s);
+}
+
+/* ---- dumps -------------------------------------------------------------------- */
+
+struct dump_ctx {
+	struct hg_state *s;
+	size_t cap_sets, cap_chains, cap_rules;
+	struct lset *cur;
+	int err;
+};
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_set *t = nftnl_set_alloc();
+	struct hg_state *s = d->s;
+	struct lset *v;
+
+	if (!t || nftnl_set_nlmsg_parse(nlh, t) < 0)
+		goto fail;
+	v = grow(s->sets, &d->cap_sets, s->n_sets, sizeof(*v));
+	if (!v)
+		goto fail;
+	s->sets = v;
+	v = &s->sets[s->n_sets];
+	memset(v, 0, sizeof(*v));
+	v->name = strdup(nftnl_set_get_str(t, NFTNL_SET_NAME));
+	if (!v->name)
+		goto fail;
+	v->flags = nftnl_set_is_set(t, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(t, NFTNL_SET_FLAGS) : 0;
+	v->key_type = nftnl_set_get_u32(t, NFTNL_SET_KEY_TYPE);
+	v->key_len = nftnl_set_get_u32(t, NFTNL_SET_KEY_LEN);
+	s->n_sets++;
+	nftnl_set_free(t);
+	return MNL_CB_OK;
+fail:
+	nftnl_set_free(t);
+	d->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_set *t = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *e;
+	struct lset *ls = d->cur;
+
+	if (!t || nftnl_set_elems_nlmsg_parse(nlh, t) < 0)
+		goto fail;
+	it = nftnl_set_elems_iter_create(t);
+	if (!it)
+		goto fail;
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		uint32_t len = 0;
+		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		struct hg_kelem *v = grow(ls->e, &ls->cap, ls->n, sizeof(*v));
+
+		if (!v)
+			goto fail;
+		ls->e = v;
+		v = &ls->e[ls->n++];
+		memset(v, 0, sizeof(*v));
+		if (key)
+			memcpy(v->key, key, len < IFNAMSIZ_ ? len : IFNAMSIZ_);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+			v->end = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(t);
+	return MNL_CB_OK;
+fail:
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(t);
+	d->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_chain *t = nftnl_chain_alloc();
+	struct hg_state *s = d->s;
+	struct lchain *v;
+
+	if (!t || nftnl_chain_nlmsg_parse(nlh, t) < 0)
+		goto fail;
+	v = grow(s->chains, &d->cap_chains, s->n_chains, sizeof(*v));
+	if (!v)
+		goto fail;
+	s->chains = v;
+	v = &s->chains[s->n_chains];
+	memset(v, 0, sizeof(*v));
+	v->name = strdup(nftnl_chain_get_str(t, NFTNL_CHAIN_NAME));
+	v->base = nftnl_chain_is_set(t, NFTNL_CHAIN_HOOKNUM);
+	if (v->base) {
+		v->hook = nftnl_chain_get_u32(t, NFTNL_CHAIN_HOOKNUM);
+		v->prio = nftnl_chain_get_s32(t, NFTNL_CHAIN_PRIO);
+		v->policy = nftnl_chain_get_u32(t, NFTNL_CHAIN_POLICY);
+		v->type = strdup(nftnl_chain_get_str(t, NFTNL_CHAIN_TYPE));
+	}
+	s->n_chains++;
+	nftnl_chain_free(t);
+	if (!v->name || (v->base && !v->type)) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+fail:
+	nftnl_chain_free(t);
+	d->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_rule *t = nftnl_rule_alloc();
+	struct hg_state *s = d->s;
+	struct lrule *v;
+
+	if (!t || nftnl_rule_nlmsg_parse(nlh, t) < 0)
+		goto fail;
+	v = grow(s->rules, &d->cap_rules, s->n_rules, sizeof(*v));
+	if (!v)
+		goto fail;
+	s->rules = v;
+	v = &s->rules[s->n_rules];
+	v->chain = strdup(nftnl_rule_get_str(t, NFTNL_RULE_CHAIN));
+	v->r = t;
+	s->n_rules++;
+	if (!v->chain) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+fail:
+	nftnl_rule_free(t);
+	d->err = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static struct nlmsghdr *dump_req(struct hg_nl *nl, char *buf, uint16_t type, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, hg_nl_next_seq(nl));
+}
+
+static int read_once(struct hg_nl *nl, struct hg_state *s)
+{
+	struct dump_ctx d = { .s = s };
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	/* the table itself: does it exist? */
+	{
+		struct nftnl_table *t = nftnl_table_alloc();
+		if (!t)
+			return -ENOMEM;
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+		nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		nftnl_table_free(t);
+		r = hg_nl_query(nl, nlh, NULL, NULL);
+		if (r < 0)
+			return r;
+	}
+	{
+		struct nftnl_set *t = nftnl_set_alloc();
+		if (!t)
+			return -ENOMEM;
+		nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_DUMP);
+		nftnl_set_nlmsg_build_payload(nlh, t);
+		nftnl_set_free(t);
+		r = hg_nl_query(nl, nlh, set_cb, &d);
+		if (r < 0)
+			return d.err ? d.err : r;
+	}
+	for (size_t i = 0; i < s->n_sets; i++) {
+		struct nftnl_set *t = nftnl_set_alloc();
+		if (!t)
+			return -ENOMEM;
+		nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+		nftnl_set_set_str(t, NFTNL_SET_NAME, s->sets[i].name);
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+		nftnl_set_elems_nlmsg_build_payload(nlh, t);
+		nftnl_set_free(t);
+		d.cur = &s->sets[i];
+		r = hg_nl_query(nl, nlh, elem_cb, &d);
+		if (r < 0)
+			return d.err ? d.err : r;
+	}
+	{
+		struct nftnl_chain *t = nftnl_chain_alloc();
+		if (!t)
+			return -ENOMEM;
+		nftnl_chain_set_str(t, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETCHAIN, NLM_F_DUMP);
+		nftnl_chain_nlmsg_build_payload(nlh, t);
+		nftnl_chain_free(t);
+		r = hg_nl_query(nl, nlh, chain_cb, &d);
+		if (r < 0)
+			return d.err ? d.err : r;
+	}
+	{
+		struct nftnl_rule *t = nftnl_rule_alloc();
+		if (!t)
+			return -ENOMEM;
+		nftnl_rule_set_str(t, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
+		nftnl_rule_nlmsg_build_payload(nlh, t);
+		nftnl_rule_free(t);
+		r = hg_nl_query(nl, nlh, rule_cb, &d);
+		if (r < 0)
+			return d.err ? d.err : r;
+	}
+	return 0;
+}
+
+/* ---- decoding set contents ------------------------------------------------------- */
+
+static int kelem_cmp(const void *a, const void *b)
+{
+	const struct hg_kelem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, IFNAMSIZ_);
+
+	if (c)
+		return c;
+	/* at the same key an interval's end sorts before the next start */
+	return (int)y->end - (int)x->end;
+}
+
+static int HG_PRINTF(2, 3) add_anomaly(struct hg_state *s, const char *fmt, ...)
+{
+	char line[256], **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v = realloc(s->anomalies, (s->n_anomalies + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->anomalies = v;
+	if (!(v[s->n_anomalies] = strdup(line)))
+		return -ENOMEM;
+	s->n_anomalies++;
+	return 0;
+}
+
+static bool key_is_zero(const struct hg_kelem *e)
+{
+	static const unsigned char zero[IFNAMSIZ_];
+	return memcmp(e->key, zero, IFNAMSIZ_) == 0;
+}
+
+/* Intervals come as start/end element pairs (rbtree dumps them in
+ * descending order).  A start with no end runs to the end of the key space;
+ * an end at key zero is nft's "first non-matching segment" marker. */
+static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	struct hg_canon *c = &s->canon;
+	size_t n = ls->n;
+	int r;
+
+	if (!(d->flags & NFT_SET_INTERVAL)) {
+		c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range));
+		if (!c->r[k])
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v;
+			memcpy(&v, ls->e[i].key, 4);
+			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
+		}
+		return 0;
+	}
+	if (k == HG_KEY_IFACES) {
+		c->ifr = calloc(n ? n : 1, sizeof(*c->ifr));
+		c->ifnames = calloc(n ? n : 1, sizeof(*c->ifnames));
+		if (!c->ifr || !c->ifnames)
+			return -ENOMEM;
+	} else if (!(c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range)))) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct hg_kelem *st = &ls->e[i], *en = NULL;
+
+		if (st->end) {
+			if (key_is_zero(st))
+				continue;
+			r = add_anomaly(s, "set %s: stray interval end element", d->name);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (i + 1 < n && ls->e[i + 1].end)
+			en = &ls->e[++i];
+		if (k == HG_KEY_IFACES) {
+			struct hg_ifrange *ir = &c->ifr[c->n_if];
+			char pat[IFNAMSIZ_ + 2];
+
+			memcpy(ir->start, st->key, IFNAMSIZ_);
+			if (en)
+				memcpy(ir->end, en->key, IFNAMSIZ_);
+			else
+				ir->open_end = 1;
+			if (hg_ifrange_pattern(ir, pat) < 0) {
+				char raw[40];
+				snprintf(raw, sizeof(raw), "'%.16s'", (const char *)st->key);
+				r = add_anomaly(s, "set %s: interval starting at %s matches no pattern",
+						d->name, raw);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			if (!(c->ifnames[c->n_if] = strdup(pat)))
+				return -ENOMEM;
+			c->n_if++;
+		} else {
+			uint32_t lo = (uint32_t)(st->key[0] << 8 | st->key[1]);
+			uint32_t hi = en ? (uint32_t)(en->key[0] << 8 | en->key[1]) - 1 : 65535;
+			c->r[k][c->n[k]++] = (struct hg_range){ lo, hi };
+		}
+	}
+	return 0;
+}
+
+HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_error *err)
+{
+	struct hg_state *s = NULL;
+	int r = -EAGAIN;
+
+	/* A snapshot is consistent when the generation did not move while it
+	 * was read; otherwise read again. */
+	for (int attempt = 0; attempt < 20; attempt++) {
+		uint32_t g1, g2;
+
+		hg_state_free(s);
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return hg_err(err, -ENOMEM, "out of memory");
+		r = hg_nl_genid(nl, &g1);
+		if (r == 0)
+			r = read_once(nl, s);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			break;
+		r = hg_nl_genid(nl, &g2);
+		if (r < 0)
+			break;
+		if (g1 == g2) {
+			r = 0;
+			break;
+		}
+		r = -EAGAIN;
+	}
+	if (r == 0) {
+		for (size_t i = 0; i < s->n_sets; i++)
+			if (s->sets[i].n)
+				qsort(s->sets[i].e, s->sets[i].n, sizeof(*s->sets[i].e), kelem_cmp);
+		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
+			for (size_t i = 0; i < s->n_sets; i++) {
+				struct lset *ls = &s->sets[i];
+				const struct hg_setdef *d = &hg_setdefs[k];
+				if (strcmp(ls->name, d->name) == 0 && ls->key_len == d->key_len &&
+				    (ls->flags & NFT_SET_INTERVAL) == (d->flags & NFT_SET_INTERVAL)) {
+					r = decode_set(s, k, ls);
+					break;
+				}
+			}
+		}
+		if (r < 0)
+			r = hg_err(err, r, "out of memory");
+	} else if (r == -ENOENT) {
+		r = hg_err(err, -ENOENT, "table inet %s is not loaded", HG_TABLE_NAME);
+	} else if (r == -EPERM) {
+		r = hg_err_perm(err);
+	} else if (r == -EAGAIN) {
+		r = hg_err(err, -EAGAIN, "the ruleset kept changing while it was read");
+	} else {
+		r = hg_err(err, r, "cannot read table inet %s: %s", HG_TABLE_NAME, strerror(-r));
+	}
+	if (r < 0) {
+		hg_state_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* ---- accessors -------------------------------------------------------------------- */
+
+HG_EXPORT size_t hg_state_count(const struct hg_state *s, enum hg_key key)
+{
+	if ((unsigned)key >= HG_KEY_MAX)
+		return 0;
+	return key == HG_KEY_IFACES ? s->canon.n_if : s->canon.n[key];
+}
+
+HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
+			      uint32_t *ret_lo, uint32_t *ret_hi)
+{
+	if (key == HG_KEY_IFACES || (unsigned)key >= HG_KEY_MAX || i >= s->canon.n[key])
+		return;
+	*ret_lo = s->canon.r[key][i].lo;
+	*ret_hi = s->canon.r[key][i].hi;
+}
+
+HG_EXPORT const char *hg_state_iface(const struct hg_state *s, size_t i)
+{
+	return i < s->canon.n_if ? s->canon.ifnames[i] : NULL;
+}
+
+HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
+			      uint64_t *ret_packets, uint64_t *ret_bytes)
+{
+	uint64_t p = 0, b = 0;
+
+	for (size_t i = 0; (unsigned)chain < HG_CHAIN_MAX && i < s->n_rules; i++) {
+		struct nftnl_expr_iter *it;
+		struct nftnl_expr *e;
+		uint64_t rp = 0, rb = 0;
+		bool counted = false, drops = false;
+
+		if (strcmp(s->rules[i].chain, hg_chain_names[chain]) != 0)
+			continue;
+		it = nftnl_expr_iter_create(s->rules[i].r);
+		if (!it)
+			continue;
+		while ((e = nftnl_expr_iter_next(it))) {
+			const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+			if (strcmp(name, "counter") == 0) {
+				counted = true;
+				rp = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+				rb = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+			} else if (strcmp(name, "immediate") == 0 &&
+				   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+				drops = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == NF_DROP;
+			}
+		}
+		nftnl_expr_iter_destroy(it);
+		if (counted && drops) {
+			p += rp;
+			b += rb;
+		}
+	}
+	*ret_packets = p;
+	*ret_bytes = b;
+}
+
+/* ---- diff ------------------------------------------------------------------------- */
+
+struct lines {
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static void HG_PRINTF(2, 3) line_add(struct lines *l, const char *fmt, ...)
+{
+	char **v;
+	char *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		l->oom = true;
+		return;
+	}
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v) {
+		free(s);
+		l->oom = true;
+		return;
+	}
+	l->v = v;
+	l->v[l->n++] = s;
+}
+
+HG_EXPORT void hg_lines_free(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+static void fmt_range(char *buf, size_t len, enum hg_key k, const struct hg_range *r)
+{
+	if (k == HG_KEY_UIDS || k == HG_KEY_GIDS || r->lo == r->hi)
+		snprintf(buf, len, "%u", r->lo);
+	else
+		snprintf(buf, len, "%u-%u", r->lo, r->hi);
+}
+
+/* Differences are listed up to a limit per set, then counted. */
+#define MAX_LISTED 10
+
+static void diff_ranges(struct lines *l, enum hg_key k, const struct hg_canon *live,
+			const struct hg_canon *want)
+{
+	const struct hg_range *a = live->r[k], *b = want->r[k];
+	size_t na = live->n[k], nb = want->n[k], i = 0, j = 0, missing = 0, extra = 0;
+	char buf[32];
+
+	while (i < na || j < nb) {
+		int c;
+		if (i == na)
+			c = 1;
+		else if (j == nb)
+			c = -1;
+		else if (a[i].lo != b[j].lo)
+			c = a[i].lo < b[j].lo ? -1 : 1;
+		else
+			c = a[i].hi == b[j].hi ? 0 : a[i].hi < b[j].hi ? -1 : 1;
+		if (c == 0) {
+			i++, j++;
+		} else if (c < 0) {
+			if (extra++ < MAX_LISTED) {
+				fmt_range(buf, sizeof(buf), k, &a[i]);
+				line_add(l, "%s: %s is in the table but not in the config", hg_key_name(k), buf);
+			}
+			i++;
+		} else {
+			if (missing++ < MAX_LISTED) {
+				fmt_range(buf, sizeof(buf), k, &b[j]);
+				line_add(l, "%s: %s is in the config but not in the table", hg_key_name(k), buf);
+			}
+			j++;
+		}
+	}
+	if (extra > MAX_LISTED)
+		line_add(l, "%s: %zu more values in the table but not in the config", hg_key_name(k), extra - MAX_LISTED);
+	if (missing > MAX_LISTED)
+		line_add(l, "%s: %zu more values in the config but not in the table", hg_key_name(k), missing - MAX_LISTED);
+}
+
+static void diff_ifaces(struct lines *l, const struct hg_canon *live, const struct hg_canon *want)
+{
+	for (size_t i = 0; i < live->n_if; i++) {
+		size_t j;
+		for (j = 0; j < want->n_if; j++)
+			if (strcmp(live->ifnames[i], want->ifnames[j]) == 0)
+				break;
+		if (j == want->n_if)
+			line_add(l, "container_ifaces: '%s' is in the table but not in the config", live->ifnames[i]);
+	}
+	for (size_t j = 0; j < want->n_if; j++) {
+		size_t i;
+		for (i = 0; i < live->n_if; i++)
+			if (strcmp(live->ifnames[i], want->ifnames[j]) == 0)
+				break;
+		if (i == live->n_if)
+			line_add(l, "container_ifaces: '%s' is in the config but not in the table", want->ifnames[j]);
+	}
+}
+
+static const char *anon_lookup(const char *name, void *data)
+{
+	struct hg_state *s = data;
+	FILE *f;
+	size_t len;
+
+	free(s->anon_text);
+	s->anon_text = NULL;
+	f = open_memstream(&s->anon_text, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < s->n_sets; i++) {
+		if (strcmp(s->sets[i].name, name) != 0)
+			continue;
+		fprintf(f, "{type %u len %u", s->sets[i].key_type, s->sets[i].key_len);
+		for (size_t j = 0; j < s->sets[i].n; j++)
+			fprintf(f, " %u", s->sets[i].e[j].key[0]);
+		fputc('}', f);
+	}
+	fclose(f);
+	return s->anon_text;
+}
+
+static const char *anon_wanted(const char *name, void *data)
+{
+	(void)name;
+	return data;
+}
+
+static const char *hook_name(uint32_t hook)
+{
+	switch (hook) {
+	case NF_INET_PRE_ROUTING: return "prerouting";
+	case NF_INET_LOCAL_IN: return "input";
+	case NF_INET_FORWARD: return "forward";
+	case NF_INET_LOCAL_OUT: return "output";
+	case NF_INET_POST_ROUTING: return "postrouting";
+	default: return "?";
+	}
+}
+
+static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch, const char *want_anon)
+{
+	const char *name = hg_chain_names[ch];
+	const struct hg_chaindef *cd = &hg_chaindefs[ch];
+	const struct lchain *c = NULL;
+	struct nftnl_rule **want;
+	size_t n_want, k = 0;
+
+	for (size_t i = 0; i < s->n_chains; i++)
+		if (strcmp(s->chains[i].name, name) == 0)
+			c = &s->chains[i];
+	if (!c) {
+		line_add(l, "chain %s: missing", name);
+		return;
+	}
+	if (!c->base || c->hook != cd->hook || c->prio != cd->prio || c->policy != NF_ACCEPT ||
+	    strcmp(c->type, "filter") != 0)
+		line_add(l, "chain %s: expected 'type filter hook %s priority %d; policy accept', found '%s%s hook %s priority %d; policy %s'",
+			 name, hook_name(cd->hook), cd->prio, c->base ? "type " : "not a base chain",
+			 c->base ? c->type : "", c->base ? hook_name(c->hook) : "-", c->prio,
+			 c->policy == NF_ACCEPT ? "accept" : c->policy == NF_DROP ? "drop" : "?");
+
+	if (hg_rules_build(ch, &want, &n_want) < 0) {
+		l->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < s->n_rules; i++) {
+		char *a, *b;
+		if (strcmp(s->rules[i].chain, name) != 0)
+			continue;
+		if (k >= n_want) {
+			k++;
+			continue;
+		}
+		a = hg_rule_canonical(s->rules[i].r, anon_lookup, s);
+		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon);
+		if (!a || !b)
+			l->oom = true;
+		else if (strcmp(a, b) != 0)
+			line_add(l, "chain %s: rule %zu differs from hostguard's", name, k + 1);
+		free(a);
+		free(b);
+		k++;
+	}
+	if (k != n_want)
+		line_add(l, "chain %s: %zu rules, expected %zu", name, k, n_want);
+	for (size_t i = 0; i < n_want; i++)
+		nftnl_rule_free(want[i]);
+	free(want);
+}
+
+HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
+{
+	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
+	struct lines l = { 0 };
+	struct hg_canon want;
+	char want_anon[64];
+
+	if (hg_canon_from_policy(p, &want, NULL) < 0)
+		return -EINVAL;
+	snprintf(want_anon, sizeof(want_anon), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
+		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
+
+	for (int k = 0; k < HG_KEY_MAX; k++) {
+		const struct hg_setdef *d = &hg_setdefs[k];
+		const struct lset *ls = NULL;
+		for (size_t i = 0; i < s->n_sets; i++)
+			if (strcmp(s->sets[i].name, d->name) == 0)
+				ls = &s->sets[i];
+		if (!ls) {
+			line_add(&l, "set %s: missing", d->name);
+			continue;
+		}
+		if (ls->key_type != d->key_type || ls->key_len != d->key_len ||
+		    ls->flags != d->flags) {
+			line_add(&l, "set %s: type or flags differ from hostguard's", d->name);
+			continue;
+		}
+		if (k == HG_KEY_IFACES)
+			diff_ifaces(&l, &s->canon, &want);
+		else
+			diff_ranges(&l, k, &s->canon, &want);
+	}
+	for (size_t i = 0; i < s->n_anomalies; i++)
+		line_add(&l, "%s", s->anomalies[i]);
+	for (size_t i = 0; i < s->n_sets; i++) {
+		if ((s->sets[i].flags & NFT_SET_ANONYMOUS) || hg_key_from_name(s->sets[i].name) >= 0)
+			continue;
+		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
+	}
+	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
+		diff_chain(&l, s, ch, want_anon);
+	for (size_t i = 0; i < s->n_chains; i++) {
+		bool ours = false;
+		for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
+			ours |= strcmp(s->chains[i].name, hg_chain_names[ch]) == 0;
+		if (!ours)
+			line_add(&l, "chain %s: not part of hostguard", s->chains[i].name);
+	}
+	hg_canon_clear(&want);
+	if (l.oom) {
+		hg_lines_free(l.v, l.n);
+		return -ENOMEM;
+	}
+	*ret_lines = l.v;
+	return (int)l.n;
+}

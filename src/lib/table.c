@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Writing the table: the whole-table replace and its removal. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "nl.h"
+#include "table.h"
+
+/* A message of one set's elements stays well under the 64 KiB nla_len cap. */
+#define ELEM_MSG_BYTES 48000u
+
+int hg_kelems_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_kelem **ret,
+			 size_t *ret_n)
+{
+	size_t max = k == HG_KEY_IFACES ? 2 * c->n_if : (k == HG_KEY_UIDS || k == HG_KEY_GIDS) ? c->n[k] : 2 * c->n[k];
+	struct hg_kelem *v = calloc(max ? max : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	if (k == HG_KEY_IFACES) {
+		for (size_t i = 0; i < c->n_if; i++) {
+			memcpy(v[n++].key, c->ifr[i].start, IFNAMSIZ_);
+			if (!c->ifr[i].open_end) {
+				memcpy(v[n].key, c->ifr[i].end, IFNAMSIZ_);
+				v[n++].end = true;
+			}
+		}
+	} else if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
+		for (size_t i = 0; i < c->n[k]; i++)
+			memcpy(v[n++].key, &c->r[k][i].lo, 4);
+	} else {
+		for (size_t i = 0; i < c->n[k]; i++) {
+			uint16_t lo = htons((uint16_t)c->r[k][i].lo);
+			memcpy(v[n++].key, &lo, 2);
+			/* A range up to 65535 has no end key that fits in 16
+			 * bits: it stays open to the end of the key space. */
+			if (c->r[k][i].hi < 65535) {
+				uint16_t end = htons((uint16_t)(c->r[k][i].hi + 1));
+				memcpy(v[n].key, &end, 2);
+				v[n++].end = true;
+			}
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void set_base(struct nftnl_set *s, const char *name)
+{
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+}
+
+int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+
+	if (!t || !at) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+	nlh = nftnl_table_nlmsg_build_hdr(at, type, NFPROTO_INET, flags, hg_batch_seq(b));
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	hg_batch_add(b, nlh, -1, "%s table inet %s", type == NFT_MSG_DELTABLE ? "delete" : "add",
+		     HG_TABLE_NAME);
+	return b->oom ? -ENOMEM : 0;
+}
+
+static int batch_set(struct hg_batch *b, enum hg_key k)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+	int r = -ENOMEM;
+
+	if (!s || !ud || !at)
+		goto out;
+	set_base(s, d->name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)k + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	if (d->flags)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
+	/* Byte order is userspace metadata: it lets "nft list" print
+	 * 1001 rather than 1001 byte-swapped. */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, d->byteorder);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nlh = nftnl_set_nlmsg_build_hdr(at, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
+					hg_batch_seq(b));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	hg_batch_add(b, nlh, -1, "set %s", d->name);
+	r = b->oom ? -ENOMEM : 0;
+out:
+	nftnl_udata_buf_free(ud);
+	nftnl_set_free(s);
+	return r;
+}
+
+int hg_batch_elems(struct hg_batch *b, enum hg_key k, const struct hg_kelem *v, size_t n,
+		   uint16_t type)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	size_t per = ELEM_MSG_BYTES / (d->key_len + 32);
+	const char *verb = type == NFT_MSG_DELSETELEM ? "delete elements from" : "add elements to";
+
+	per &= ~(size_t)1;        /* keep an interval's start and end together */
+	for (size_t i = 0; i < n; i += per) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nlmsghdr *nlh;
+		char *at = hg_batch_tail(b);
+
+		if (!s || !at) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		set_base(s, d->name);
+		for (size_t j = i; j < n && j < i + per; j++) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+			if (!e) {
+				nftnl_set_free(s);
+				return -ENOMEM;
+			}
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v[j].key, d->key_len);
+			if (v[j].end)
+				nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(s, e);
+		}
+		nlh = nftnl_set_elem_nlmsg_build_hdr(at, type, NFPROTO_INET,
+						     type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+						     hg_batch_seq(b));
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		hg_batch_add(b, nlh, (int)k, "%s set %s", verb, d->name);
+		if (b->oom)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int batch_anon_set(struct hg_batch *b)
+{
+	struct nftnl_set *s = hg_icmpv6_set_build();
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+
+	if (!s || !at) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nlh = nftnl_set_nlmsg_build_hdr(at, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
+					hg_batch_seq(b));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	hg_batch_add(b, nlh, -1, "set of ICMPv6 neighbour discovery types");
+	at = hg_batch_tail(b);
+	if (!at) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nlh = nftnl_set_elem_nlmsg_build_hdr(at, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE,
+					     hg_batch_seq(b));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	hg_batch_add(b, nlh, -1, "elements of the ICMPv6 neighbour discovery set");
+	nftnl_set_free(s);
+	return b->oom ? -ENOMEM : 0;
+}
+
+const struct hg_chaindef hg_chaindefs[HG_CHAIN_MAX] = {
+	[HG_CHAIN_EGRESS] = { NF_INET_POST_ROUTING, 0 },
+	[HG_CHAIN_INGRESS] = { NF_INET_LOCAL_IN, 0 },
+};
+
+static int batch_chain(struct hg_batch *b, enum hg_chain ch)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+
+	if (!c || !at) {
+		nftnl_chain_free(c);
+		return -ENOMEM;
+	}
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, hg_chain_names[ch]);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hg_chaindefs[ch].hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, hg_chaindefs[ch].prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = nftnl_chain_nlmsg_build_hdr(at, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE,
+					  hg_batch_seq(b));
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	hg_batch_add(b, nlh, -1, "chain %s", hg_chain_names[ch]);
+	return b->oom ? -ENOMEM : 0;
+}
+
+static int batch_rules(struct hg_batch *b, enum hg_chain ch)
+{
+	struct nftnl_rule **v;
+	size_t n;
+	int r = hg_rules_build(ch, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char *at = hg_batch_tail(b);
+		struct nlmsghdr *nlh;
+
+		if (at) {
+			nlh = nftnl_rule_nlmsg_build_hdr(at, NFT_MSG_NEWRULE, NFPROTO_INET,
+							 NLM_F_CREATE | NLM_F_APPEND, hg_batch_seq(b));
+			nftnl_rule_nlmsg_build_payload(nlh, v[i]);
+			hg_batch_add(b, nlh, -1, "rule %zu of chain %s", i + 1, hg_chain_names[ch]);
+		}
+		nftnl_rule_free(v[i]);
+	}
+	free(v);
+	return b->oom ? -ENOMEM : 0;
+}
+
+int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
+{
+	int r;
+
+	/* add + delete + add: works whether or not the table exists, and the
+	 * kernel commits the old table's removal and the new one together. */
+	r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (r == 0)
+		r = hg_batch_table(b, NFT_MSG_DELTABLE, 0);
+	if (r == 0)
+		r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
+		struct hg_kelem *v;
+		size_t n;
+
+		r = batch_set(b, k);
+		if (r == 0)
+			r = hg_kelems_from_canon(c, k, &v, &n);
+		if (r == 0) {
+			r = hg_batch_elems(b, k, v, n, NFT_MSG_NEWSETELEM);
+			free(v);
+		}
+	}
+	if (r == 0)
+		r = batch_anon_set(b);
+	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
+		r = batch_chain(b, ch);
+	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
+		r = batch_rules(b, ch);
+	return r;
+}
+
+HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
+{
+	struct hg_canon c;
+	struct hg_batch b;
+	int r;
+
+	r = hg_canon_from_policy(p, &c, err);
+	if (r < 0)
+		return r;
+	r = hg_batch_begin(&b, nl, 0);
+	if (r == 0)
+		r = hg_batch_full_table(&b, &c);
+	if (r < 0)
+		r = hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
+	else
+		r = hg_batch_send(nl, &b, true, err);
+	hg_batch_free(&b);
+	hg_canon_clear(&c);
+	return r;
+}
+
+HG_EXPORT int hg_remove(struct hg_nl *nl, struct hg_error *err)
+{
+	struct hg_batch b;
+	int r;
+
+	r = hg_batch_begin(&b, nl, 0);
+	if (r == 0)
+		r = hg_batch_table(&b, NFT_MSG_DELTABLE, 0);
+	if (r < 0)
+		r = hg_err(err, r, "out of memory");
+	else
+		r = hg_batch_send(nl, &b, true, err);
+	hg_batch_free(&b);
+	if (r == -ENOENT)
+		r = hg_err(err, -ENOENT, "table inet %s is not loaded", HG_TABLE_NAME);
+	return r;
+}
