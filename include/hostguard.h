@@ -68,7 +68,8 @@ struct hg_policy *hg_policy_new(void);
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 
-/* Adds one value as typed (see hg_value_parse). Duplicates are kept once. */
+/* Adds one value as typed (see hg_value_parse).  Repeated interface
+ * patterns are kept once; ids and ports are merged when the sets are built. */
 int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
 		  struct hg_error *err);
 /* Removes every value equal to the token (by resolved value). Returns the
@@ -106,9 +107,12 @@ int hg_nl_open(struct hg_nl **ret, struct hg_error *err);
 void hg_nl_close(struct hg_nl *nl);
 
 /*
- * Replaces the table with the policy in one transaction: either the whole new
- * table is live or the old one (or none) stays.  -EPERM without
- * CAP_NET_ADMIN; other kernel errors name the object that failed.
+ * Brings table inet hostguard to the policy in one transaction: either all
+ * of the change is live or none of it.  The table is updated in place
+ * (elements added and removed, chains refilled only where they differ), so
+ * packets never see a moment without it.  Returns 1 when it changed the
+ * table, 0 when it was already in sync, -EPERM without CAP_NET_ADMIN, or
+ * another negative errno with err naming the object the kernel refused.
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
 

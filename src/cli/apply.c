@@ -44,14 +44,17 @@ int cmd_apply(int argc, char **argv)
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;
-	if (hg_apply(nl, p, &e) < 0) {
+	ret = hg_apply(nl, p, &e);
+	if (ret < 0) {
 		ret = fail(&e);
 		goto out;
 	}
-	printf("hostguard: applied table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
+	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
+	       ret ? "applied" : "already in sync:",
 	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
 	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
 	       hg_policy_count(p, HG_KEY_UDP));
+	ret = EXIT_OK;
 out:
 	hg_nl_close(nl);
 	hg_policy_free(p);

@@ -65,6 +65,7 @@ int hg_ifname_interval(const char *pattern, struct hg_ifrange *ret);
 /* Renders an interval back to a pattern; -EINVAL if no pattern makes it. */
 int hg_ifrange_pattern(const struct hg_ifrange *r, char out[IFNAMSIZ_ + 2]);
 int hg_ifrange_cmp(const void *a, const void *b);
+int hg_range_cmp(const void *a, const void *b);
 
 /* ---- set definitions --------------------------------------------------------- */
 

@@ -369,7 +369,7 @@ int hg_ifrange_cmp(const void *a, const void *b)
 
 /* ---- canonical form --------------------------------------------------------- */
 
-static int range_cmp(const void *a, const void *b)
+int hg_range_cmp(const void *a, const void *b)
 {
 	const struct hg_range *x = a, *y = b;
 
@@ -461,7 +461,7 @@ static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_cano
 		return hg_err(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n; i++)
 		v[i] = (struct hg_range){ l->v[i].lo, l->v[i].hi };
-	qsort(v, l->n, sizeof(*v), range_cmp);
+	qsort(v, l->n, sizeof(*v), hg_range_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		if (n > 0 && ports && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
 			if (v[i].hi > v[n - 1].hi)

@@ -12,40 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "nl.h"
-#include "table.h"
-
-struct lset {
-	char *name;
-	uint32_t flags, key_type, key_len;
-	struct hg_kelem *e;
-	size_t n, cap;
-};
-
-struct lrule {
-	char *chain;
-	struct nftnl_rule *r;
-};
-
-struct lchain {
-	char *name, *type;
-	bool base;
-	uint32_t hook, policy;
-	int32_t prio;
-};
-
-struct hg_state {
-	struct lset *sets;
-	size_t n_sets;
-	struct lchain *chains;
-	size_t n_chains;
-	struct lrule *rules;
-	size_t n_rules;
-	struct hg_canon canon;    /* the five sets, decoded */
-	char **anomalies;         /* elements that decode to no pattern */
-	size_t n_anomalies;
-	char *anon_text;          /* scratch for anon_lookup() */
-};
+#include "state.h"
 
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
@@ -101,12 +68,17 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!t || nftnl_set_nlmsg_parse(nlh, t) < 0)
 		goto fail;
+	if (strcmp(nftnl_set_get_str(t, NFTNL_SET_TABLE), HG_TABLE_NAME) != 0) {
+		nftnl_set_free(t);
+		return MNL_CB_OK;
+	}
 	v = grow(s->sets, &d->cap_sets, s->n_sets, sizeof(*v));
 	if (!v)
 		goto fail;
 	s->sets = v;
 	v = &s->sets[s->n_sets];
 	memset(v, 0, sizeof(*v));
+	v->key = -1;
 	v->name = strdup(nftnl_set_get_str(t, NFTNL_SET_NAME));
 	if (!v->name)
 		goto fail;
@@ -170,6 +142,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!t || nftnl_chain_nlmsg_parse(nlh, t) < 0)
 		goto fail;
+	/* the kernel dumps every table's chains of the family */
+	if (strcmp(nftnl_chain_get_str(t, NFTNL_CHAIN_TABLE), HG_TABLE_NAME) != 0) {
+		nftnl_chain_free(t);
+		return MNL_CB_OK;
+	}
 	v = grow(s->chains, &d->cap_chains, s->n_chains, sizeof(*v));
 	if (!v)
 		goto fail;
@@ -206,6 +183,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!t || nftnl_rule_nlmsg_parse(nlh, t) < 0)
 		goto fail;
+	if (strcmp(nftnl_rule_get_str(t, NFTNL_RULE_TABLE), HG_TABLE_NAME) != 0) {
+		nftnl_rule_free(t);
+		return MNL_CB_OK;
+	}
 	v = grow(s->rules, &d->cap_rules, s->n_rules, sizeof(*v));
 	if (!v)
 		goto fail;
@@ -363,6 +344,9 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 			memcpy(&v, ls->e[i].key, 4);
 			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
 		}
+		/* keys are host-endian: sort by value, not by bytes */
+		if (n)
+			qsort(c->r[k], n, sizeof(struct hg_range), hg_range_cmp);
 		return 0;
 	}
 	if (k == HG_KEY_IFACES) {
@@ -379,6 +363,7 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 		if (st->end) {
 			if (key_is_zero(st))
 				continue;
+			ls->anomaly = true;
 			r = add_anomaly(s, "set %s: stray interval end element", d->name);
 			if (r < 0)
 				return r;
@@ -398,6 +383,7 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 			if (hg_ifrange_pattern(ir, pat) < 0) {
 				char raw[40];
 				snprintf(raw, sizeof(raw), "'%.16s'", (const char *)st->key);
+				ls->anomaly = true;
 				r = add_anomaly(s, "set %s: interval starting at %s matches no pattern",
 						d->name, raw);
 				if (r < 0)
@@ -441,6 +427,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		if (r < 0)
 			break;
 		if (g1 == g2) {
+			s->genid = g1;
 			r = 0;
 			break;
 		}
@@ -456,6 +443,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 				const struct hg_setdef *d = &hg_setdefs[k];
 				if (strcmp(ls->name, d->name) == 0 && ls->key_len == d->key_len &&
 				    (ls->flags & NFT_SET_INTERVAL) == (d->flags & NFT_SET_INTERVAL)) {
+					ls->key = k;
 					r = decode_set(s, k, ls);
 					break;
 				}
@@ -690,32 +678,64 @@ static const char *hook_name(uint32_t hook)
 	}
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch, const char *want_anon)
+const struct lset *hg_state_set(const struct hg_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_sets; i++)
+		if (strcmp(s->sets[i].name, name) == 0)
+			return &s->sets[i];
+	return NULL;
+}
+
+int hg_state_set_status(const struct hg_state *s, enum hg_key k)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	const struct lset *ls = hg_state_set(s, d->name);
+
+	if (!ls)
+		return HG_SET_MISSING;
+	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags)
+		return HG_SET_WRONG_DEF;
+	if (ls->anomaly)
+		return HG_SET_ANOMALY;
+	return HG_SET_OK;
+}
+
+const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_chains; i++)
+		if (strcmp(s->chains[i].name, name) == 0)
+			return &s->chains[i];
+	return NULL;
+}
+
+static const char *want_anon_text(void)
+{
+	static char text[64];
+
+	snprintf(text, sizeof(text), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
+		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
+	return text;
+}
+
+int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
 	const struct hg_chaindef *cd = &hg_chaindefs[ch];
-	const struct lchain *c = NULL;
+	const struct lchain *c = hg_state_chain(s, name);
+	struct hg_chaincheck r = { .chain = c, .first_diff = 0 };
 	struct nftnl_rule **want;
 	size_t n_want, k = 0;
+	int err = 0;
 
-	for (size_t i = 0; i < s->n_chains; i++)
-		if (strcmp(s->chains[i].name, name) == 0)
-			c = &s->chains[i];
 	if (!c) {
-		line_add(l, "chain %s: missing", name);
-		return;
+		r.missing = true;
+		*ret = r;
+		return 0;
 	}
-	if (!c->base || c->hook != cd->hook || c->prio != cd->prio || c->policy != NF_ACCEPT ||
-	    strcmp(c->type, "filter") != 0)
-		line_add(l, "chain %s: expected 'type filter hook %s priority %d; policy accept', found '%s%s hook %s priority %d; policy %s'",
-			 name, hook_name(cd->hook), cd->prio, c->base ? "type " : "not a base chain",
-			 c->base ? c->type : "", c->base ? hook_name(c->hook) : "-", c->prio,
-			 c->policy == NF_ACCEPT ? "accept" : c->policy == NF_DROP ? "drop" : "?");
-
-	if (hg_rules_build(ch, &want, &n_want) < 0) {
-		l->oom = true;
-		return;
-	}
+	r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
+			c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
+	if (hg_rules_build(ch, &want, &n_want) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		char *a, *b;
 		if (strcmp(s->rules[i].chain, name) != 0)
@@ -725,20 +745,52 @@ static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch, co
 			continue;
 		}
 		a = hg_rule_canonical(s->rules[i].r, anon_lookup, s);
-		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon);
+		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon_text());
 		if (!a || !b)
-			l->oom = true;
-		else if (strcmp(a, b) != 0)
-			line_add(l, "chain %s: rule %zu differs from hostguard's", name, k + 1);
+			err = -ENOMEM;
+		else if (strcmp(a, b) != 0 && !r.first_diff)
+			r.first_diff = k + 1;
 		free(a);
 		free(b);
 		k++;
 	}
-	if (k != n_want)
-		line_add(l, "chain %s: %zu rules, expected %zu", name, k, n_want);
+	r.n_live = k;
+	r.n_want = n_want;
+	r.rules_differ = r.first_diff || k != n_want;
 	for (size_t i = 0; i < n_want; i++)
 		nftnl_rule_free(want[i]);
 	free(want);
+	if (err)
+		return err;
+	*ret = r;
+	return 0;
+}
+
+static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch)
+{
+	const char *name = hg_chain_names[ch];
+	const struct hg_chaindef *cd = &hg_chaindefs[ch];
+	struct hg_chaincheck r;
+	const struct lchain *c;
+
+	if (hg_state_check_chain(s, ch, &r) < 0) {
+		l->oom = true;
+		return;
+	}
+	c = r.chain;
+	if (r.missing) {
+		line_add(l, "chain %s: missing", name);
+		return;
+	}
+	if (r.def_differs)
+		line_add(l, "chain %s: expected 'type filter hook %s priority %d; policy accept', found '%s%s hook %s priority %d; policy %s'",
+			 name, hook_name(cd->hook), cd->prio, c->base ? "type " : "not a base chain",
+			 c->base ? c->type : "", c->base ? hook_name(c->hook) : "-", c->prio,
+			 c->policy == NF_ACCEPT ? "accept" : c->policy == NF_DROP ? "drop" : "?");
+	if (r.first_diff)
+		line_add(l, "chain %s: rule %zu differs from hostguard's", name, r.first_diff);
+	if (r.n_live != r.n_want)
+		line_add(l, "chain %s: %zu rules, expected %zu", name, r.n_live, r.n_want);
 }
 
 HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
@@ -746,12 +798,9 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
 	struct lines l = { 0 };
 	struct hg_canon want;
-	char want_anon[64];
 
 	if (hg_canon_from_policy(p, &want, NULL) < 0)
 		return -EINVAL;
-	snprintf(want_anon, sizeof(want_anon), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
-		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
 
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		const struct hg_setdef *d = &hg_setdefs[k];
@@ -781,7 +830,7 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
 	}
 	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-		diff_chain(&l, s, ch, want_anon);
+		diff_chain(&l, s, ch);
 	for (size_t i = 0; i < s->n_chains; i++) {
 		bool ours = false;
 		for (int ch = 0; ch < HG_CHAIN_MAX; ch++)

@@ -16,42 +16,72 @@
 /* A message of one set's elements stays well under the 64 KiB nla_len cap. */
 #define ELEM_MSG_BYTES 48000u
 
-int hg_kelems_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_kelem **ret,
-			 size_t *ret_n)
+int hg_unit_cmp(const void *a, const void *b)
 {
-	size_t max = k == HG_KEY_IFACES ? 2 * c->n_if : (k == HG_KEY_UIDS || k == HG_KEY_GIDS) ? c->n[k] : 2 * c->n[k];
-	struct hg_kelem *v = calloc(max ? max : 1, sizeof(*v));
-	size_t n = 0;
+	const struct hg_unit *x = a, *y = b;
+	int c = memcmp(x->start, y->start, IFNAMSIZ_);
+
+	if (c)
+		return c;
+	if (x->has_end != y->has_end)
+		return x->has_end < y->has_end ? -1 : 1;
+	return memcmp(x->end, y->end, IFNAMSIZ_);
+}
+
+int hg_units_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_unit **ret,
+			size_t *ret_n)
+{
+	size_t n = k == HG_KEY_IFACES ? c->n_if : c->n[k];
+	struct hg_unit *v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	if (k == HG_KEY_IFACES) {
-		for (size_t i = 0; i < c->n_if; i++) {
-			memcpy(v[n++].key, c->ifr[i].start, IFNAMSIZ_);
+	for (size_t i = 0; i < n; i++) {
+		struct hg_unit *u = &v[i];
+		if (k == HG_KEY_IFACES) {
+			memcpy(u->start, c->ifr[i].start, IFNAMSIZ_);
 			if (!c->ifr[i].open_end) {
-				memcpy(v[n].key, c->ifr[i].end, IFNAMSIZ_);
-				v[n++].end = true;
+				memcpy(u->end, c->ifr[i].end, IFNAMSIZ_);
+				u->has_end = 1;
 			}
-		}
-	} else if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
-		for (size_t i = 0; i < c->n[k]; i++)
-			memcpy(v[n++].key, &c->r[k][i].lo, 4);
-	} else {
-		for (size_t i = 0; i < c->n[k]; i++) {
+		} else if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
+			memcpy(u->start, &c->r[k][i].lo, 4);
+		} else {
 			uint16_t lo = htons((uint16_t)c->r[k][i].lo);
-			memcpy(v[n++].key, &lo, 2);
+			memcpy(u->start, &lo, 2);
 			/* A range up to 65535 has no end key that fits in 16
 			 * bits: it stays open to the end of the key space. */
 			if (c->r[k][i].hi < 65535) {
 				uint16_t end = htons((uint16_t)(c->r[k][i].hi + 1));
-				memcpy(v[n].key, &end, 2);
-				v[n++].end = true;
+				memcpy(u->end, &end, 2);
+				u->has_end = 1;
 			}
 		}
 	}
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
+		   uint16_t type)
+{
+	struct hg_kelem *v = calloc(2 * n + 1, sizeof(*v));
+	size_t m = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(v[m++].key, u[i].start, IFNAMSIZ_);
+		if (u[i].has_end) {
+			memcpy(v[m].key, u[i].end, IFNAMSIZ_);
+			v[m++].end = true;
+		}
+	}
+	r = hg_batch_elems(b, k, v, m, type);
+	free(v);
+	return r;
 }
 
 static void set_base(struct nftnl_set *s, const char *name)
@@ -81,7 +111,7 @@ int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags)
 	return b->oom ? -ENOMEM : 0;
 }
 
-static int batch_set(struct hg_batch *b, enum hg_key k)
+int hg_batch_set(struct hg_batch *b, enum hg_key k)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -154,7 +184,7 @@ int hg_batch_elems(struct hg_batch *b, enum hg_key k, const struct hg_kelem *v, 
 	return 0;
 }
 
-static int batch_anon_set(struct hg_batch *b)
+int hg_batch_anon_set(struct hg_batch *b)
 {
 	struct nftnl_set *s = hg_icmpv6_set_build();
 	struct nlmsghdr *nlh;
@@ -186,7 +216,7 @@ const struct hg_chaindef hg_chaindefs[HG_CHAIN_MAX] = {
 	[HG_CHAIN_INGRESS] = { NF_INET_LOCAL_IN, 0 },
 };
 
-static int batch_chain(struct hg_batch *b, enum hg_chain ch)
+int hg_batch_chain(struct hg_batch *b, enum hg_chain ch)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -211,7 +241,7 @@ static int batch_chain(struct hg_batch *b, enum hg_chain ch)
 	return b->oom ? -ENOMEM : 0;
 }
 
-static int batch_rules(struct hg_batch *b, enum hg_chain ch)
+int hg_batch_rules(struct hg_batch *b, enum hg_chain ch)
 {
 	struct nftnl_rule **v;
 	size_t n;
@@ -219,6 +249,12 @@ static int batch_rules(struct hg_batch *b, enum hg_chain ch)
 
 	if (r < 0)
 		return r;
+	/* the anonymous set of "icmpv6 type { ... }" lives and dies with
+	 * its rule, so it is created along with the chain's rules */
+	if (ch == HG_CHAIN_INGRESS)
+		r = hg_batch_anon_set(b);
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char *at = hg_batch_tail(b);
 		struct nlmsghdr *nlh;
@@ -229,63 +265,79 @@ static int batch_rules(struct hg_batch *b, enum hg_chain ch)
 			nftnl_rule_nlmsg_build_payload(nlh, v[i]);
 			hg_batch_add(b, nlh, -1, "rule %zu of chain %s", i + 1, hg_chain_names[ch]);
 		}
-		nftnl_rule_free(v[i]);
 	}
+	r = b->oom ? -ENOMEM : 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		nftnl_rule_free(v[i]);
 	free(v);
-	return b->oom ? -ENOMEM : 0;
+	return r;
 }
 
 int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 {
-	int r;
+	int r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 
-	/* add + delete + add: works whether or not the table exists, and the
-	 * kernel commits the old table's removal and the new one together. */
-	r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	if (r == 0)
-		r = hg_batch_table(b, NFT_MSG_DELTABLE, 0);
-	if (r == 0)
-		r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
-		struct hg_kelem *v;
+		struct hg_unit *u;
 		size_t n;
 
-		r = batch_set(b, k);
+		r = hg_batch_set(b, k);
 		if (r == 0)
-			r = hg_kelems_from_canon(c, k, &v, &n);
+			r = hg_units_from_canon(c, k, &u, &n);
 		if (r == 0) {
-			r = hg_batch_elems(b, k, v, n, NFT_MSG_NEWSETELEM);
-			free(v);
+			r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM);
+			free(u);
 		}
 	}
-	if (r == 0)
-		r = batch_anon_set(b);
 	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
-		r = batch_chain(b, ch);
+		r = hg_batch_chain(b, ch);
 	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
-		r = batch_rules(b, ch);
+		r = hg_batch_rules(b, ch);
 	return r;
 }
 
-HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
+/* DELSET / DELCHAIN of a named object, or DELRULE of every rule of a chain. */
+int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name)
 {
-	struct hg_canon c;
-	struct hg_batch b;
-	int r;
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
 
-	r = hg_canon_from_policy(p, &c, err);
-	if (r < 0)
-		return r;
-	r = hg_batch_begin(&b, nl, 0);
-	if (r == 0)
-		r = hg_batch_full_table(&b, &c);
-	if (r < 0)
-		r = hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
-	else
-		r = hg_batch_send(nl, &b, true, err);
-	hg_batch_free(&b);
-	hg_canon_clear(&c);
-	return r;
+	if (!at)
+		return -ENOMEM;
+	if (type == NFT_MSG_DELSET) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		if (!s)
+			return -ENOMEM;
+		set_base(s, name);
+		nlh = nftnl_set_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		hg_batch_add(b, nlh, -1, "delete set %s", name);
+	} else if (type == NFT_MSG_DELCHAIN) {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+		if (!c)
+			return -ENOMEM;
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+		nlh = nftnl_chain_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		nftnl_chain_free(c);
+		hg_batch_add(b, nlh, -1, "delete chain %s", name);
+	} else {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+		nlh = nftnl_rule_nlmsg_build_hdr(at, NFT_MSG_DELRULE, NFPROTO_INET, 0, hg_batch_seq(b));
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		hg_batch_add(b, nlh, -1, "flush chain %s", name);
+	}
+	return b->oom ? -ENOMEM : 0;
 }
 
 HG_EXPORT int hg_remove(struct hg_nl *nl, struct hg_error *err)

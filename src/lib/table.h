@@ -17,13 +17,29 @@ struct hg_chaindef {
 };
 extern const struct hg_chaindef hg_chaindefs[HG_CHAIN_MAX];
 
-/* The elements a set holds for a canonical policy, in key order. */
-int hg_kelems_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_kelem **ret,
-			 size_t *ret_n);
+/* One value of a set as the kernel holds it: a key, or an interval's start
+ * and end keys (no end: open to the end of the key space). */
+struct hg_unit {
+	unsigned char start[IFNAMSIZ_], end[IFNAMSIZ_];
+	uint8_t has_end;
+};
+int hg_unit_cmp(const void *a, const void *b);
+int hg_units_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_unit **ret,
+			size_t *ret_n);
+
 int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags);
+int hg_batch_set(struct hg_batch *b, enum hg_key k);
 int hg_batch_elems(struct hg_batch *b, enum hg_key k, const struct hg_kelem *v, size_t n,
 		   uint16_t type);
-/* Messages replacing the whole table (table, sets, elements, chains, rules). */
+int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
+		   uint16_t type);
+int hg_batch_chain(struct hg_batch *b, enum hg_chain ch);
+/* The chain's rules; a rule using the ICMPv6 set brings that set along. */
+int hg_batch_rules(struct hg_batch *b, enum hg_chain ch);
+int hg_batch_anon_set(struct hg_batch *b);
+/* NFT_MSG_DELSET or NFT_MSG_DELCHAIN of a name; NFT_MSG_DELRULE flushes a chain. */
+int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name);
+/* Creates the whole table (table, sets, elements, chains, rules). */
 int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c);
 
 #endif

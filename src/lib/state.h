@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The live table as read back; internal to libhostguard. */
+#ifndef HG_STATE_H
+#define HG_STATE_H
+
+#include "nl.h"
+#include "table.h"
+
+struct lset {
+	char *name;
+	uint32_t flags, key_type, key_len;
+	int key;                  /* hg_key when it is one of ours, else -1 */
+	bool anomaly;             /* holds elements that decode to no value */
+	struct hg_kelem *e;
+	size_t n, cap;
+};
+
+struct lrule {
+	char *chain;
+	struct nftnl_rule *r;
+};
+
+struct lchain {
+	char *name, *type;
+	bool base;
+	uint32_t hook, policy;
+	int32_t prio;
+};
+
+struct hg_state {
+	struct lset *sets;
+	size_t n_sets;
+	struct lchain *chains;
+	size_t n_chains;
+	struct lrule *rules;
+	size_t n_rules;
+	uint32_t genid;           /* generation the snapshot was read at */
+	struct hg_canon canon;    /* the five sets, decoded */
+	char **anomalies;         /* elements that decode to no pattern */
+	size_t n_anomalies;
+	char *anon_text;          /* scratch for anon_lookup() */
+};
+
+enum { HG_SET_OK, HG_SET_MISSING, HG_SET_WRONG_DEF, HG_SET_ANOMALY };
+
+struct hg_chaincheck {
+	const struct lchain *chain;
+	bool missing, def_differs, rules_differ;
+	size_t n_live, n_want, first_diff;
+};
+
+const struct lset *hg_state_set(const struct hg_state *s, const char *name);
+const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
+int hg_state_set_status(const struct hg_state *s, enum hg_key k);
+int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chaincheck *ret);
+
+#endif

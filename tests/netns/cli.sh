@@ -1,0 +1,103 @@
+#!/bin/bash
+# The CLI's contract: exit codes, one-line errors naming the bad value,
+# invalid config changes nothing, privilege, dry run, built-in defaults.
+. "$(dirname "$0")/lib.sh"
+
+netns_new "$H"
+write_conf <<'CONF'
+# a comment
+allowed_uids = 0, 1001          # numbers or names
+allow_from_containers_tcp = 53
+CONF
+expect_rc 0 "apply" hg apply
+good=$(h nft list table inet hostguard)
+
+bad_config() { # bad_config DESCRIPTION REGEX CONFIG-TEXT
+	local desc=$1 re=$2
+	printf '%s\n' "$3" >"$T/bad.conf"
+	OUT=$(ip netns exec "$H" "$HG" --config "$T/bad.conf" apply 2>&1)
+	local rc=$?
+	if [ $rc = 2 ] && printf '%s\n' "$OUT" | grep -Eq -- "$re"; then
+		pass "$desc -> exit 2: $OUT"
+	else
+		fail "$desc: exit $rc, output: $OUT"
+	fi
+}
+bad_config "unknown key" "bad.conf:2: unknown key 'allowed_uid'" $'allowed_uids = 0\nallowed_uid = 5'
+bad_config "malformed line" "bad.conf:1: expected 'key = values'" 'allowed_uids 0'
+bad_config "port 0" "bad.conf:1: .*port '0' is out of range" 'allow_from_containers_tcp = 0'
+bad_config "port 65536" "bad.conf:1: .*port '65536' is out of range" 'allow_from_containers_udp = 53 65536'
+bad_config "reversed range" "reversed port range '8100-8000'" 'allow_from_containers_tcp = 8100-8000'
+bad_config "interface name of 16 characters" "interface name 'abcdefghijklmnop' is too long" 'container_ifaces = abcdefghijklmnop'
+bad_config "unknown user" "bad.conf:3: .*unknown user 'no_such_user_hg'" $'# x\n\nallowed_uids = 0, no_such_user_hg'
+bad_config "unknown group" "unknown group 'no_such_group_hg'" 'allowed_gids = no_such_group_hg'
+bad_config "trailing garbage" "invalid uid '12abc'" 'allowed_uids = 12abc'
+bad_config "negative uid" "invalid uid '-1'" 'allowed_uids = -1'
+bad_config "uid too large" "uid '4294967295' is out of range" 'allowed_uids = 4294967295'
+bad_config "duplicate key" "duplicate key 'allowed_uids' \\(first set on line 1\\)" $'allowed_uids = 0\nallowed_uids = 1'
+bad_config "overlapping interface patterns" "'br-x' overlaps 'br-\\*'" 'container_ifaces = br-*, br-x'
+bad_config "wildcard in the middle" "invalid interface name 'br\\*x'" 'container_ifaces = br*x'
+bad_config "match-all pattern" "would match every interface" 'container_ifaces = *'
+
+[ "$(h nft list table inet hostguard)" = "$good" ] && pass "invalid configs changed nothing in the kernel" ||
+	fail "the kernel table changed after invalid configs"
+
+expect_rc 2 "check with invalid config -> 2" ip netns exec "$H" "$HG" --config "$T/bad.conf" check
+
+# names resolve through NSS, and the config keeps what was typed
+printf 'allowed_uids = root, nobody\nallowed_gids = nogroup\n' >"$T/names.conf"
+expect_rc 0 "user and group names apply" ip netns exec "$H" "$HG" --config "$T/names.conf" apply
+OUT=$(ip netns exec "$H" "$HG" --config "$T/names.conf" status)
+expect_match "65534 \\(nobody\\)" "status shows uid and name"
+
+# no config file: built-in defaults
+expect_rc 0 "apply without a config file uses the defaults" ip netns exec "$H" "$HG" --config "$T/none.conf" apply
+expect_match "using the built-in defaults" "a note says the defaults are used"
+OUT=$(ip netns exec "$H" "$HG" --config "$T/none.conf" status --json)
+if printf '%s' "$OUT" | jq -e '.sets.container_ifaces == ["br-*","docker0","ipvlan*","macvlan*"] and ([.sets.allowed_uids[].id] == [0]) and (.sets.allow_from_containers_tcp == [])' >/dev/null; then
+	pass "defaults: uid 0; docker0, br-*, macvlan*, ipvlan*; no ports"
+else
+	fail "defaults: $OUT"
+fi
+expect_rc 1 "the table now holds the defaults, not $CONF" ip netns exec "$H" "$HG" --config "$CONF" check
+expect_rc 0 "HOSTGUARD_CONFIG selects the config" ip netns exec "$H" env HOSTGUARD_CONFIG="$T/none.conf" "$HG" check
+expect_rc 1 "--config wins over HOSTGUARD_CONFIG" ip netns exec "$H" env HOSTGUARD_CONFIG="$T/none.conf" "$HG" --config "$CONF" check
+expect_rc 0 "apply $CONF again" hg apply
+
+# dry run: no privilege needed, nothing changes, and nft loads the same table
+before=$(h nft list ruleset)
+expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run
+printf '%s\n' "$OUT" >"$T/dry.nft"
+[ "$(h nft list ruleset)" = "$before" ] && pass "dry run changed nothing" || fail "dry run changed the ruleset"
+N2="hgt-n2-$ID"
+netns_new "$N2"
+if ip netns exec "$N2" nft -f "$T/dry.nft"; then pass "nft -f loads the dry-run output"; else fail "nft -f rejected the dry-run output"; fi
+expect_rc 0 "hostguard check accepts the table nft loaded from the dry run" ip netns exec "$N2" "$HG" --config "$CONF" check
+if ip netns exec "$N2" nft -f "$T/dry.nft" && [ "$(ip netns exec "$N2" nft list ruleset)" = "$(h nft list ruleset)" ]; then
+	pass "dry-run output is an idempotent replace equal to apply's table"
+else
+	fail "nft -f of the dry run twice differs from apply's table"
+fi
+
+# privilege: one line, documented exit code, nothing changed
+for cmd in apply status check remove; do
+	expect_rc 4 "$cmd without CAP_NET_ADMIN -> 4" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" $cmd
+	[ "$OUT" = "hostguard: permission denied: this command needs root or CAP_NET_ADMIN" ] &&
+		pass "$cmd: one line names the privilege" || fail "$cmd: message: $OUT"
+done
+
+# usage
+expect_rc 0 "--help" "$HG" --help
+expect_match "allow|apply" "--help lists commands"
+expect_match "Exit codes" "--help documents exit codes"
+expect_rc 0 "apply --help" "$HG" apply --help
+expect_match "dry-run" "apply --help shows --dry-run"
+expect_rc 0 "--version" "$HG" --version
+expect_match "^hostguard [0-9]" "--version prints the version"
+expect_rc 2 "unknown command -> 2" "$HG" frobnicate
+expect_match "unknown command 'frobnicate'" "unknown command is named"
+expect_rc 2 "no command -> 2" "$HG"
+expect_rc 2 "unknown option -> 2" "$HG" --bogus apply
+expect_rc 2 "extra argument -> 2" hg check extra
+
+finish
