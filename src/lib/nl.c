@@ -171,7 +171,9 @@ static void describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec,
 	if (off < sizeof(*nlh) + sizeof(struct nfgenmsg) || off + sizeof(*a) > nlh->nlmsg_len)
 		return;
 	a = (const void *)((const char *)nlh + off);
-	if (mnl_attr_get_type(a) != NFTA_LIST_ELEM || off + a->nla_len > nlh->nlmsg_len)
+	/* libnftnl numbers element nests 1, 2, ... rather than NFTA_LIST_ELEM:
+	 * trust the structure, not the type */
+	if (off + a->nla_len > nlh->nlmsg_len || !(a->nla_type & NLA_F_NESTED))
 		return;
 	mnl_attr_for_each_nested(x, a) {
 		if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY)

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The transaction apply sends, built into a buffer and parsed back with
+ * libnftnl: no kernel needed. */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <errno.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "table.h"
+
+#define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
+
+struct seen {
+	int tables, sets, elem_msgs, chains, rules;
+	size_t max_len;
+	char rule_exprs[8][256];
+	int n_rules;
+	size_t uid_elems;
+};
+
+/* Elements are decoded straight from the wire format with libmnl. */
+static void walk_elems(const struct nlmsghdr *nlh, struct seen *sn)
+{
+	const struct nlattr *a, *list = NULL, *el;
+	const char *name = NULL;
+	int i = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			list = a;
+	}
+	CHECK(name && list, "element message names its set and has elements");
+	if (!name || !list)
+		return;
+	mnl_attr_for_each_nested(el, list) {
+		const struct nlattr *x, *v;
+		const unsigned char *key = NULL;
+		uint32_t len = 0, flags = 0;
+
+		/* libnftnl numbers the element nests 1, 2, 3...; the kernel
+		 * does not look at their type */
+		CHECK(mnl_attr_get_type(el) == (uint16_t)(i + 1), "element nest %d", i + 1);
+		mnl_attr_for_each_nested(x, el) {
+			if (mnl_attr_get_type(x) == NFTA_SET_ELEM_FLAGS)
+				flags = ntohl(mnl_attr_get_u32(x));
+			if (mnl_attr_get_type(x) != NFTA_SET_ELEM_KEY)
+				continue;
+			mnl_attr_for_each_nested(v, x) {
+				if (mnl_attr_get_type(v) == NFTA_DATA_VALUE) {
+					key = mnl_attr_get_payload(v);
+					len = mnl_attr_get_payload_len(v);
+				}
+			}
+		}
+		CHECK(key != NULL, "element of %s has a key", name);
+		if (!key)
+			continue;
+		if (strcmp(name, "allowed_uids") == 0) {
+			CHECK(len == 4, "uid key length %u", len);
+			sn->uid_elems++;
+		}
+		if (strcmp(name, "container_ifaces") == 0) {
+			CHECK(len == 16, "ifname key length %u", len);
+			/* the policy below holds only "br-*": [ "br-", "br." ) */
+			if (i == 0)
+				CHECK(memcmp(key, "br-\0\0", 5) == 0 && !(flags & NFT_SET_ELEM_INTERVAL_END), "br- start");
+			if (i == 1)
+				CHECK(memcmp(key, "br.\0\0", 5) == 0 && (flags & NFT_SET_ELEM_INTERVAL_END), "br. end");
+		}
+		if (strcmp(name, "allow_from_containers_tcp") == 0) {
+			uint16_t port;
+			memcpy(&port, key, 2);
+			/* 8000-8100 -> start 8000, end 8101, network order */
+			if (i == 0)
+				CHECK(ntohs(port) == 8000 && !flags, "tcp start %u", ntohs(port));
+			if (i == 1)
+				CHECK(ntohs(port) == 8101 && (flags & NFT_SET_ELEM_INTERVAL_END), "tcp end %u", ntohs(port));
+		}
+		i++;
+	}
+}
+
+static void walk_set(const struct nlmsghdr *nlh)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *name;
+	uint32_t len = 0;
+	const unsigned char *ud;
+
+	CHECK(nftnl_set_nlmsg_parse(nlh, s) == 0, "set parse");
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	CHECK(nftnl_set_is_set(s, NFTNL_SET_ID), "set %s has an ID (the kernel requires it)", name);
+	int k = hg_key_from_name(name);
+	if (k >= 0) {
+		const struct hg_setdef *d = &hg_setdefs[k];
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE) == d->key_type, "%s key type", name);
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == d->key_len, "%s key len", name);
+		uint32_t flags = nftnl_set_is_set(s, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(s, NFTNL_SET_FLAGS) : 0;
+		CHECK(flags == d->flags, "%s flags %u", name, flags);
+		ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+		/* one TLV: type 0 (key byte order), length 4, host u32 value */
+		CHECK(len == 6 && ud[0] == 0 && ud[1] == 4 && ud[2] == d->byteorder, "%s byte order udata", name);
+	} else {
+		CHECK(strcmp(name, "__set%d") == 0, "unexpected set %s", name);
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) == (NFT_SET_ANONYMOUS | NFT_SET_CONSTANT), "anon flags");
+	}
+	nftnl_set_free(s);
+}
+
+static void walk_chain(const struct nlmsghdr *nlh)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	const char *name;
+
+	CHECK(nftnl_chain_nlmsg_parse(nlh, c) == 0, "chain parse");
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	if (strcmp(name, "egress") == 0)
+		CHECK(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_POST_ROUTING,
+		      "egress hooks postrouting (DNAT'd local connections)");
+	else
+		CHECK(strcmp(name, "ingress_local") == 0 &&
+		      nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_LOCAL_IN, "ingress_local hooks input");
+	CHECK(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT, "%s policy accept", name);
+	CHECK(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == 0, "%s priority 0", name);
+	nftnl_chain_free(c);
+}
+
+static void walk_rule(const struct nlmsghdr *nlh, struct seen *sn)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+	char *out;
+
+	CHECK(nftnl_rule_nlmsg_parse(nlh, r) == 0, "rule parse");
+	CHECK(nlh->nlmsg_flags & NLM_F_APPEND, "rules are appended");
+	out = sn->rule_exprs[sn->n_rules < 8 ? sn->n_rules : 7];
+	out[0] = '\0';
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it))) {
+		strcat(out, nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+		strcat(out, " ");
+	}
+	nftnl_expr_iter_destroy(it);
+	sn->n_rules++;
+	nftnl_rule_free(r);
+}
+
+static void walk(const struct hg_batch *b, struct seen *sn)
+{
+	size_t off = 0;
+
+	memset(sn, 0, sizeof(*sn));
+	while (off < b->len) {
+		const struct nlmsghdr *nlh = (const void *)(b->buf + off);
+		if (nlh->nlmsg_len > sn->max_len && nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN)
+			sn->max_len = nlh->nlmsg_len;
+		switch (nlh->nlmsg_type) {
+		case MSG(NFT_MSG_NEWTABLE): sn->tables++; break;
+		case MSG(NFT_MSG_NEWSET): sn->sets++; walk_set(nlh); break;
+		case MSG(NFT_MSG_NEWSETELEM): sn->elem_msgs++; walk_elems(nlh, sn); break;
+		case MSG(NFT_MSG_NEWCHAIN): sn->chains++; walk_chain(nlh); break;
+		case MSG(NFT_MSG_NEWRULE): walk_rule(nlh, sn); break;
+		case NFNL_MSG_BATCH_BEGIN: CHECK(off == 0, "BEGIN first"); break;
+		case NFNL_MSG_BATCH_END: break;
+		default: CHECK(0, "unexpected message type 0x%x", nlh->nlmsg_type);
+		}
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	CHECK(off == b->len, "messages fill the buffer exactly");
+}
+
+static int build(struct hg_policy *p, struct hg_batch *b)
+{
+	struct hg_nl nl = { 0 };
+	struct hg_canon c;
+	int r = hg_canon_from_policy(p, &c, NULL);
+
+	if (r == 0)
+		r = hg_batch_begin(b, &nl, 0);
+	if (r == 0)
+		r = hg_batch_full_table(b, &c);
+	hg_canon_clear(&c);
+	return r;
+}
+
+int main(void)
+{
+	struct hg_policy *p = hg_policy_new();
+	struct hg_batch b;
+	struct seen sn;
+
+	hg_policy_add(p, HG_KEY_UIDS, "0", NULL);
+	hg_policy_add(p, HG_KEY_UIDS, "1001", NULL);
+	hg_policy_add(p, HG_KEY_IFACES, "br-*", NULL);
+	hg_policy_add(p, HG_KEY_TCP, "8000-8100", NULL);
+	CHECK(build(p, &b) == 0, "build");
+	walk(&b, &sn);
+	CHECK(sn.tables == 1, "one NEWTABLE (%d): the table is never deleted", sn.tables);
+	CHECK(sn.sets == 6, "five named sets and the ICMPv6 set (%d)", sn.sets);
+	CHECK(sn.chains == 2, "two chains (%d)", sn.chains);
+	CHECK(sn.n_rules == 7, "seven rules (%d)", sn.n_rules);
+	CHECK(sn.uid_elems == 2, "two uids (%zu)", sn.uid_elems);
+	CHECK_STR(sn.rule_exprs[0], "ct cmp immediate ");
+	CHECK_STR(sn.rule_exprs[1], "meta lookup meta lookup meta lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[2], "ct bitwise cmp immediate ");
+	CHECK_STR(sn.rule_exprs[3], "meta cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[4], "meta lookup fib cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[6], "meta lookup fib cmp counter immediate ");
+	/* records name every message for error reports */
+	CHECK(b.n_rec > 10 && strcmp(b.rec[1].what, "add table inet hostguard") == 0, "%s", b.rec[1].what);
+	hg_batch_free(&b);
+
+	/* 100,000 uids: several element messages, each under the 64 KiB cap */
+	char tok[16];
+	for (int i = 0; i < 100000; i++) {
+		snprintf(tok, sizeof(tok), "%d", 100000 + i);
+		hg_policy_add(p, HG_KEY_UIDS, tok, NULL);
+	}
+	CHECK(build(p, &b) == 0, "build large");
+	walk(&b, &sn);
+	CHECK(sn.uid_elems == 100002, "all uids sent (%zu)", sn.uid_elems);
+	CHECK(sn.elem_msgs > 50, "split into %d element messages", sn.elem_msgs);
+	CHECK(sn.max_len < 65536, "largest message %zu bytes", sn.max_len);
+	hg_batch_free(&b);
+	hg_policy_free(p);
+	return check_done("test-batch");
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The config file format: comments, separators, defaults, errors by line. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "hostguard.h"
+
+static struct hg_policy *parse_ok(const char *text)
+{
+	struct hg_policy *p = NULL;
+	struct hg_error e = { 0 };
+	int r = hg_config_parse(text, strlen(text), "t.conf", &p, &e);
+
+	CHECK(r == 0, "parse failed: %s", e.message);
+	return p;
+}
+
+static void parse_bad(const char *text, unsigned line, const char *msg)
+{
+	struct hg_policy *p = (struct hg_policy *)0x1;
+	struct hg_error e = { 0 };
+	int r = hg_config_parse(text, strlen(text), "t.conf", &p, &e);
+
+	CHECK(r < 0, "'%s' was accepted", text);
+	CHECK(p == (struct hg_policy *)0x1, "ret touched on failure");
+	CHECK(e.line == line, "line %u, expected %u (%s)", e.line, line, e.message);
+	CHECK(strstr(e.message, msg) != NULL, "message '%s' lacks '%s'", e.message, msg);
+}
+
+static void tokens(const struct hg_policy *p, enum hg_key k, const char *want)
+{
+	char buf[512] = "";
+
+	for (size_t i = 0; i < hg_policy_count(p, k); i++) {
+		if (i)
+			strcat(buf, " ");
+		strcat(buf, hg_policy_token(p, k, i));
+	}
+	CHECK(strcmp(buf, want) == 0, "%s: '%s', expected '%s'", hg_key_name(k), buf, want);
+}
+
+int main(void)
+{
+	struct hg_policy *p;
+
+	p = parse_ok("# comment\n"
+		     "allowed_uids = 0, root 1001   # trailing comment\n"
+		     "\n"
+		     "  allowed_gids=\t5,6\n"
+		     "container_ifaces = docker0,br-*\r\n"
+		     "allow_from_containers_tcp = 53, 8000-8100\n"
+		     "allow_from_containers_udp = 53");
+	if (p) {
+		tokens(p, HG_KEY_UIDS, "0 root 1001");
+		tokens(p, HG_KEY_GIDS, "5 6");
+		tokens(p, HG_KEY_IFACES, "docker0 br-*");
+		tokens(p, HG_KEY_TCP, "53 8000-8100");
+		tokens(p, HG_KEY_UDP, "53");
+		hg_policy_free(p);
+	}
+
+	/* a missing key keeps its default, an empty one is empty */
+	p = parse_ok("allow_from_containers_tcp = 53\n");
+	if (p) {
+		tokens(p, HG_KEY_UIDS, "0");
+		tokens(p, HG_KEY_IFACES, "docker0 br-* macvlan* ipvlan*");
+		tokens(p, HG_KEY_UDP, "");
+		hg_policy_free(p);
+	}
+	p = parse_ok("allowed_uids =\ncontainer_ifaces =   # none\n");
+	if (p) {
+		tokens(p, HG_KEY_UIDS, "");
+		tokens(p, HG_KEY_IFACES, "");
+		hg_policy_free(p);
+	}
+	p = parse_ok("");
+	if (p) {
+		tokens(p, HG_KEY_UIDS, "0");
+		hg_policy_free(p);
+	}
+
+	parse_bad("allowed_uids = 0\nbogus = 1\n", 2, "t.conf:2: unknown key 'bogus'");
+	parse_bad("\n\nallowed_uids 0\n", 3, "t.conf:3: expected 'key = values'");
+	parse_bad("= 5\n", 1, "missing key");
+	parse_bad("allowed_uids = 0\nallowed_uids = 1\n", 2, "duplicate key 'allowed_uids' (first set on line 1)");
+	parse_bad("allow_from_containers_tcp = 53, 0\n", 1, "t.conf:1: allow_from_containers_tcp: port '0' is out of range");
+	parse_bad("allow_from_containers_udp = 100-50\n", 1, "reversed port range '100-50'");
+	parse_bad("allowed_uids = 0, no_such_user_hg\n", 1, "unknown user 'no_such_user_hg'");
+	parse_bad("#\ncontainer_ifaces = br-*, br-x\n", 2, "'br-x' overlaps 'br-*'");
+	parse_bad("container_ifaces = b*, br-*\n", 1, "overlaps");
+	parse_bad("container_ifaces = abcdefghijklmnopq\n", 1, "too long");
+	{
+		struct hg_policy *q = NULL;
+		struct hg_error e = { 0 };
+		CHECK(hg_config_parse("a\0b", 3, "t.conf", &q, &e) == -EINVAL, "NUL byte accepted");
+		CHECK(hg_config_load("/nonexistent/hg.conf", &q, &e) == -ENOENT, "missing file");
+		CHECK(e.line == 0, "missing file has no line");
+	}
+	return check_done("test-config");
+}

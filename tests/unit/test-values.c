@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Parsing of single values: ids, names, ports, ranges, interface patterns. */
+#include <errno.h>
+
+#include "check.h"
+#include "hostguard.h"
+
+static int parse(enum hg_key k, const char *tok, uint32_t *lo, uint32_t *hi, struct hg_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	*lo = *hi = 0xdeadbeef;
+	return hg_value_parse(k, tok, lo, hi, e);
+}
+
+static void ok(enum hg_key k, const char *tok, uint32_t lo, uint32_t hi)
+{
+	struct hg_error e;
+	uint32_t a, b;
+	int r = parse(k, tok, &a, &b, &e);
+
+	CHECK(r == 0, "%s '%s': %d %s", hg_key_name(k), tok, r, e.message);
+	if (k != HG_KEY_IFACES)
+		CHECK(a == lo && b == hi, "'%s' -> %u-%u, expected %u-%u", tok, a, b, lo, hi);
+}
+
+static void bad(enum hg_key k, const char *tok, int code, const char *msg)
+{
+	struct hg_error e;
+	uint32_t a, b;
+	int r = parse(k, tok, &a, &b, &e);
+
+	CHECK(r == code, "%s '%s': expected %d, got %d", hg_key_name(k), tok, code, r);
+	CHECK(e.code == code, "error code %d", e.code);
+	CHECK(strstr(e.message, msg) != NULL, "'%s': message '%s' lacks '%s'", tok, e.message, msg);
+	CHECK(a == 0xdeadbeef && b == 0xdeadbeef, "outputs touched on failure for '%s'", tok);
+}
+
+int main(void)
+{
+	ok(HG_KEY_UIDS, "0", 0, 0);
+	ok(HG_KEY_UIDS, "1001", 1001, 1001);
+	ok(HG_KEY_UIDS, "4294967294", 4294967294u, 4294967294u);
+	ok(HG_KEY_UIDS, "root", 0, 0);
+	ok(HG_KEY_GIDS, "root", 0, 0);
+	ok(HG_KEY_GIDS, "65534", 65534, 65534);
+	bad(HG_KEY_UIDS, "4294967295", -EINVAL, "uid '4294967295' is out of range");
+	bad(HG_KEY_UIDS, "99999999999", -EINVAL, "invalid uid");
+	bad(HG_KEY_UIDS, "-1", -EINVAL, "invalid uid '-1'");
+	bad(HG_KEY_UIDS, "+5", -EINVAL, "invalid uid '+5'");
+	bad(HG_KEY_UIDS, "12abc", -EINVAL, "invalid uid '12abc'");
+	bad(HG_KEY_UIDS, "", -EINVAL, "empty uid");
+	bad(HG_KEY_UIDS, "no_such_user_hg", -ENOENT, "unknown user 'no_such_user_hg'");
+	bad(HG_KEY_GIDS, "no_such_group_hg", -ENOENT, "unknown group 'no_such_group_hg'");
+	bad(HG_KEY_GIDS, "1x", -EINVAL, "invalid gid '1x'");
+
+	ok(HG_KEY_TCP, "53", 53, 53);
+	ok(HG_KEY_TCP, "1", 1, 1);
+	ok(HG_KEY_TCP, "65535", 65535, 65535);
+	ok(HG_KEY_UDP, "8000-8100", 8000, 8100);
+	ok(HG_KEY_UDP, "7-7", 7, 7);
+	bad(HG_KEY_TCP, "0", -EINVAL, "port '0' is out of range");
+	bad(HG_KEY_TCP, "65536", -EINVAL, "port '65536' is out of range");
+	bad(HG_KEY_TCP, "0-5", -EINVAL, "out of range");
+	bad(HG_KEY_TCP, "8100-8000", -EINVAL, "reversed port range '8100-8000'");
+	bad(HG_KEY_TCP, "53x", -EINVAL, "invalid port '53x'");
+	bad(HG_KEY_TCP, "-53", -EINVAL, "invalid port");
+	bad(HG_KEY_TCP, "53-", -EINVAL, "invalid port");
+	bad(HG_KEY_TCP, "1-2-3", -EINVAL, "invalid port");
+	bad(HG_KEY_TCP, "", -EINVAL, "invalid port");
+
+	ok(HG_KEY_IFACES, "docker0", 0, 0);
+	ok(HG_KEY_IFACES, "br-*", 0, 0);
+	ok(HG_KEY_IFACES, "abcdefghijklmno", 0, 0);   /* 15 characters */
+	ok(HG_KEY_IFACES, "abcdefghijklmno*", 0, 0);
+	bad(HG_KEY_IFACES, "abcdefghijklmnop", -EINVAL, "too long");
+	bad(HG_KEY_IFACES, "", -EINVAL, "empty interface name");
+	bad(HG_KEY_IFACES, "*", -EINVAL, "every interface");
+	bad(HG_KEY_IFACES, "br*x", -EINVAL, "invalid interface name 'br*x'");
+	bad(HG_KEY_IFACES, "a/b", -EINVAL, "invalid interface name");
+	bad(HG_KEY_IFACES, "eth0:1", -EINVAL, "invalid interface name");
+	bad(HG_KEY_IFACES, "..", -EINVAL, "invalid interface name");
+
+	CHECK(hg_key_from_name("allowed_uids") == HG_KEY_UIDS, "key name");
+	CHECK(hg_key_from_name("allow_from_containers_udp") == HG_KEY_UDP, "key name");
+	CHECK(hg_key_from_name("allowed_uid") == -EINVAL, "unknown key name");
+	return check_done("test-values");
+}
