@@ -26,6 +26,9 @@ struct cmd {
 extern const char *prog;
 extern const char *config_path;
 extern bool config_explicit;
+extern bool config_missing;     /* load_policy() fell back to the defaults */
+/* The config path for messages, or a note that the defaults are in use. */
+const char *config_label(void);
 
 /* "hostguard: <message>" on stderr. */
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,6 +9,7 @@
 const char *prog = "hostguard";
 const char *config_path = HG_DEFAULT_CONFIG;
 bool config_explicit;
+bool config_missing;
 
 static const struct cmd commands[] = {
 	{ "apply", cmd_apply, "[--dry-run]",

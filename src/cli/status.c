@@ -127,6 +127,7 @@ int cmd_status(int argc, char **argv)
 	if (json) {
 		printf("{\"loaded\":%s,\"config\":", s ? "true" : "false");
 		json_str(stdout, config_path);
+		printf(",\"config_exists\":%s", config_missing ? "false" : "true");
 		printf(",\"config_valid\":%s,\"in_sync\":%s,\"differences\":[", p ? "true" : "false",
 		       !s || !p ? (p ? "false" : "null") : n_diff == 0 ? "true" : "false");
 		for (int i = 0; i < n_diff; i++) {
@@ -159,9 +160,9 @@ int cmd_status(int argc, char **argv)
 		else if (!p)
 			printf("table inet hostguard: loaded; config %s is invalid, cannot compare\n", config_path);
 		else if (n_diff == 0)
-			printf("table inet hostguard: loaded, in sync with %s\n", config_path);
+			printf("table inet hostguard: loaded, in sync with %s\n", config_label());
 		else
-			printf("table inet hostguard: loaded, DRIFTED from %s:\n", config_path);
+			printf("table inet hostguard: loaded, DRIFTED from %s:\n", config_label());
 		for (int i = 0; i < n_diff; i++)
 			printf("  - %s\n", diff[i]);
 		if (s) {
@@ -232,7 +233,7 @@ int cmd_check(int argc, char **argv)
 			printf("hostguard: drifted: %s\n", diff[0]);
 		ret = EXIT_FAIL;
 	} else {
-		printf("hostguard: in sync with %s\n", config_path);
+		printf("hostguard: in sync with %s\n", config_label());
 	}
 out:
 	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);

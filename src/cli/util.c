@@ -37,6 +37,7 @@ int load_policy(struct hg_policy **ret)
 	if (r == -ENOENT && e.line == 0) {
 		if (config_explicit)
 			err_msg("note: %s does not exist; using the built-in defaults", config_path);
+		config_missing = true;
 		r = hg_policy_new_default(ret, &e);
 	}
 	if (r < 0) {
@@ -44,6 +45,16 @@ int load_policy(struct hg_policy **ret)
 		return r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 	}
 	return EXIT_OK;
+}
+
+const char *config_label(void)
+{
+	static char buf[4200];
+
+	if (!config_missing)
+		return config_path;
+	snprintf(buf, sizeof(buf), "the built-in defaults (%s does not exist)", config_path);
+	return buf;
 }
 
 int open_nl(struct hg_nl **ret)
