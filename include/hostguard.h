@@ -41,6 +41,9 @@ enum hg_key {
 	HG_KEY_MAX
 };
 
+/* What an edit does with the values it names. */
+enum hg_edit { HG_EDIT_ADD, HG_EDIT_REMOVE };
+
 /* Returns the config key / set name, or NULL for an invalid key. */
 const char *hg_key_name(enum hg_key key);
 /* Returns the key for a config key name, or -EINVAL. */
@@ -98,6 +101,24 @@ int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *er
 int hg_config_parse(const char *text, size_t len, const char *name,
 		    struct hg_policy **ret, struct hg_error *err);
 
+/*
+ * Editing one key of a config file, keeping every other line and comment
+ * byte for byte.  Prepare computes the new file and writes it to a
+ * temporary file in the same directory (created with O_EXCL, fsync'd, with
+ * the old file's mode and owner); commit renames it over the config;
+ * abort removes it.  A missing file counts as all defaults.  Prepare
+ * returns 1 with *ret set when the file changes, 0 (and *ret NULL) when it
+ * already says so, or a negative errno (-EINVAL: invalid file or value).
+ */
+struct hg_config_edit;
+int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
+			   const char *const *tokens, size_t n,
+			   struct hg_config_edit **ret, struct hg_error *err);
+int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err);
+void hg_config_edit_abort(struct hg_config_edit *e);
+/* The key's new line, without the newline, for messages. */
+const char *hg_config_edit_line(const struct hg_config_edit *e);
+
 /* ---- kernel ------------------------------------------------------------ */
 
 struct hg_nl;
@@ -115,6 +136,17 @@ void hg_nl_close(struct hg_nl *nl);
  * another negative errno with err naming the object the kernel refused.
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
+
+/*
+ * Adds or removes values (as typed, see hg_value_parse) in one set of the
+ * live table, in one transaction: only those elements change.  Port ranges
+ * merge with and split the live intervals; an interface pattern that
+ * overlaps a live one is refused naming both.  Returns the number of
+ * elements changed (0: nothing to do), -ENOENT when the table is not
+ * loaded, -EINVAL for a bad value, or another negative errno.
+ */
+int hg_edit_table(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
+		  const char *const *tokens, size_t n, struct hg_error *err);
 
 /* Deletes the table and nothing else. -ENOENT when it is not loaded. */
 int hg_remove(struct hg_nl *nl, struct hg_error *err);

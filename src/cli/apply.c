@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -12,7 +14,7 @@ int cmd_apply(int argc, char **argv)
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
 	bool dry = false;
-	int ret;
+	int ret, lock = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
@@ -27,9 +29,12 @@ int cmd_apply(int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
+	/* shared: no edit rewrites the config while apply reads and loads it */
+	if (!dry)
+		lock = lock_config_dir(LOCK_SH, false);
 	ret = load_policy(&p);
 	if (ret)
-		return ret;
+		goto out;
 	if (dry) {
 		char *text = hg_policy_to_nft(p);
 		if (!text) {
@@ -56,6 +61,8 @@ int cmd_apply(int argc, char **argv)
 	       hg_policy_count(p, HG_KEY_UDP));
 	ret = EXIT_OK;
 out:
+	if (lock >= 0)
+		close(lock);
 	hg_nl_close(nl);
 	hg_policy_free(p);
 	return ret;

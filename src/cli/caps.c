@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Least privilege: keep CAP_NET_ADMIN when the command needs it and drop
- * every other capability from the effective, permitted and inheritable
+/* Least privilege: keep CAP_NET_ADMIN when the command needs it (and
+ * CAP_CHOWN for edits, to give a rewritten config its old owner back) and
+ * drop every other capability from the effective, permitted and inheritable
  * sets, before the config is read (the iputils pattern). */
 #include <errno.h>
 #include <string.h>
@@ -9,22 +10,28 @@
 
 #include "cli.h"
 
-int caps_limit(bool keep_net_admin)
+int caps_limit(unsigned need)
 {
 	cap_t cur = NULL, want = NULL;
-	cap_flag_value_t have = CAP_CLEAR;
-	const cap_value_t net_admin[] = { CAP_NET_ADMIN };
-	int r = -1;
+	static const struct { unsigned flag; cap_value_t cap; } map[] = {
+		{ CAPS_NET_ADMIN, CAP_NET_ADMIN },
+		{ CAPS_CHOWN, CAP_CHOWN },
+	};
+	int r = -1, held = 0;
 
 	cur = cap_get_proc();
 	want = cap_init();
 	if (!cur || !want)
 		goto out;
-	if (keep_net_admin && cap_get_flag(cur, CAP_NET_ADMIN, CAP_PERMITTED, &have) == 0 &&
-	    have == CAP_SET) {
-		if (cap_set_flag(want, CAP_PERMITTED, 1, net_admin, CAP_SET) < 0 ||
-		    cap_set_flag(want, CAP_EFFECTIVE, 1, net_admin, CAP_SET) < 0)
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		cap_flag_value_t have = CAP_CLEAR;
+		if (!(need & map[i].flag) ||
+		    cap_get_flag(cur, map[i].cap, CAP_PERMITTED, &have) < 0 || have != CAP_SET)
+			continue;
+		if (cap_set_flag(want, CAP_PERMITTED, 1, &map[i].cap, CAP_SET) < 0 ||
+		    cap_set_flag(want, CAP_EFFECTIVE, 1, &map[i].cap, CAP_SET) < 0)
 			goto out;
+		held |= (int)map[i].flag;
 	}
 	if (cap_set_proc(want) < 0)
 		goto out;
@@ -32,7 +39,7 @@ int caps_limit(bool keep_net_admin)
 	if (CAP_AMBIENT_SUPPORTED())
 		cap_reset_ambient();
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	r = 0;
+	r = held;
 out:
 	if (r < 0)
 		err_msg("cannot drop capabilities: %s", strerror(errno));

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "hostguard.h"
 
@@ -20,7 +21,8 @@ struct cmd {
 	int (*run)(int argc, char **argv);
 	const char *args;
 	const char *help;
-	bool needs_net;     /* needs CAP_NET_ADMIN (except with --dry-run) */
+	unsigned caps;      /* CAPS_*: CAP_NET_ADMIN is required, the rest wanted
+			       (none with --help or --dry-run) */
 };
 
 extern const char *prog;
@@ -44,7 +46,10 @@ void cmd_usage(FILE *f, const char *name);
  * given flags; returns -1 to continue, or an exit code. */
 bool is_help(const char *arg);
 
-int caps_limit(bool keep_net_admin);
+enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2 };
+/* Keeps the needed capabilities the process has, drops all others.
+ * Returns the CAPS_* flags held, or -1. */
+int caps_limit(unsigned need);
 
 void json_str(FILE *f, const char *s);
 
@@ -52,5 +57,10 @@ int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
+
+/* flock() on the config's directory (LOCK_EX for edits, LOCK_SH for
+ * apply); returns the fd to close, or -1. */
+int lock_config_dir(int how, bool create);
 
 #endif

@@ -13,13 +13,29 @@ bool config_missing;
 
 static const struct cmd commands[] = {
 	{ "apply", cmd_apply, "[--dry-run]",
-	  "replace table inet hostguard with the config's policy, atomically", true },
+	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
 	{ "status", cmd_status, "[--json]",
-	  "show the live table, whether it matches the config, and drop counters", true },
+	  "show the live table, whether it matches the config, and drop counters", CAPS_NET_ADMIN },
 	{ "check", cmd_check, "",
-	  "exit 0 if the live table matches the config, 1 if missing or drifted", true },
+	  "exit 0 if the live table matches the config, 1 if missing or drifted", CAPS_NET_ADMIN },
 	{ "remove", cmd_remove, "",
-	  "delete table inet hostguard (and nothing else)", true },
+	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
+	{ "allow-uid", cmd_edit, "[--runtime] UID|USER...",
+	  "let these users reach container interfaces", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "revoke-uid", cmd_edit, "[--runtime] UID|USER...",
+	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "allow-gid", cmd_edit, "[--runtime] GID|GROUP...",
+	  "let processes with these (primary) groups reach containers", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "revoke-gid", cmd_edit, "[--runtime] GID|GROUP...",
+	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "allow-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]...",
+	  "let containers reach these host ports", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "revoke-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]...",
+	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "add-iface", cmd_edit, "[--runtime] NAME|PREFIX*...",
+	  "treat these interfaces as container interfaces", CAPS_NET_ADMIN | CAPS_CHOWN },
+	{ "remove-iface", cmd_edit, "[--runtime] NAME|PREFIX*...",
+	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -50,9 +66,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n", prog);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		char head[64];
-		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
-		fprintf(f, "  %-22s %s\n", head, commands[i].help);
+		fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].help);
 	}
 	fprintf(f,
 		"\n"
@@ -66,6 +80,11 @@ static void usage(FILE *f)
 		"Exit codes: 0 ok; 1 failed (kernel refused, I/O; for check: missing or\n"
 		"drifted); 2 usage, invalid input or invalid config (nothing changed);\n"
 		"4 needs root or CAP_NET_ADMIN.\n"
+		"\n"
+		"Edits (allow-*, revoke-*, add-iface, remove-iface) change the live table in\n"
+		"one transaction and the config file along with it (only that key's line);\n"
+		"--runtime changes only the table. Repeating an edit is harmless: it exits 0\n"
+		"and says nothing changed.\n"
 		"\n"
 		"It acts in the network namespace it runs in. See hostguard(8) and\n"
 		"hostguard.conf(5).\n", HG_DEFAULT_CONFIG);
@@ -117,11 +136,17 @@ int main(int argc, char **argv)
 
 	/* Capabilities go before anything reads input: CAP_NET_ADMIN stays for
 	 * the commands that talk to the kernel, nothing for --help/--dry-run. */
-	bool net = c->needs_net;
+	unsigned need = c->caps;
+	int held;
 	for (int j = 1; j < argc; j++)
 		if (is_help(argv[j]) || strcmp(argv[j], "--dry-run") == 0)
-			net = false;
-	if (caps_limit(net) < 0)
+			need = 0;
+	held = caps_limit(need);
+	if (held < 0)
 		return EXIT_FAIL;
+	if ((need & CAPS_NET_ADMIN) && !(held & CAPS_NET_ADMIN)) {
+		err_msg("permission denied: this command needs root or CAP_NET_ADMIN");
+		return EXIT_NOPERM;
+	}
 	return c->run(argc, argv);
 }

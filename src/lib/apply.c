@@ -20,53 +20,6 @@
 
 #define MAX_ATTEMPTS 10
 
-/* Adds to the batch the element changes that turn live into want. */
-static int plan_elements(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
-			 const struct hg_canon *want, size_t *changes)
-{
-	struct hg_unit *a = NULL, *w = NULL, *del = NULL, *add = NULL;
-	size_t na = 0, nw = 0, nd = 0, nn = 0, i = 0, j = 0;
-	int r;
-
-	r = hg_units_from_canon(live, k, &a, &na);
-	if (r == 0)
-		r = hg_units_from_canon(want, k, &w, &nw);
-	if (r < 0)
-		goto out;
-	del = calloc(na + 1, sizeof(*del));
-	add = calloc(nw + 1, sizeof(*add));
-	if (!del || !add) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (na)
-		qsort(a, na, sizeof(*a), hg_unit_cmp);
-	if (nw)
-		qsort(w, nw, sizeof(*w), hg_unit_cmp);
-	while (i < na || j < nw) {
-		int c = i == na ? 1 : j == nw ? -1 : hg_unit_cmp(&a[i], &w[j]);
-		if (c == 0)
-			i++, j++;
-		else if (c < 0)
-			del[nd++] = a[i++];
-		else
-			add[nn++] = w[j++];
-	}
-	/* Removals first: a changed range ("8000-8100" to "8000-8200")
-	 * must not overlap its old self inside the transaction. */
-	if (nd)
-		r = hg_batch_units(b, k, del, nd, NFT_MSG_DELSETELEM);
-	if (r == 0 && nn)
-		r = hg_batch_units(b, k, add, nn, NFT_MSG_NEWSETELEM);
-	*changes += nd + nn;
-out:
-	free(a);
-	free(w);
-	free(del);
-	free(add);
-	return r;
-}
-
 static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_canon *want)
 {
 	struct hg_unit *u;
@@ -140,7 +93,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
 		switch (status[k]) {
 		case HG_SET_OK:
-			r = plan_elements(b, k, &s->canon, want, changes);
+			r = hg_batch_diff(b, k, &s->canon, want, changes);
 			break;
 		case HG_SET_WRONG_DEF:
 		case HG_SET_ANOMALY:

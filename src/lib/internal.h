@@ -66,6 +66,9 @@ int hg_ifname_interval(const char *pattern, struct hg_ifrange *ret);
 int hg_ifrange_pattern(const struct hg_ifrange *r, char out[IFNAMSIZ_ + 2]);
 int hg_ifrange_cmp(const void *a, const void *b);
 int hg_range_cmp(const void *a, const void *b);
+/* Sorts; merges overlapping and touching ranges (merge) or drops repeated
+ * ids. Returns the new length. */
+size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge);
 
 /* ---- set definitions --------------------------------------------------------- */
 

@@ -461,20 +461,29 @@ static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_cano
 		return hg_err(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < l->n; i++)
 		v[i] = (struct hg_range){ l->v[i].lo, l->v[i].hi };
-	qsort(v, l->n, sizeof(*v), hg_range_cmp);
-	for (size_t i = 0; i < l->n; i++) {
-		if (n > 0 && ports && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
+	n = hg_ranges_normalize(v, l->n, ports);
+	c->r[key] = v;
+	c->n[key] = n;
+	return 0;
+}
+
+size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge)
+{
+	size_t n = 0;
+
+	if (len)
+		qsort(v, len, sizeof(*v), hg_range_cmp);
+	for (size_t i = 0; i < len; i++) {
+		if (n > 0 && merge && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
 			if (v[i].hi > v[n - 1].hi)
 				v[n - 1].hi = v[i].hi;
 			continue;
 		}
-		if (n > 0 && !ports && v[i].lo == v[n - 1].lo)
+		if (n > 0 && !merge && v[i].lo == v[n - 1].lo)
 			continue;
 		v[n++] = v[i];
 	}
-	c->r[key] = v;
-	c->n[key] = n;
-	return 0;
+	return n;
 }
 
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,

@@ -468,6 +468,119 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 	return 0;
 }
 
+/* ---- one set at a time, for edits ----------------------------------------------- */
+
+static int table_exists(struct hg_nl *nl)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	r = hg_nl_query(nl, nlh, NULL, NULL);
+	return r;
+}
+
+int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret)
+{
+	struct hg_state *s = calloc(1, sizeof(*s));
+	struct dump_ctx d = { .s = s };
+	char buf[1024] = { 0 };
+	struct nftnl_set *t = NULL;
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = table_exists(nl);
+	if (r < 0)
+		goto out;
+	t = nftnl_set_alloc();
+	if (!t) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+	nftnl_set_set_str(t, NFTNL_SET_NAME, hg_setdefs[k].name);
+	nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
+	nftnl_set_nlmsg_build_payload(nlh, t);
+	r = hg_nl_query(nl, nlh, set_cb, &d);
+	if (r == -ENOENT || (r == 0 && s->n_sets != 1))
+		r = -ESRCH;
+	if (r < 0)
+		goto out;
+	if (with_elements) {
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+		nftnl_set_elems_nlmsg_build_payload(nlh, t);
+		d.cur = &s->sets[0];
+		r = hg_nl_query(nl, nlh, elem_cb, &d);
+		if (r < 0)
+			goto out;
+	}
+	if (hg_state_set_status(s, k) == HG_SET_WRONG_DEF) {
+		r = -EBADSLT;
+		goto out;
+	}
+	s->sets[0].key = k;
+	if (with_elements) {
+		if (s->sets[0].n)
+			qsort(s->sets[0].e, s->sets[0].n, sizeof(*s->sets[0].e), kelem_cmp);
+		r = decode_set(s, k, &s->sets[0]);
+		if (r == 0 && s->sets[0].anomaly)
+			r = -EBADSLT;
+	}
+out:
+	if (t)
+		nftnl_set_free(t);
+	if (r < 0) {
+		hg_state_free(s);
+		return d.err ? d.err : r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key)
+{
+	struct nftnl_set *t = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh;
+	int n = 0, r;
+
+	if (!t || !e) {
+		nftnl_set_free(t);
+		nftnl_set_elem_free(e);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+	nftnl_set_set_str(t, NFTNL_SET_NAME, hg_setdefs[k].name);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, hg_setdefs[k].key_len);
+	nftnl_set_elem_add(t, e);
+	/* a non-dump GETSETELEM looks up just this key: the cost does not
+	 * grow with the size of the set */
+	nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
+	nftnl_set_elems_nlmsg_build_payload(nlh, t);
+	nftnl_set_free(t);
+	r = hg_nl_query(nl, nlh, count_cb, &n);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : n > 0;
+}
+
 /* ---- accessors -------------------------------------------------------------------- */
 
 HG_EXPORT size_t hg_state_count(const struct hg_state *s, enum hg_key key)

@@ -54,4 +54,11 @@ const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
 int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chaincheck *ret);
 
+/* Reads one of our sets (and its elements, decoded into canon) without the
+ * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the
+ * set is not of hostguard's type. */
+int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret);
+/* 1 when the set holds exactly this key, 0 when not. */
+int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
+
 #endif

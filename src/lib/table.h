@@ -39,6 +39,10 @@ int hg_batch_rules(struct hg_batch *b, enum hg_chain ch);
 int hg_batch_anon_set(struct hg_batch *b);
 /* NFT_MSG_DELSET or NFT_MSG_DELCHAIN of a name; NFT_MSG_DELRULE flushes a chain. */
 int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name);
+/* Element deletions, then additions, that turn set k of live into want's;
+ * *changes grows by their number. */
+int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
+		  const struct hg_canon *want, size_t *changes);
 /* Creates the whole table (table, sets, elements, chains, rules). */
 int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c);
 

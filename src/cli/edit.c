@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * allow-uid, revoke-uid, allow-gid, revoke-gid, allow-port, revoke-port,
+ * add-iface, remove-iface: one set, one transaction, the config along.
+ *
+ * Order, under an exclusive lock on the config's directory:
+ *   1. every value is parsed: one bad value and nothing changes;
+ *   2. the new config is written to a temporary file beside the old one;
+ *   3. the kernel edit is sent (one batch, generation-guarded);
+ *   4. the temporary file is renamed over the config.
+ * A refused kernel edit removes the temporary file; a failed rename undoes
+ * the kernel edit.  A crash leaves the old config or the new one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct edit_cmd {
+	const char *name;
+	enum hg_key key;       /* HG_KEY_TCP stands for "tcp or udp, given first" */
+	enum hg_edit op;
+	const char *what;      /* for messages */
+};
+
+static const struct edit_cmd edit_cmds[] = {
+	{ "allow-uid", HG_KEY_UIDS, HG_EDIT_ADD, "uid" },
+	{ "revoke-uid", HG_KEY_UIDS, HG_EDIT_REMOVE, "uid" },
+	{ "allow-gid", HG_KEY_GIDS, HG_EDIT_ADD, "gid" },
+	{ "revoke-gid", HG_KEY_GIDS, HG_EDIT_REMOVE, "gid" },
+	{ "allow-port", HG_KEY_TCP, HG_EDIT_ADD, "port" },
+	{ "revoke-port", HG_KEY_TCP, HG_EDIT_REMOVE, "port" },
+	{ "add-iface", HG_KEY_IFACES, HG_EDIT_ADD, "interface pattern" },
+	{ "remove-iface", HG_KEY_IFACES, HG_EDIT_REMOVE, "interface pattern" },
+};
+
+int lock_config_dir(int how, bool create)
+{
+	char *dir = strdup(config_path), *slash;
+	int fd;
+
+	if (!dir)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		free(dir);
+		return -1;
+	}
+	/* an advisory lock on the directory: edits exclusive, apply shared */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void edit_usage(FILE *f, const struct edit_cmd *c)
+{
+	cmd_usage(f, c->name);
+	fprintf(f, "  --runtime  change only the live table, not the config file\n"
+		   "  Values are checked first: one bad value and nothing changes.\n");
+}
+
+int cmd_edit(int argc, char **argv)
+{
+	const struct edit_cmd *c = NULL;
+	struct hg_config_edit *ce = NULL;
+	struct hg_nl *nl = NULL;
+	struct hg_error e = { 0 };
+	const char **vals = NULL;
+	size_t n = 0;
+	bool runtime = false, loaded = true;
+	enum hg_key key;
+	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
+
+	for (size_t i = 0; i < sizeof(edit_cmds) / sizeof(edit_cmds[0]); i++)
+		if (strcmp(argv[0], edit_cmds[i].name) == 0)
+			c = &edit_cmds[i];
+	if (!c)
+		return EXIT_INVALID;
+	key = c->key;
+	vals = calloc((size_t)argc, sizeof(*vals));
+	if (!vals)
+		return EXIT_FAIL;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			edit_usage(stdout, c);
+			free(vals);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--runtime") == 0) {
+			runtime = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			for (i++; i < argc; i++)
+				vals[n++] = argv[i];
+			break;
+		}
+		/* anything else, "-1" included, is a value and is checked as one */
+		vals[n++] = argv[i];
+	}
+	if (c->key == HG_KEY_TCP) {
+		if (n == 0 || (strcmp(vals[0], "tcp") != 0 && strcmp(vals[0], "udp") != 0)) {
+			if (n)
+				err_msg("%s: unknown protocol '%s' (expected tcp or udp)", c->name, vals[0]);
+			else
+				err_msg("%s: missing protocol and ports (see '%s %s --help')", c->name, prog, c->name);
+			ret = EXIT_INVALID;
+			goto out;
+		}
+		key = strcmp(vals[0], "tcp") == 0 ? HG_KEY_TCP : HG_KEY_UDP;
+		memmove(vals, vals + 1, --n * sizeof(*vals));
+	}
+	if (n == 0) {
+		err_msg("%s: missing value (see '%s %s --help')", c->name, prog, c->name);
+		ret = EXIT_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (hg_value_parse(key, vals[i], NULL, NULL, &e) < 0) {
+			err_msg("%s: %s; nothing changed", c->name, e.message);
+			ret = EXIT_INVALID;
+			goto out;
+		}
+	}
+
+	lock = lock_config_dir(LOCK_EX, !runtime);
+	if (lock < 0 && !runtime) {
+		err_msg("%s: cannot lock the directory of %s: %s", c->name, config_path, strerror(errno));
+		goto out;
+	}
+	if (!runtime) {
+		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
+		if (cr < 0) {
+			err_msg("%s: %s; nothing changed", c->name, e.message);
+			ret = e.code == -EINVAL || e.code == -ENOENT ? EXIT_INVALID : EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	ret = open_nl(&nl);
+	if (ret)
+		goto out;
+	kr = hg_edit_table(nl, key, c->op, vals, n, &e);
+	if (kr == -ENOENT) {
+		loaded = false;
+		if (runtime) {
+			err_msg("%s: table inet hostguard is not loaded; nothing to change at runtime", c->name);
+			ret = EXIT_FAIL;
+			goto out;
+		}
+	} else if (kr < 0) {
+		ret = fail(&e);
+		if (ret == EXIT_FAIL && e.code == -EINVAL)
+			ret = EXIT_INVALID;
+		goto out;
+	}
+
+	if (ce) {
+		char line[512];
+		snprintf(line, sizeof(line), "%s", hg_config_edit_line(ce));
+		if (hg_config_edit_commit(ce, &e) < 0) {
+			ce = NULL;
+			err_msg("%s: %s", c->name, e.message);
+			if (kr > 0) {
+				/* the config stays as it was: so does the kernel */
+				enum hg_edit undo = c->op == HG_EDIT_ADD ? HG_EDIT_REMOVE : HG_EDIT_ADD;
+				struct hg_error ue = { 0 };
+				if (hg_edit_table(nl, key, undo, vals, n, &ue) < 0)
+					err_msg("%s: and undoing the table edit failed: %s", c->name, ue.message);
+				else
+					err_msg("%s: the table edit was undone", c->name);
+			}
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		ce = NULL;
+		printf("hostguard: config: %s\n", line);
+	} else if (!runtime) {
+		printf("hostguard: config: already says so, unchanged\n");
+	}
+	if (!loaded)
+		printf("hostguard: note: table inet hostguard is not loaded; 'hostguard apply' will load the config\n");
+	else if (kr > 0)
+		printf("hostguard: table: updated (%d element%s changed)\n", kr, kr == 1 ? "" : "s");
+	else
+		printf("hostguard: table: already so, unchanged\n");
+	if (runtime)
+		printf("hostguard: note: --runtime: the config file was not changed\n");
+	ret = EXIT_OK;
+out:
+	hg_config_edit_abort(ce);
+	hg_nl_close(nl);
+	if (lock >= 0)
+		close(lock);
+	free(vals);
+	return ret;
+}
