@@ -204,6 +204,20 @@ static void describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec,
 	}
 }
 
+/* strerror() speaks of files; these are what the errors mean for a ruleset */
+static const char *kernel_strerror(int e)
+{
+	switch (e) {
+	case ENFILE: return "the set is full";
+	case EEXIST: return "it exists already or overlaps an existing element";
+	case ENOENT: return "no such object";
+	case EBUSY: return "the object is in use";
+	case EOPNOTSUPP: return "not supported by this kernel";
+	case E2BIG: return "too large";
+	default: return strerror(e);
+	}
+}
+
 struct batch_result {
 	bool committed;
 	int err;                  /* error of the lowest failing seq */
@@ -353,7 +367,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 			describe_elem(b, rec, res.err_off, elem, sizeof(elem));
 		r = hg_err(err, e, "kernel refused %s%s%s: %s%s",
 			   rec ? rec->what : "the transaction", elem[0] ? ": element" : "", elem,
-			   strerror(-e),
+			   kernel_strerror(-e),
 			   res.n_errors > 1 ? " (and more errors after it, nothing was applied)"
 					    : " (nothing was applied)");
 		goto out;

@@ -1,0 +1,26 @@
+#!/bin/bash
+# When the kernel refuses a transaction, the message names the set and the
+# element, and neither the kernel nor the config changes.
+. "$(dirname "$0")/lib.sh"
+
+netns_new "$H"
+write_conf <<'CONF'
+allowed_uids = 0
+CONF
+# another tool re-created allowed_uids with room for two elements only
+hg apply --dry-run | sed 's/^\t\ttype uid$/\t\ttype uid; size 2/' >"$T/small.nft"
+grep -q 'size 2' "$T/small.nft" || fail "could not prepare the small set"
+h nft -f "$T/small.nft"
+before=$(h nft list ruleset)
+cp "$CONF" "$T/before"
+
+expect_rc 1 "allow-uid into a full set -> 1" hg allow-uid 5 6 7
+expect_match "set allowed_uids: element [67]: the set is full" "the message names the set and the element"
+expect_match "nothing was applied" "the message says nothing was applied"
+[ "$(h nft list ruleset)" = "$before" ] && pass "kernel unchanged" || fail "kernel changed"
+cmp -s "$T/before" "$CONF" && pass "config unchanged" || fail "config changed: $(cat "$CONF")"
+ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary file left behind" || pass "no temporary file left"
+
+expect_rc 0 "apply still works with the small set (in place, within its size)" hg apply
+expect_rc 0 "check" hg check
+finish
