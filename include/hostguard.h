@@ -94,7 +94,10 @@ char *hg_policy_to_nft(const struct hg_policy *p);
 /*
  * Reads a config file.  Keys missing from the file keep their built-in
  * default.  Returns -ENOENT when the file does not exist (err says so),
- * -EINVAL with err->line set for a bad line or value, or another errno.
+ * -EINVAL with err->line set for a bad line or value, -EPERM when the file
+ * is owned by someone other than root or the caller, or is writable by
+ * group or others (it is refused, as sshd's StrictModes would), or another
+ * negative errno.
  */
 int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err);
 /* The same for text in memory; name is used in messages. */

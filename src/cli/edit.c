@@ -150,7 +150,7 @@ int cmd_edit(int argc, char **argv)
 		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
 		if (cr < 0) {
 			err_msg("%s: %s; nothing changed", c->name, e.message);
-			ret = e.code == -EINVAL || e.code == -ENOENT ? EXIT_INVALID : EXIT_FAIL;
+			ret = e.code == -EINVAL || e.code == -ENOENT || e.code == -EPERM ? EXIT_INVALID : EXIT_FAIL;
 			goto out;
 		}
 	}

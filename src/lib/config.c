@@ -74,6 +74,24 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	return 0;
 }
 
+/*
+ * sshd's StrictModes for the config: it decides who may reach containers,
+ * so nobody but root or the user running hostguard may be able to change
+ * it, neither by owning it nor through group or other write bits.
+ */
+static int check_trust(const char *path, const struct stat *st, struct hg_error *err)
+{
+	if (st->st_uid != 0 && st->st_uid != getuid())
+		return hg_err(err, -EPERM, "%s: owned by uid %u, not by root or you; refusing it "
+			      "(fix: chown root %s)", path, (unsigned)st->st_uid, path);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return hg_err(err, -EPERM, "%s: writable by group or others; refusing it "
+			      "(fix: chmod go-w %s)", path, path);
+	if (!S_ISREG(st->st_mode))
+		return hg_err(err, -EINVAL, "%s: not a regular file", path);
+	return 0;
+}
+
 HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 			      struct hg_policy **ret, struct hg_error *err)
 {
@@ -143,6 +161,16 @@ HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return hg_err(err, -errno, "%s: %s", path, strerror(errno));
+	{
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			r = hg_err(err, -errno, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		r = check_trust(path, &st, err);
+		if (r < 0)
+			goto out;
+	}
 	for (;;) {
 		ssize_t n;
 		if (len == cap) {
@@ -551,6 +579,11 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	if (r < 0) {
 		r = hg_err(err, r, "%s: %s", path, strerror(-r));
 		goto out;
+	}
+	if (exists) {
+		r = check_trust(path, &st, err);
+		if (r < 0)
+			goto out;
 	}
 	/* the file as a whole must be valid before we touch it */
 	r = hg_config_parse(text, len, path, &p, err);

@@ -85,6 +85,8 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	v->flags = nftnl_set_is_set(t, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(t, NFTNL_SET_FLAGS) : 0;
 	v->key_type = nftnl_set_get_u32(t, NFTNL_SET_KEY_TYPE);
 	v->key_len = nftnl_set_get_u32(t, NFTNL_SET_KEY_LEN);
+	if (nftnl_set_is_set(t, NFTNL_SET_DESC_SIZE))
+		v->size = nftnl_set_get_u32(t, NFTNL_SET_DESC_SIZE);
 	s->n_sets++;
 	nftnl_set_free(t);
 	return MNL_CB_OK;
@@ -524,7 +526,10 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 		if (r < 0)
 			goto out;
 	}
-	if (hg_state_set_status(s, k) == HG_SET_WRONG_DEF) {
+	/* a foreign size limit does not change what the elements mean: the
+	 * kernel will say when the set is full */
+	if (s->sets[0].key_type != hg_setdefs[k].key_type ||
+	    s->sets[0].key_len != hg_setdefs[k].key_len || s->sets[0].flags != hg_setdefs[k].flags) {
 		r = -EBADSLT;
 		goto out;
 	}
@@ -806,7 +811,8 @@ int hg_state_set_status(const struct hg_state *s, enum hg_key k)
 
 	if (!ls)
 		return HG_SET_MISSING;
-	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags)
+	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags ||
+	    ls->size)
 		return HG_SET_WRONG_DEF;
 	if (ls->anomaly)
 		return HG_SET_ANOMALY;
@@ -925,9 +931,8 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 			line_add(&l, "set %s: missing", d->name);
 			continue;
 		}
-		if (ls->key_type != d->key_type || ls->key_len != d->key_len ||
-		    ls->flags != d->flags) {
-			line_add(&l, "set %s: type or flags differ from hostguard's", d->name);
+		if (hg_state_set_status(s, k) == HG_SET_WRONG_DEF) {
+			line_add(&l, "set %s: type, flags or size differ from hostguard's", d->name);
 			continue;
 		}
 		if (k == HG_KEY_IFACES)

@@ -9,6 +9,7 @@
 struct lset {
 	char *name;
 	uint32_t flags, key_type, key_len;
+	uint32_t size;            /* a size limit: ours have none */
 	int key;                  /* hg_key when it is one of ours, else -1 */
 	bool anomaly;             /* holds elements that decode to no value */
 	struct hg_kelem *e;

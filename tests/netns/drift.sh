@@ -58,6 +58,20 @@ expect_rc 1 "check: base chain policy drop -> 1" hg check
 expect_match "policy drop" "check shows the changed policy"
 hg apply >/dev/null
 
+h nft delete chain inet hostguard egress
+h nft add chain inet hostguard egress '{ type filter hook output priority 0; policy accept; }'
+h nft add rule inet hostguard egress ct direction reply accept
+h nft add rule inet hostguard egress oifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids counter drop
+expect_rc 1 "check: egress moved to hook output -> 1" hg check
+expect_match "egress: expected 'type filter hook postrouting priority 0; policy accept', found 'type filter hook output" "check shows the changed hook"
+expect_rc 0 "apply moves it back" hg apply
+expect_rc 0 "in sync" hg check
+h nft delete chain inet hostguard ingress_local
+h nft add chain inet hostguard ingress_local '{ type filter hook input priority 10; policy accept; }'
+expect_rc 1 "check: ingress_local priority 10 -> 1" hg check
+expect_match "priority 10" "check shows the changed priority"
+hg apply >/dev/null
+
 h nft add chain inet hostguard sneaky
 expect_rc 1 "check: extra chain -> 1" hg check
 expect_match "sneaky" "check names the extra chain"

@@ -39,8 +39,8 @@ for i in $(seq 5001 5016); do [[ " $line," == *" $i,"* || " $line " == *" $i "* 
 [ $miss = 0 ] && pass "all 16 uids are in the config" || fail "$miss uids missing from the config: $line"
 expect_rc 0 "check: kernel and config agree" hg check
 
-# ---- SIGKILL at random moments
-kills=${HG_KILLS:-60}
+# ---- SIGKILL at random moments, 200 times
+kills=${HG_KILLS:-200}
 broken=0
 for i in $(seq 1 "$kills"); do
 	case $((i % 3)) in

@@ -21,6 +21,9 @@ expect_match "nothing was applied" "the message says nothing was applied"
 cmp -s "$T/before" "$CONF" && pass "config unchanged" || fail "config changed: $(cat "$CONF")"
 ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary file left behind" || pass "no temporary file left"
 
-expect_rc 0 "apply still works with the small set (in place, within its size)" hg apply
-expect_rc 0 "check" hg check
+expect_rc 1 "check reports the foreign set size" hg check
+expect_match "allowed_uids: type, flags or size differ" "check names the set"
+expect_rc 0 "apply re-creates the set as hostguard's" hg apply
+expect_rc 0 "check: in sync" hg check
+expect_rc 0 "now allow-uid 5 6 7 works" hg allow-uid 5 6 7
 finish

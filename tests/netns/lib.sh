@@ -35,13 +35,6 @@ T=$(mktemp -d /tmp/hg-test.XXXXXX)
 chmod 755 "$T"
 install -m 755 "$HG_PROBE" "$T/probe"
 install -m 755 "$HOSTGUARD" "$T/hostguard"
-# ...with the libhostguard it was linked with (meson test points
-# LD_LIBRARY_PATH at the build tree)
-mkdir -m 755 "$T/lib"
-for so in $(ldd "$HOSTGUARD" | awk '/libhostguard/ { print $3 }'); do
-	install -m 644 "$so" "$T/lib/"
-done
-export LD_LIBRARY_PATH="$T/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 mkdir -m 1777 "$T/ready"
 PROBE="$T/probe"
 HG="$T/hostguard"
