@@ -85,6 +85,22 @@ const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i
 /* Checks the policy as a whole (overlapping interface patterns). */
 int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
 
+/* Logging of denied packets (config keys log_denied, log_group, log_rate):
+ * when enabled, each drop rule is preceded by a rule that logs the same
+ * packets to an NFLOG group, at most rate per per_seconds (burst 5). */
+struct hg_log_settings {
+	bool enabled;          /* default false */
+	uint16_t group;        /* default HG_DEFAULT_LOG_GROUP */
+	uint32_t rate;         /* default 10 */
+	uint32_t per_seconds;  /* 1, 60 or 3600; default 1 */
+};
+#define HG_DEFAULT_LOG_GROUP 77
+void hg_policy_get_log(const struct hg_policy *p, struct hg_log_settings *ret);
+void hg_policy_set_log(struct hg_policy *p, const struct hg_log_settings *log);
+
+/* Does an interface name match a container_ifaces pattern ("br-*", "docker0")? */
+bool hg_pattern_match(const char *pattern, const char *ifname);
+
 /* The whole ruleset in nft syntax, loadable with "nft -f" as the same atomic
  * replace that hg_apply() performs. Caller frees. NULL when out of memory. */
 char *hg_policy_to_nft(const struct hg_policy *p);

@@ -61,7 +61,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	for (size_t i = 0; i < s->n_chains; i++)
 		unbind |= !is_our_chain(s->chains[i].name);
 	for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
-		r = hg_state_check_chain(s, ch, &cc[ch]);
+		r = hg_state_check_chain(s, ch, &want->log, &cc[ch]);
 		if (r < 0)
 			return r;
 	}
@@ -113,7 +113,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		if (cc[ch].missing || cc[ch].def_differs)
 			r = hg_batch_chain(b, ch);
 		if (r == 0)
-			r = hg_batch_rules(b, ch);
+			r = hg_batch_rules(b, ch, &want->log);
 		(*changes)++;
 	}
 	return r;

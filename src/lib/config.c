@@ -18,8 +18,73 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* Keys that are settings rather than sets, numbered after the sets. */
+enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_MAX };
+static const char *const option_names[] = { "log_denied", "log_group", "log_rate" };
+
+static int option_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_names); i++)
+		if (strcmp(name, option_names[i]) == 0)
+			return HG_KEY_MAX + (int)i;
+	return -EINVAL;
+}
+
+static int parse_option(struct hg_policy *p, int k, char *v, const char *name, unsigned lineno,
+			struct hg_error *err)
+{
+	const char *key = option_names[k - HG_KEY_MAX];
+	char *end;
+	unsigned long n;
+
+	while (is_blank(*v))
+		v++;
+	for (end = v + strlen(v); end > v && is_blank(end[-1]); end--)
+		;
+	*end = '\0';
+	switch (k) {
+	case OPT_LOG_DENIED:
+		if (strcmp(v, "yes") == 0)
+			p->log.enabled = true;
+		else if (strcmp(v, "no") == 0)
+			p->log.enabled = false;
+		else
+			return hg_err_line(err, -EINVAL, lineno, "%s:%u: %s: expected yes or no, got '%s'",
+					   name, lineno, key, v);
+		return 0;
+	case OPT_LOG_GROUP:
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!*v || *end || errno || n > 65535 || *v == '-' || *v == '+')
+			return hg_err_line(err, -EINVAL, lineno, "%s:%u: %s: expected an NFLOG group 0-65535, got '%s'",
+					   name, lineno, key, v);
+		p->log.group = (uint16_t)n;
+		return 0;
+	case OPT_LOG_RATE:
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (*v >= '0' && *v <= '9' && !errno && n >= 1 && n <= 1000000 && *end == '/') {
+			if (strcmp(end, "/second") == 0)
+				p->log.per_seconds = 1;
+			else if (strcmp(end, "/minute") == 0)
+				p->log.per_seconds = 60;
+			else if (strcmp(end, "/hour") == 0)
+				p->log.per_seconds = 3600;
+			else
+				n = 0;
+			if (n) {
+				p->log.rate = (uint32_t)n;
+				return 0;
+			}
+		}
+		return hg_err_line(err, -EINVAL, lineno, "%s:%u: %s: expected N/second, N/minute or N/hour (N from 1 to 1000000), got '%s'",
+				   name, lineno, key, v);
+	}
+	return -EINVAL;
+}
+
 static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, char *s,
-		      unsigned seen[HG_KEY_MAX], struct hg_error *err)
+		      unsigned seen[OPT_MAX], struct hg_error *err)
 {
 	char *hash = strchr(s, '#'), *eq, *key, *end;
 	int k, r;
@@ -42,12 +107,17 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	if (!*key)
 		return hg_err_line(err, -EINVAL, lineno, "%s:%u: missing key before '='", name, lineno);
 	k = hg_key_from_name(key);
-	if (k < 0)
-		return hg_err_line(err, -EINVAL, lineno, "%s:%u: unknown key '%s'", name, lineno, key);
+	if (k < 0) {
+		k = option_from_name(key);
+		if (k < 0)
+			return hg_err_line(err, -EINVAL, lineno, "%s:%u: unknown key '%s'", name, lineno, key);
+	}
 	if (seen[k])
 		return hg_err_line(err, -EINVAL, lineno, "%s:%u: duplicate key '%s' (first set on line %u)",
 				   name, lineno, key, seen[k]);
 	seen[k] = lineno;
+	if (k >= HG_KEY_MAX)
+		return parse_option(p, k, eq + 1, name, lineno, err);
 
 	for (char *v = eq + 1;;) {
 		char *tok;
@@ -95,7 +165,7 @@ static int check_trust(const char *path, const struct stat *st, struct hg_error 
 HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 			      struct hg_policy **ret, struct hg_error *err)
 {
-	unsigned seen[HG_KEY_MAX] = { 0 };
+	unsigned seen[OPT_MAX] = { 0 };
 	struct hg_policy *p = NULL, *def = NULL;
 	char *buf;
 	int r = 0;

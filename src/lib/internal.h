@@ -33,6 +33,7 @@ struct hg_list {
 
 struct hg_policy {
 	struct hg_list lists[HG_KEY_MAX];
+	struct hg_log_settings log;
 };
 
 /* ---- canonical form: what the kernel sets hold ----------------------------- */
@@ -56,6 +57,7 @@ struct hg_canon {
 	struct hg_ifrange *ifr;
 	char **ifnames;           /* the pattern of each ifr */
 	size_t n_if;
+	struct hg_log_settings log;
 };
 
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
@@ -94,8 +96,13 @@ extern const char *const hg_chain_names[HG_CHAIN_MAX];
 
 struct nftnl_rule;
 struct nftnl_set;
+/* NFLOG prefixes of the two chains' log rules ("hostguard watch" reads them) */
+#define HG_LOG_PREFIX_EGRESS "hostguard egress: "
+#define HG_LOG_PREFIX_INGRESS "hostguard ingress: "
+
 /* The rules of one chain, in order (caller frees each with nftnl_rule_free). */
-int hg_rules_build(enum hg_chain chain, struct nftnl_rule ***ret, size_t *ret_n);
+int hg_rules_build(enum hg_chain chain, const struct hg_log_settings *log,
+		   struct nftnl_rule ***ret, size_t *ret_n);
 /* The anonymous ICMPv6 type set of ingress_local, with its elements. */
 struct nftnl_set *hg_icmpv6_set_build(void);
 extern const uint8_t hg_icmpv6_nd_types[3];

@@ -194,7 +194,30 @@ HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_l
 
 HG_EXPORT struct hg_policy *hg_policy_new(void)
 {
-	return calloc(1, sizeof(struct hg_policy));
+	struct hg_policy *p = calloc(1, sizeof(struct hg_policy));
+
+	if (p)
+		p->log = (struct hg_log_settings){ false, HG_DEFAULT_LOG_GROUP, 10, 1 };
+	return p;
+}
+
+HG_EXPORT void hg_policy_get_log(const struct hg_policy *p, struct hg_log_settings *ret)
+{
+	*ret = p->log;
+}
+
+HG_EXPORT void hg_policy_set_log(struct hg_policy *p, const struct hg_log_settings *log)
+{
+	p->log = *log;
+}
+
+HG_EXPORT bool hg_pattern_match(const char *pattern, const char *ifname)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*')
+		return strncmp(pattern, ifname, n - 1) == 0;
+	return strcmp(pattern, ifname) == 0;
 }
 
 HG_EXPORT void hg_policy_free(struct hg_policy *p)
@@ -499,6 +522,7 @@ int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 		hg_canon_clear(&c);
 		return r;
 	}
+	c.log = p->log;
 	*ret = c;
 	return 0;
 }

@@ -25,6 +25,14 @@ static void elements(FILE *f, const struct hg_canon *c, enum hg_key k)
 	fputs(" }\n", f);
 }
 
+static void log_rule(FILE *f, const struct hg_log_settings *log, const char *prefix)
+{
+	const char *unit = log->per_seconds == 1 ? "second" : log->per_seconds == 60 ? "minute" : "hour";
+
+	fprintf(f, "limit rate %u/%s burst 5 packets log prefix \"%s\" group %u\n", log->rate, unit,
+		prefix, log->group);
+}
+
 HG_EXPORT char *hg_policy_to_nft(const struct hg_policy *p)
 {
 	static const char *const types[HG_KEY_MAX] = {
@@ -57,16 +65,24 @@ HG_EXPORT char *hg_policy_to_nft(const struct hg_policy *p)
 	}
 	fputs("\tchain egress {\n"
 	      "\t\ttype filter hook postrouting priority 0; policy accept;\n"
-	      "\t\tct direction reply accept\n"
-	      "\t\toifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids counter drop\n"
+	      "\t\tct direction reply accept\n", f);
+	if (c.log.enabled) {
+		fputs("\t\toifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids ", f);
+		log_rule(f, &c.log, HG_LOG_PREFIX_EGRESS);
+	}
+	fputs("\t\toifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids counter drop\n"
 	      "\t}\n\n"
 	      "\tchain ingress_local {\n"
 	      "\t\ttype filter hook input priority 0; policy accept;\n"
 	      "\t\tct state established,related accept\n"
 	      "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept\n"
 	      "\t\tiifname @container_ifaces fib daddr type local tcp dport @allow_from_containers_tcp accept\n"
-	      "\t\tiifname @container_ifaces fib daddr type local udp dport @allow_from_containers_udp accept\n"
-	      "\t\tiifname @container_ifaces fib daddr type local counter drop\n"
+	      "\t\tiifname @container_ifaces fib daddr type local udp dport @allow_from_containers_udp accept\n", f);
+	if (c.log.enabled) {
+		fputs("\t\tiifname @container_ifaces fib daddr type local ", f);
+		log_rule(f, &c.log, HG_LOG_PREFIX_INGRESS);
+	}
+	fputs("\t\tiifname @container_ifaces fib daddr type local counter drop\n"
 	      "\t}\n"
 	      "}\n", f);
 	hg_canon_clear(&c);

@@ -129,6 +129,37 @@ static struct nftnl_rule *rule_new(enum hg_chain chain)
 	return r;
 }
 
+/* oifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids */
+static void m_egress(struct nftnl_rule *r)
+{
+	x_meta(r, NFT_META_OIFNAME);
+	x_lookup(r, "container_ifaces", 0, false);
+	x_meta(r, NFT_META_SKUID);
+	x_lookup(r, "allowed_uids", 0, true);
+	x_meta(r, NFT_META_SKGID);
+	x_lookup(r, "allowed_gids", 0, true);
+}
+
+/*
+ * limit rate N/unit burst 5 packets log prefix "..." group G
+ *
+ * A rule of its own before the drop: over the rate, limit ends the rule,
+ * and that must not skip the drop.
+ */
+static void x_log(struct nftnl_rule *r, const struct hg_log_settings *log, const char *prefix)
+{
+	struct nftnl_expr *e = add(r, "limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, log->rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, log->per_seconds);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	e = add(r, "log");
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, log->group);
+}
+
 /*
  * egress (postrouting, where the real output device is known even for
  * DNAT'd local connections; locally generated packets still carry their
@@ -137,33 +168,32 @@ static struct nftnl_rule *rule_new(enum hg_chain chain)
  *   ct direction reply accept
  *       Replies of host services (a SYN-ACK carries the listener's uid)
  *       must leave; "established" would let a revoked user keep sending.
- *   oifname @container_ifaces meta skuid != @allowed_uids
- *       meta skgid != @allowed_gids counter drop
+ *   [<match> limit ... log ... group G]                 when logging
+ *   <match> counter drop
  */
-static int build_egress(struct nftnl_rule **v)
+static int build_egress(struct nftnl_rule **v, const struct hg_log_settings *log)
 {
 	uint8_t reply = IP_CT_DIR_REPLY;
 	struct nftnl_expr *e;
+	int n = 0;
 
-	v[0] = rule_new(HG_CHAIN_EGRESS);
-	v[1] = rule_new(HG_CHAIN_EGRESS);
-	if (!v[0] || !v[1])
-		return -ENOMEM;
-	e = add(v[0], "ct");
+	for (int i = 0; i < (log->enabled ? 3 : 2); i++)
+		if (!(v[i] = rule_new(HG_CHAIN_EGRESS)))
+			return -ENOMEM;
+	e = add(v[n], "ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	x_cmp(v[0], NFT_CMP_EQ, &reply, 1);
-	x_verdict(v[0], NF_ACCEPT);
+	x_cmp(v[n], NFT_CMP_EQ, &reply, 1);
+	x_verdict(v[n++], NF_ACCEPT);
 
-	x_meta(v[1], NFT_META_OIFNAME);
-	x_lookup(v[1], "container_ifaces", 0, false);
-	x_meta(v[1], NFT_META_SKUID);
-	x_lookup(v[1], "allowed_uids", 0, true);
-	x_meta(v[1], NFT_META_SKGID);
-	x_lookup(v[1], "allowed_gids", 0, true);
-	x_counter(v[1]);
-	x_verdict(v[1], NF_DROP);
-	return 2;
+	if (log->enabled) {
+		m_egress(v[n]);
+		x_log(v[n++], log, HG_LOG_PREFIX_EGRESS);
+	}
+	m_egress(v[n]);
+	x_counter(v[n]);
+	x_verdict(v[n++], NF_DROP);
+	return n;
 }
 
 /*
@@ -174,15 +204,17 @@ static int build_egress(struct nftnl_rule **v)
  *       untracked; without this IPv6 to containers fails from a cold cache.
  *   iifname @container_ifaces fib daddr type local tcp dport @allow_from_containers_tcp accept
  *   iifname @container_ifaces fib daddr type local udp dport @allow_from_containers_udp accept
+ *   [iifname @container_ifaces fib daddr type local limit ... log ...]    when logging
  *   iifname @container_ifaces fib daddr type local counter drop
  */
-static int build_ingress(struct nftnl_rule **v)
+static int build_ingress(struct nftnl_rule **v, const struct hg_log_settings *log)
 {
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
 	struct nftnl_expr *e;
+	int n = 4;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < (log->enabled ? 6 : 5); i++)
 		if (!(v[i] = rule_new(HG_CHAIN_INGRESS)))
 			return -ENOMEM;
 	e = add(v[0], "ct");
@@ -214,20 +246,25 @@ static int build_ingress(struct nftnl_rule **v)
 	m_dport_in(v[3], IPPROTO_UDP, "allow_from_containers_udp");
 	x_verdict(v[3], NF_ACCEPT);
 
-	m_from_container_to_host(v[4]);
-	x_counter(v[4]);
-	x_verdict(v[4], NF_DROP);
-	return 5;
+	if (log->enabled) {
+		m_from_container_to_host(v[n]);
+		x_log(v[n++], log, HG_LOG_PREFIX_INGRESS);
+	}
+	m_from_container_to_host(v[n]);
+	x_counter(v[n]);
+	x_verdict(v[n++], NF_DROP);
+	return n;
 }
 
-int hg_rules_build(enum hg_chain chain, struct nftnl_rule ***ret, size_t *ret_n)
+int hg_rules_build(enum hg_chain chain, const struct hg_log_settings *log,
+		   struct nftnl_rule ***ret, size_t *ret_n)
 {
 	struct nftnl_rule **v = calloc(8, sizeof(*v));
 	int n;
 
 	if (!v)
 		return -ENOMEM;
-	n = chain == HG_CHAIN_EGRESS ? build_egress(v) : build_ingress(v);
+	n = chain == HG_CHAIN_EGRESS ? build_egress(v, log) : build_ingress(v, log);
 	if (n < 0) {
 		for (int i = 0; i < 8; i++)
 			if (v[i])

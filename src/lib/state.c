@@ -836,7 +836,8 @@ static const char *want_anon_text(void)
 	return text;
 }
 
-int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chaincheck *ret)
+int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_log_settings *log,
+			  struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
 	const struct hg_chaindef *cd = &hg_chaindefs[ch];
@@ -853,7 +854,7 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chainch
 	}
 	r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
 			c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
-	if (hg_rules_build(ch, &want, &n_want) < 0)
+	if (hg_rules_build(ch, log, &want, &n_want) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		char *a, *b;
@@ -885,14 +886,15 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chainch
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch)
+static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch,
+		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
 	const struct hg_chaindef *cd = &hg_chaindefs[ch];
 	struct hg_chaincheck r;
 	const struct lchain *c;
 
-	if (hg_state_check_chain(s, ch, &r) < 0) {
+	if (hg_state_check_chain(s, ch, log, &r) < 0) {
 		l->oom = true;
 		return;
 	}
@@ -948,7 +950,7 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
 	}
 	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-		diff_chain(&l, s, ch);
+		diff_chain(&l, s, ch, &want.log);
 	for (size_t i = 0; i < s->n_chains; i++) {
 		bool ours = false;
 		for (int ch = 0; ch < HG_CHAIN_MAX; ch++)

@@ -53,7 +53,8 @@ struct hg_chaincheck {
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
-int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, struct hg_chaincheck *ret);
+int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_log_settings *log,
+			  struct hg_chaincheck *ret);
 
 /* Reads one of our sets (and its elements, decoded into canon) without the
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the

@@ -288,11 +288,11 @@ int hg_batch_chain(struct hg_batch *b, enum hg_chain ch)
 	return b->oom ? -ENOMEM : 0;
 }
 
-int hg_batch_rules(struct hg_batch *b, enum hg_chain ch)
+int hg_batch_rules(struct hg_batch *b, enum hg_chain ch, const struct hg_log_settings *log)
 {
 	struct nftnl_rule **v;
 	size_t n;
-	int r = hg_rules_build(ch, &v, &n);
+	int r = hg_rules_build(ch, log, &v, &n);
 
 	if (r < 0)
 		return r;
@@ -340,7 +340,7 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
 		r = hg_batch_chain(b, ch);
 	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
-		r = hg_batch_rules(b, ch);
+		r = hg_batch_rules(b, ch, &c->log);
 	return r;
 }
 

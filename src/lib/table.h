@@ -35,7 +35,7 @@ int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, s
 		   uint16_t type);
 int hg_batch_chain(struct hg_batch *b, enum hg_chain ch);
 /* The chain's rules; a rule using the ICMPv6 set brings that set along. */
-int hg_batch_rules(struct hg_batch *b, enum hg_chain ch);
+int hg_batch_rules(struct hg_batch *b, enum hg_chain ch, const struct hg_log_settings *log);
 int hg_batch_anon_set(struct hg_batch *b);
 /* NFT_MSG_DELSET or NFT_MSG_DELCHAIN of a name; NFT_MSG_DELRULE flushes a chain. */
 int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name);
