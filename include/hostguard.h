@@ -170,6 +170,19 @@ int hg_edit_table(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
 /* Deletes the table and nothing else. -ENOENT when it is not loaded. */
 int hg_remove(struct hg_nl *nl, struct hg_error *err);
 
+/* ---- interfaces -------------------------------------------------------- */
+
+struct hg_link {
+	char name[16];
+	char kind[32];         /* "bridge", "veth", "macvlan", ..., "device", "loopback" */
+	unsigned index;
+	bool up;
+};
+/* The interfaces of the caller's network namespace (rtnetlink); free(*ret). */
+int hg_links_read(struct hg_link **ret, size_t *ret_n, struct hg_error *err);
+/* Bridges, macvlan and ipvlan: where containers are usually attached. */
+bool hg_link_is_container_like(const struct hg_link *l);
+
 /* ---- live state -------------------------------------------------------- */
 
 struct hg_state;
@@ -187,6 +200,8 @@ size_t hg_state_count(const struct hg_state *s, enum hg_key key);
 void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
 		    uint32_t *ret_lo, uint32_t *ret_hi);
 const char *hg_state_iface(const struct hg_state *s, size_t i);
+/* The NFLOG group the live table logs drops to, or -1 when it does not log. */
+int hg_state_log_group(const struct hg_state *s);
 /* Packets and bytes counted by the drop rule of a chain (0 when absent). */
 void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 		    uint64_t *ret_packets, uint64_t *ret_bytes);

@@ -58,6 +58,13 @@ int cmd_remove(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_ifaces(int argc, char **argv);
+
+bool iface_covered(const char *name, char *const *patterns, size_t n);
+/* One line per bridge, macvlan or ipvlan the patterns do not cover. */
+int uncovered_warnings(char *const *patterns, size_t np, char ***ret, size_t *ret_n);
+void lines_free(char **v, size_t n);
 
 /* flock() on the config's directory (LOCK_EX for edits, LOCK_SH for
  * apply); returns the fd to close, or -1. */

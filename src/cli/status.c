@@ -90,7 +90,8 @@ int cmd_status(int argc, char **argv)
 	struct hg_state *s = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	char **diff = NULL;
+	char **diff = NULL, **warn = NULL;
+	size_t n_warn = 0;
 	int n_diff = 0, ret, cfg;
 	bool json = false;
 
@@ -114,6 +115,15 @@ int cmd_status(int argc, char **argv)
 	if (hg_state_read(nl, &s, &e) < 0 && e.code != -ENOENT) {
 		ret = fail(&e);
 		goto out;
+	}
+	if (s) {
+		size_t np = hg_state_count(s, HG_KEY_IFACES);
+		char **pat = calloc(np + 1, sizeof(*pat));
+		for (size_t i = 0; pat && i < np; i++)
+			pat[i] = (char *)hg_state_iface(s, i);
+		if (pat)
+			uncovered_warnings(pat, np, &warn, &n_warn);
+		free(pat);
 	}
 	if (s && p) {
 		n_diff = hg_state_diff(s, p, &diff);
@@ -153,7 +163,13 @@ int cmd_status(int argc, char **argv)
 			}
 			putchar('}');
 		}
-		printf("}\n");
+		printf(",\"warnings\":[");
+		for (size_t i = 0; i < n_warn; i++) {
+			if (i)
+				putchar(',');
+			json_str(stdout, warn[i]);
+		}
+		printf("]}\n");
 	} else {
 		if (!s)
 			printf("table inet hostguard: not loaded (run 'hostguard apply')\n");
@@ -178,9 +194,12 @@ int cmd_status(int argc, char **argv)
 				       (unsigned long long)pk, (unsigned long long)by);
 			}
 		}
+		for (size_t i = 0; i < n_warn; i++)
+			printf("warning: %s\n", warn[i]);
 	}
 	ret = cfg;
 out:
+	lines_free(warn, n_warn);
 	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);
 	hg_state_free(s);
 	hg_nl_close(nl);

@@ -609,6 +609,25 @@ HG_EXPORT const char *hg_state_iface(const struct hg_state *s, size_t i)
 	return i < s->canon.n_if ? s->canon.ifnames[i] : NULL;
 }
 
+HG_EXPORT int hg_state_log_group(const struct hg_state *s)
+{
+	int group = -1;
+
+	for (size_t i = 0; i < s->n_rules && group < 0; i++) {
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(s->rules[i].r);
+		struct nftnl_expr *e;
+
+		if (!it)
+			continue;
+		while ((e = nftnl_expr_iter_next(it)))
+			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "log") == 0 &&
+			    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP))
+				group = nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP);
+		nftnl_expr_iter_destroy(it);
+	}
+	return group;
+}
+
 HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 			      uint64_t *ret_packets, uint64_t *ret_bytes)
 {
