@@ -1,0 +1,122 @@
+#!/bin/bash
+# meson install into a DESTDIR: the file list, the library's soname and
+# exports, the example C program built against the installed pkg-config
+# file, the bash completion, the systemd units (systemd-analyze verify),
+# and the example YAML files.
+set -u
+: "${MESON_BUILD_ROOT:?}" "${MESON_SOURCE_ROOT:?}"
+B=$MESON_BUILD_ROOT
+S=$MESON_SOURCE_ROOT
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok   - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+
+opt() { meson introspect --buildoptions "$B" | python3 -c "import json,sys; print([o['value'] for o in json.load(sys.stdin) if o['name']=='$1'][0])"; }
+prefix=$(opt prefix)
+libdir=$(opt libdir)
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+sbindir=$prefix/$(opt sbindir)
+R=$T/root
+
+if meson install -C "$B" --destdir "$R" --no-rebuild --quiet >"$T/install.log" 2>&1; then
+	pass "meson install --destdir"
+else
+	fail "meson install: $(cat "$T/install.log")"
+fi
+
+expected=(
+	"$sbindir/hostguard"
+	"$libdir/libhostguard.so.0.1.0"
+	"$libdir/libhostguard.so.0"
+	"$libdir/libhostguard.so"
+	"$libdir/pkgconfig/hostguard.pc"
+	"$prefix/include/hostguard.h"
+	"$prefix/share/man/man8/hostguard.8"
+	"$prefix/share/man/man5/hostguard.conf.5"
+	"$prefix/share/bash-completion/completions/hostguard"
+	"$prefix/share/doc/hostguard/examples/hostguard.conf"
+)
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+if [ -n "$unitdir" ]; then
+	expected+=("$unitdir/hostguard.service" "$unitdir/hostguard-repair.service" "$unitdir/hostguard-repair.timer")
+fi
+(cd "$R" && find . -type f -o -type l | sed 's|^\.||' | sort) >"$T/got"
+printf '%s\n' "${expected[@]}" | sort >"$T/want"
+if diff -u "$T/want" "$T/got" >"$T/diff"; then
+	pass "installed files are exactly the expected ${#expected[@]}"
+else
+	fail "installed file list differs: $(cat "$T/diff")"
+fi
+
+lib=$R$libdir/libhostguard.so.0.1.0
+readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.0\]' && pass "soname libhostguard.so.0" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
+bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_1$')
+[ -z "$bad" ] && pass "only hg_* symbols are exported (version script)" || fail "also exported: $bad"
+nm -D --defined-only "$lib" | grep -q ' hg_apply@@HOSTGUARD_1$' && pass "symbols are versioned HOSTGUARD_1" || fail "no symbol versions"
+file=$(readlink -f "$R$sbindir/hostguard")
+ldd "$file" | grep -q libhostguard && fail "the CLI loads libhostguard.so (it must not: file capabilities)" ||
+	pass "the CLI carries the library (safe with file capabilities)"
+
+# the example program, against the installed pkg-config file
+export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R$libdir/pkgconfig
+if cc -Wall -Wextra -Werror -o "$T/example" "$S/examples/c/hg-show-policy.c" \
+	$(pkg-config --cflags --libs hostguard) 2>"$T/cc.log"; then
+	pass "examples/c builds with pkg-config --cflags --libs hostguard"
+else
+	fail "examples/c: $(cat "$T/cc.log")"
+fi
+out=$(LD_LIBRARY_PATH=$R$libdir "$T/example" "$T/nonexistent.conf" 2>&1)
+if printf '%s' "$out" | grep -q '^libhostguard 0.1.0: 1 uids, 4 interface patterns$' &&
+	printf '%s' "$out" | grep -q '^table inet hostguard {$' &&
+	printf '%s' "$out" | grep -q "^0 is refused: port '0' is out of range"; then
+	pass "the example runs against the installed library"
+else
+	fail "example output: $out"
+fi
+
+# bash completion
+comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'; COMP_WORDS=($1); COMP_CWORD=$2; _hostguard; printf '%s ' \"\${COMPREPLY[@]}\""; }
+[ "$(comp 'hostguard allow-p' 1)" = "allow-port " ] && pass "completion: commands" || fail "completion: '$(comp 'hostguard allow-p' 1)'"
+[ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
+comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
+comp 'hostguard --config x revoke-gid ro' 4 | grep -qw root && pass "completion: group names after --config" || fail "completion of groups"
+
+# systemd units
+if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
+	for u in hostguard.service hostguard-repair.service hostguard-repair.timer; do
+		# verify needs ExecStart= to exist: point it at the installed binary
+		sed "s|$sbindir/hostguard|$R$sbindir/hostguard|g" "$R$unitdir/$u" >"$T/$u"
+	done
+	if (cd "$T" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no hostguard.service hostguard-repair.service hostguard-repair.timer) >"$T/verify" 2>&1 &&
+		! grep -v -e 'nftables.service' -e '^$' "$T/verify" | grep -q .; then
+		pass "systemd-analyze verify: no complaints"
+	else
+		fail "systemd-analyze verify: $(cat "$T/verify")"
+	fi
+	grep -q '^ExecStart=.*/hostguard apply$' "$R$unitdir/hostguard.service" && grep -q '^Before=.*docker.service' "$R$unitdir/hostguard.service" &&
+		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/hostguard.service" && pass "unit: apply, before docker, CAP_NET_ADMIN only" ||
+		fail "unit contents"
+else
+	fail "no systemd unit directory or systemd-analyze: install systemd"
+fi
+
+# YAML examples parse, and are what they claim to be
+python3 - "$S/examples" <<'PY' && pass "ansible playbook and cloud-init parse" || fail "example YAML"
+import sys, yaml
+d = sys.argv[1]
+play = yaml.safe_load(open(d + "/ansible/hostguard.yml"))
+assert isinstance(play, list) and play[0]["tasks"], "no tasks"
+for t in play[0]["tasks"]:
+    assert "name" in t
+    if "ansible.builtin.command" in t:
+        assert "changed_when" in t, t["name"]
+text = open(d + "/cloud-init.yaml").read()
+assert text.startswith("#cloud-config\n")
+ci = yaml.safe_load(text)
+assert ci["write_files"][0]["path"] == "/etc/hostguard/hostguard.conf"
+PY
+
+echo "install: $passed passed, $failed failed"
+[ $failed = 0 ]
