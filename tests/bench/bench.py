@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""hostguard benchmark: side by side in one run, alternating the two sides.
+
+Every measurement runs in scratch network namespaces. Prints medians, ratios
+and the targets of doc/performance.md as a Markdown table.
+Usage (as root): tests/bench/bench.py BUILD_DIR [--quick]
+"""
+import os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time, json
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+QUICK = "--quick" in sys.argv
+HG = os.path.join(BUILD, "src/cli/hostguard")
+PROBE = os.path.join(BUILD, "tests/hg-probe")
+NFT = shutil.which("nft")
+N = 5 if QUICK else 15
+NBIG = 3 if QUICK else 7
+tmp = tempfile.mkdtemp(prefix="hg-bench.")
+namespaces = []
+rows = []
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(args, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def netns(name):
+    sh("ip", "netns", "add", name)
+    namespaces.append(name)
+    sh("ip", "-n", name, "link", "set", "lo", "up")
+    return name
+
+
+def delns(name):
+    sh("ip", "netns", "del", name, check=False)
+    if name in namespaces:
+        namespaces.remove(name)
+
+
+def run(ns, *args):
+    """Runs a command in a namespace; returns (seconds, peak RSS in KiB)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(("ip", "netns", "exec", ns) + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(args)} failed: {err}")
+    return dt, ru.ru_maxrss
+
+
+def conf(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def dry(path):
+    out = os.path.join(tmp, os.path.basename(path) + ".nft")
+    with open(out, "w") as f:
+        subprocess.run([HG, "--config", path, "apply", "--dry-run"], check=True, stdout=f)
+    return out
+
+
+def row(what, a, b, unit, target, better="lower"):
+    ma, mb = statistics.median(a), statistics.median(b)
+    ratio = ma / mb if mb else float("inf")
+    ok = ratio <= target if better == "lower" else ratio >= target
+    rows.append((what, ma, mb, unit, ratio, target, better, ok))
+    print(f"# {what}: hostguard {ma:.4g} {unit}, reference {mb:.4g} {unit}, ratio {ratio:.3f} "
+          f"(target {'<=' if better == 'lower' else '>='} {target}) {'met' if ok else 'MISSED'}", flush=True)
+
+
+def big_conf(uids, ports):
+    ids = ", ".join(str(100000 + i) for i in range(uids))
+    tcp = " ".join(str(p) for p in range(1, 65536, 2))[: 0]
+    odd = [str(p) for p in range(1, 65536, 2)]          # 32768 non-adjacent ports
+    even = [str(p) for p in range(2, 2 + 2 * (ports - len(odd)), 2)]
+    return (f"allowed_uids = 0, {ids}\nallow_from_containers_tcp = {' '.join(odd)}\n"
+            f"allow_from_containers_udp = {' '.join(even)}\n")
+
+
+def main():
+    if os.geteuid() != 0:
+        raise SystemExit("bench: run as root (network namespaces)")
+    small = conf("small.conf", "")
+    big = conf("big.conf", big_conf(50000, 50000))
+    small_nft, big_nft = dry(small), dry(big)
+
+    # 1. small policy re-applied
+    ns = netns("hgb-small")
+    run(ns, HG, "--config", small, "apply")
+    a, b = [], []
+    for _ in range(N):
+        a.append(run(ns, HG, "--config", small, "apply")[0] * 1000)
+        b.append(run(ns, NFT, "-f", small_nft)[0] * 1000)
+    row("1. small default policy, re-applied", a, b, "ms", 0.2)
+    delns(ns)
+
+    # 2 + 5. 50k uids + 50k ports into an empty namespace
+    a, b, ra, rb = [], [], [], []
+    for i in range(NBIG):
+        ns = netns(f"hgb-load-a{i}")
+        t, r = run(ns, HG, "--config", big, "apply")
+        a.append(t * 1000); ra.append(r / 1024)
+        delns(ns)
+        ns = netns(f"hgb-load-b{i}")
+        t, r = run(ns, NFT, "-f", big_nft)
+        b.append(t * 1000); rb.append(r / 1024)
+        delns(ns)
+    row("2. 50,000 uids + 50,000 ports, into an empty namespace", a, b, "ms", 0.6)
+
+    # 3. the same policy re-applied while in sync
+    ns = netns("hgb-sync")
+    run(ns, HG, "--config", big, "apply")
+    a, b = [], []
+    for _ in range(NBIG):
+        a.append(run(ns, HG, "--config", big, "apply")[0] * 1000)
+        b.append(run(ns, NFT, "-f", big_nft)[0] * 1000)
+    row("3. the 50k policy re-applied while in sync", a, b, "ms", 0.1)
+
+    # 4. one uid into the 50k set: hostguard vs nft add element
+    a, b = [], []
+    for i in range(N):
+        a.append(run(ns, HG, "--config", big, "allow-uid", "--runtime", str(300000 + i))[0] * 1000)
+        b.append(run(ns, NFT, "add", "element", "inet", "hostguard", "allowed_uids", f"{{ {400000 + i} }}")[0] * 1000)
+    row("4. allow-uid of one uid into a 50,000-uid set vs nft add element", a, b, "ms", 0.1)
+    # flat in set size: 10 vs 100,000 elements
+    ns10 = netns("hgb-10")
+    ten = conf("ten.conf", "allowed_uids = " + ", ".join(str(i) for i in range(10)) + "\n")
+    run(ns10, HG, "--config", ten, "apply")
+    hundred = conf("hundred.conf", "allowed_uids = " + ", ".join(str(100000 + i) for i in range(100000)) + "\n")
+    ns100 = netns("hgb-100k")
+    run(ns100, HG, "--config", hundred, "apply")
+    a, b = [], []
+    for i in range(N):
+        a.append(run(ns10, HG, "--config", ten, "allow-uid", "--runtime", str(500000 + i))[0] * 1000)
+        b.append(run(ns100, HG, "--config", hundred, "allow-uid", "--runtime", str(500000 + i))[0] * 1000)
+    row("4b. allow-uid --runtime at 10 vs at 100,000 elements", a, b, "ms", 1.2)
+    # persistent edits rewrite the config too (for information)
+    a, b = [], []
+    for i in range(N):
+        a.append(run(ns10, HG, "--config", ten, "allow-uid", str(600000 + i))[0] * 1000)
+        b.append(run(ns100, HG, "--config", hundred, "allow-uid", str(600000 + i))[0] * 1000)
+    row("4c. allow-uid with the config (10 vs 100,000 uids in the file)", a, b, "ms", 1.2)
+    for n in (ns, ns10, ns100):
+        delns(n)
+
+    # 5. peak RSS of 2
+    row("5. peak RSS of 2 (hostguard vs nft)", ra, rb, "MiB", 16 / statistics.median(rb))
+
+    # 6. packet path, with the table vs without it
+    h, c = netns("hgb-h"), netns("hgb-c")
+    for cmd in (["ip", "-n", h, "link", "add", "br-bench", "type", "bridge"],
+                ["ip", "-n", h, "addr", "add", "10.99.0.1/24", "dev", "br-bench"],
+                ["ip", "-n", h, "link", "set", "br-bench", "up"],
+                ["ip", "link", "add", "vb0", "netns", h, "type", "veth", "peer", "name", "eth0", "netns", c],
+                ["ip", "-n", h, "link", "set", "vb0", "master", "br-bench", "up"],
+                ["ip", "-n", c, "addr", "add", "10.99.0.2/24", "dev", "eth0"],
+                ["ip", "-n", c, "link", "set", "eth0", "up"]):
+        sh(*cmd)
+    pol = conf("packet.conf", "allowed_uids = 0\n")
+    srv = subprocess.Popen(["ip", "netns", "exec", c, "iperf3", "-s", "-B", "10.99.0.2"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    echo = subprocess.Popen(["ip", "netns", "exec", c, PROBE, "serve", "tcp", "9000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    bw_on, bw_off, cr_on, cr_off = [], [], [], []
+    secs = "2" if QUICK else "4"
+    try:
+        for i in range(3 if QUICK else 6):
+            for on in ((True, False) if i % 2 == 0 else (False, True)):
+                if on:
+                    sh("ip", "netns", "exec", h, HG, "--config", pol, "apply")
+                else:
+                    sh("ip", "netns", "exec", h, HG, "--config", pol, "remove")
+                out = sh("ip", "netns", "exec", h, "iperf3", "-c", "10.99.0.2", "-t", secs, "-J").stdout
+                bps = json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
+                out = sh("ip", "netns", "exec", h, PROBE, "flood", "tcp", "10.99.0.2", "9000",
+                         "--duration", str(int(secs) * 1000), "--timeout", "1000").stdout
+                ok = int(out.split("ok=")[1]) / int(secs)
+                (bw_on if on else bw_off).append(bps)
+                (cr_on if on else cr_off).append(ok)
+    finally:
+        srv.kill(); echo.kill(); srv.wait(); echo.wait()
+    row("6a. TCP bulk throughput, root to a container (with / without the table)", bw_on, bw_off, "Gbit/s", 0.97, "higher")
+    row("6b. new TCP connections per second (with / without the table)", cr_on, cr_off, "conn/s", 0.95, "higher")
+
+    print()
+    print(f"Measured {time.strftime('%Y-%m-%d')} on {platform.node()}: Linux {platform.release()}, "
+          f"{os.cpu_count()} CPUs; nft {sh(NFT, '--version').stdout.strip()}; medians of "
+          f"{N} (small), {NBIG} (50k) alternating runs.")
+    print()
+    print("| comparison | hostguard | reference | ratio | target | |")
+    print("|---|---|---|---|---|---|")
+    for what, ma, mb, unit, ratio, target, better, ok in rows:
+        tgt = f"{'≤' if better == 'lower' else '≥'} {target:.3g}"
+        print(f"| {what} | {ma:.4g} {unit} | {mb:.4g} {unit} | {ratio:.3f} | {tgt} | {'met' if ok else '**missed**'} |")
+
+
+try:
+    main()
+finally:
+    for n in list(namespaces):
+        delns(n)
+    shutil.rmtree(tmp, ignore_errors=True)
