@@ -199,7 +199,7 @@ HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 		if (seen[k])
 			continue;
 		for (size_t i = 0; r == 0 && i < def->lists[k].n; i++)
-			r = hg_policy_add(p, k, def->lists[k].v[i].token, err);
+			r = hg_policy_add(p, k, HG_TOKEN(&def->lists[k], i), err);
 	}
 	if (r < 0)
 		goto out;

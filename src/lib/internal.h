@@ -22,14 +22,19 @@ int hg_err_line(struct hg_error *err, int code, unsigned line, const char *fmt, 
 /* ---- policy internals ---------------------------------------------------- */
 
 struct hg_entry {
-	char *token;              /* as typed */
 	uint32_t lo, hi;          /* resolved ids / port range; unused for ifaces */
+	size_t tok;               /* offset of the value as typed in the list's text */
 };
 
+/* One key's values.  The typed text of all of them lives in one buffer:
+ * 100,000 uids cost a few bytes each, not a malloc each. */
 struct hg_list {
 	struct hg_entry *v;
 	size_t n, cap;
+	char *text;
+	size_t text_len, text_cap;
 };
+#define HG_TOKEN(l, i) ((l)->text + (l)->v[i].tok)
 
 struct hg_policy {
 	struct hg_list lists[HG_KEY_MAX];

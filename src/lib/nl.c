@@ -79,11 +79,13 @@ char *hg_batch_tail(struct hg_batch *b)
 			b->oom = true;
 			return NULL;
 		}
-		/* nftnl_*_build_hdr() expect zeroed room for their headers */
-		memset(nb + b->cap, 0, cap - b->cap);
 		b->buf = nb;
 		b->cap = cap;
 	}
+	/* libmnl 1.0.4 leaves attribute padding as it finds it: zero the room
+	 * of one message (< 64 KiB, nla_len is 16 bits), not the whole buffer,
+	 * so that untouched pages cost no memory */
+	memset(b->buf + b->len, 0, 65536);
 	return b->buf + b->len;
 }
 

@@ -225,19 +225,18 @@ HG_EXPORT void hg_policy_free(struct hg_policy *p)
 	if (!p)
 		return;
 	for (int k = 0; k < HG_KEY_MAX; k++) {
-		for (size_t i = 0; i < p->lists[k].n; i++)
-			free(p->lists[k].v[i].token);
 		free(p->lists[k].v);
+		free(p->lists[k].text);
 	}
 	free(p);
 }
 
-static bool entry_equal(enum hg_key key, const struct hg_entry *e, const char *tok,
+static bool entry_equal(enum hg_key key, const struct hg_list *l, size_t i, const char *tok,
 			uint32_t lo, uint32_t hi)
 {
 	if (key == HG_KEY_IFACES)
-		return strcmp(e->token, tok) == 0;
-	return e->lo == lo && e->hi == hi;
+		return strcmp(HG_TOKEN(l, i), tok) == 0;
+	return l->v[i].lo == lo && l->v[i].hi == hi;
 }
 
 HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
@@ -255,9 +254,10 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 	 * without a linear scan, so 100,000 uids stay cheap. */
 	if (key == HG_KEY_IFACES) {
 		for (size_t i = 0; i < l->n; i++)
-			if (entry_equal(key, &l->v[i], token, lo, hi))
+			if (entry_equal(key, l, i, token, lo, hi))
 				return 0;
 	}
+	size_t len = strlen(token) + 1;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct hg_entry *v = realloc(l->v, cap * sizeof(*v));
@@ -266,9 +266,20 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n].token = strdup(token);
-	if (!l->v[l->n].token)
-		return hg_err(err, -ENOMEM, "out of memory");
+	if (l->text_len + len > l->text_cap) {
+		size_t cap = l->text_cap ? l->text_cap * 2 : 256;
+		char *t;
+		while (cap < l->text_len + len)
+			cap *= 2;
+		t = realloc(l->text, cap);
+		if (!t)
+			return hg_err(err, -ENOMEM, "out of memory");
+		l->text = t;
+		l->text_cap = cap;
+	}
+	memcpy(l->text + l->text_len, token, len);
+	l->v[l->n].tok = l->text_len;
+	l->text_len += len;
 	l->v[l->n].lo = lo;
 	l->v[l->n].hi = hi;
 	l->n++;
@@ -287,8 +298,7 @@ HG_EXPORT int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l->n; i++) {
-		if (entry_equal(key, &l->v[i], token, lo, hi)) {
-			free(l->v[i].token);
+		if (entry_equal(key, l, i, token, lo, hi)) {
 			removed++;
 			continue;
 		}
@@ -307,7 +317,7 @@ HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key
 {
 	if ((unsigned)key >= HG_KEY_MAX || i >= p->lists[key].n)
 		return NULL;
-	return p->lists[key].v[i].token;
+	return HG_TOKEN(&p->lists[key], i);
 }
 
 HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
@@ -407,7 +417,7 @@ void hg_canon_clear(struct hg_canon *c)
 {
 	for (int k = 0; k < HG_KEY_MAX; k++)
 		free(c->r[k]);
-	for (size_t i = 0; i < c->n_if; i++)
+	for (size_t i = 0; c->ifnames && i < c->n_if; i++)
 		free(c->ifnames[i]);
 	free(c->ifnames);
 	free(c->ifr);
@@ -439,11 +449,11 @@ static int canon_ifaces(const struct hg_list *l, struct hg_canon *c, struct hg_e
 		return hg_err(err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (hg_ifname_interval(l->v[i].token, &v[i].r) < 0) {
-			r = hg_err(err, -EINVAL, "invalid interface name '%s'", l->v[i].token);
+		if (hg_ifname_interval(HG_TOKEN(l, i), &v[i].r) < 0) {
+			r = hg_err(err, -EINVAL, "invalid interface name '%s'", HG_TOKEN(l, i));
 			goto out;
 		}
-		v[i].name = l->v[i].token;
+		v[i].name = HG_TOKEN(l, i);
 	}
 	qsort(v, l->n, sizeof(*v), ifsort_cmp);
 	for (size_t i = 0; i + 1 < l->n; i++) {

@@ -67,10 +67,10 @@ HG_EXPORT char *hg_policy_to_nft(const struct hg_policy *p)
 	      "\t\ttype filter hook postrouting priority 0; policy accept;\n"
 	      "\t\tct direction reply accept\n", f);
 	if (c.log.enabled) {
-		fputs("\t\toifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids ", f);
+		fputs("\t\tmeta skuid != @allowed_uids meta skgid != @allowed_gids oifname @container_ifaces ", f);
 		log_rule(f, &c.log, HG_LOG_PREFIX_EGRESS);
 	}
-	fputs("\t\toifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids counter drop\n"
+	fputs("\t\tmeta skuid != @allowed_uids meta skgid != @allowed_gids oifname @container_ifaces counter drop\n"
 	      "\t}\n\n"
 	      "\tchain ingress_local {\n"
 	      "\t\ttype filter hook input priority 0; policy accept;\n"

@@ -436,8 +436,10 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		r = -EAGAIN;
 	}
 	if (r == 0) {
+		/* interval sets need their elements in key order to pair starts
+		 * and ends; hash sets are sorted by value when decoded */
 		for (size_t i = 0; i < s->n_sets; i++)
-			if (s->sets[i].n)
+			if (s->sets[i].n && (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS)))
 				qsort(s->sets[i].e, s->sets[i].n, sizeof(*s->sets[i].e), kelem_cmp);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 			for (size_t i = 0; i < s->n_sets; i++) {

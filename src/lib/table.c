@@ -63,71 +63,84 @@ int hg_units_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_unit 
 	return 0;
 }
 
-int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
-		   uint16_t type)
-{
-	struct hg_kelem *v = calloc(2 * n + 1, sizeof(*v));
-	size_t m = 0;
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(v[m++].key, u[i].start, IFNAMSIZ_);
-		if (u[i].has_end) {
-			memcpy(v[m].key, u[i].end, IFNAMSIZ_);
-			v[m++].end = true;
-		}
-	}
-	r = hg_batch_elems(b, k, v, m, type);
-	free(v);
-	return r;
-}
 
 /* Adds to the batch the element changes that turn live into want. */
-int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
-			 const struct hg_canon *want, size_t *changes)
+static int ifr_cmp(const struct hg_ifrange *a, const struct hg_ifrange *b)
 {
-	struct hg_unit *a = NULL, *w = NULL, *del = NULL, *add = NULL;
-	size_t na = 0, nw = 0, nd = 0, nn = 0, i = 0, j = 0;
-	int r;
+	int c = memcmp(a->start, b->start, IFNAMSIZ_);
 
-	r = hg_units_from_canon(live, k, &a, &na);
-	if (r == 0)
-		r = hg_units_from_canon(want, k, &w, &nw);
-	if (r < 0)
-		goto out;
-	del = calloc(na + 1, sizeof(*del));
-	add = calloc(nw + 1, sizeof(*add));
-	if (!del || !add) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (na)
-		qsort(a, na, sizeof(*a), hg_unit_cmp);
-	if (nw)
-		qsort(w, nw, sizeof(*w), hg_unit_cmp);
-	while (i < na || j < nw) {
-		int c = i == na ? 1 : j == nw ? -1 : hg_unit_cmp(&a[i], &w[j]);
-		if (c == 0)
-			i++, j++;
-		else if (c < 0)
-			del[nd++] = a[i++];
-		else
-			add[nn++] = w[j++];
+	if (c)
+		return c;
+	if (a->open_end != b->open_end)
+		return a->open_end - b->open_end;
+	return memcmp(a->end, b->end, IFNAMSIZ_);
+}
+
+/* Both sides are sorted already (ids and ports by value, interface
+ * intervals by start): one merge walk finds what goes and what comes. */
+int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
+		  const struct hg_canon *want, size_t *changes)
+{
+	struct hg_canon del = { 0 }, add = { 0 };
+	struct hg_unit *u = NULL;
+	size_t nu = 0, i = 0, j = 0, na, nw, nd = 0, nn = 0;
+	int r = 0;
+
+	if (k == HG_KEY_IFACES) {
+		na = live->n_if, nw = want->n_if;
+		del.ifr = calloc(na + 1, sizeof(*del.ifr));
+		add.ifr = calloc(nw + 1, sizeof(*add.ifr));
+		if (!del.ifr || !add.ifr) {
+			r = -ENOMEM;
+			goto out;
+		}
+		while (i < na || j < nw) {
+			int c = i == na ? 1 : j == nw ? -1 : ifr_cmp(&live->ifr[i], &want->ifr[j]);
+			if (c == 0)
+				i++, j++;
+			else if (c < 0)
+				del.ifr[nd++] = live->ifr[i++];
+			else
+				add.ifr[nn++] = want->ifr[j++];
+		}
+		del.n_if = nd, add.n_if = nn;
+	} else {
+		na = live->n[k], nw = want->n[k];
+		del.r[k] = calloc(na + 1, sizeof(struct hg_range));
+		add.r[k] = calloc(nw + 1, sizeof(struct hg_range));
+		if (!del.r[k] || !add.r[k]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		while (i < na || j < nw) {
+			int c = i == na ? 1 : j == nw ? -1 : hg_range_cmp(&live->r[k][i], &want->r[k][j]);
+			if (c == 0)
+				i++, j++;
+			else if (c < 0)
+				del.r[k][nd++] = live->r[k][i++];
+			else
+				add.r[k][nn++] = want->r[k][j++];
+		}
+		del.n[k] = nd, add.n[k] = nn;
 	}
 	/* Removals first: a changed range ("8000-8100" to "8000-8200")
 	 * must not overlap its old self inside the transaction. */
-	if (nd)
-		r = hg_batch_units(b, k, del, nd, NFT_MSG_DELSETELEM);
-	if (r == 0 && nn)
-		r = hg_batch_units(b, k, add, nn, NFT_MSG_NEWSETELEM);
+	if (nd) {
+		r = hg_units_from_canon(&del, k, &u, &nu);
+		if (r == 0)
+			r = hg_batch_units(b, k, u, nu, NFT_MSG_DELSETELEM);
+		free(u);
+	}
+	if (r == 0 && nn) {
+		r = hg_units_from_canon(&add, k, &u, &nu);
+		if (r == 0)
+			r = hg_batch_units(b, k, u, nu, NFT_MSG_NEWSETELEM);
+		free(u);
+	}
 	*changes += nd + nn;
 out:
-	free(a);
-	free(w);
-	free(del);
-	free(add);
+	hg_canon_clear(&del);
+	hg_canon_clear(&add);
 	return r;
 }
 
@@ -190,34 +203,43 @@ out:
 	return r;
 }
 
-int hg_batch_elems(struct hg_batch *b, enum hg_key k, const struct hg_kelem *v, size_t n,
+/* Element messages for the units, each under the 64 KiB a message can be;
+ * an interval's start and end stay in the same message. */
+int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
 		   uint16_t type)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
-	size_t per = ELEM_MSG_BYTES / (d->key_len + 32);
+	size_t per = ELEM_MSG_BYTES / (2 * d->key_len + 64);
 	const char *verb = type == NFT_MSG_DELSETELEM ? "delete elements from" : "add elements to";
 
-	per &= ~(size_t)1;        /* keep an interval's start and end together */
 	for (size_t i = 0; i < n; i += per) {
 		struct nftnl_set *s = nftnl_set_alloc();
 		struct nlmsghdr *nlh;
 		char *at = hg_batch_tail(b);
 
 		if (!s || !at) {
-			nftnl_set_free(s);
+			if (s)
+				nftnl_set_free(s);
 			return -ENOMEM;
 		}
 		set_base(s, d->name);
 		for (size_t j = i; j < n && j < i + per; j++) {
-			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-			if (!e) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc(), *x = NULL;
+			if (e && u[j].has_end)
+				x = nftnl_set_elem_alloc();
+			if (!e || (u[j].has_end && !x)) {
+				if (e)
+					nftnl_set_elem_free(e);
 				nftnl_set_free(s);
 				return -ENOMEM;
 			}
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, v[j].key, d->key_len);
-			if (v[j].end)
-				nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, u[j].start, d->key_len);
 			nftnl_set_elem_add(s, e);
+			if (x) {
+				nftnl_set_elem_set(x, NFTNL_SET_ELEM_KEY, u[j].end, d->key_len);
+				nftnl_set_elem_set_u32(x, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+				nftnl_set_elem_add(s, x);
+			}
 		}
 		nlh = nftnl_set_elem_nlmsg_build_hdr(at, type, NFPROTO_INET,
 						     type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,

@@ -61,7 +61,7 @@ hg apply >/dev/null
 h nft delete chain inet hostguard egress
 h nft add chain inet hostguard egress '{ type filter hook output priority 0; policy accept; }'
 h nft add rule inet hostguard egress ct direction reply accept
-h nft add rule inet hostguard egress oifname @container_ifaces meta skuid != @allowed_uids meta skgid != @allowed_gids counter drop
+h nft add rule inet hostguard egress meta skuid != @allowed_uids meta skgid != @allowed_gids oifname @container_ifaces counter drop
 expect_rc 1 "check: egress moved to hook output -> 1" hg check
 expect_match "egress: expected 'type filter hook postrouting priority 0; policy accept', found 'type filter hook output" "check shows the changed hook"
 expect_rc 0 "apply moves it back" hg apply
