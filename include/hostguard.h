@@ -153,6 +153,8 @@ void hg_nl_close(struct hg_nl *nl);
  * packets never see a moment without it.  Returns 1 when it changed the
  * table, 0 when it was already in sync, -EPERM without CAP_NET_ADMIN, or
  * another negative errno with err naming the object the kernel refused.
+ * On success the drop counters are zeroed, so that they count drops since
+ * the last apply.
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
 

@@ -14,11 +14,42 @@
  * NFNL_BATCH_GENID = G: if anything changed the ruleset in between, the
  * kernel refuses the whole batch with ERESTART, and we read and plan again.
  */
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
 
 #include "state.h"
 
 #define MAX_ATTEMPTS 10
+/* Not in bookworm's 6.1 uapi headers; a rule dump that also zeroes the
+ * counters it reports (kernel >= 6.2). */
+#ifndef NFT_MSG_GETRULE_RESET
+#define NFT_MSG_GETRULE_RESET 25
+#endif
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return MNL_CB_OK;
+}
+
+/* "drops since the last apply": zero the table's rule counters.  Best
+ * effort, outside the transaction: counters are not policy. */
+static void reset_counters(struct hg_nl *nl)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE_RESET, NFPROTO_INET, NLM_F_DUMP,
+				    hg_nl_next_seq(nl));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	hg_nl_query(nl, nlh, ignore_cb, NULL);
+}
 
 static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_canon *want)
 {
@@ -175,6 +206,8 @@ HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_er
 	}
 	if (r == -ERESTART)
 		r = hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts", MAX_ATTEMPTS);
+	if (r >= 0)
+		reset_counters(nl);
 	hg_canon_clear(&want);
 	return r;
 }

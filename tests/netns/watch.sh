@@ -77,6 +77,11 @@ read -r p1 b1 <<<"$(drops ingress_local)"
 [ $((p1 - p0)) = 1 ] && [ $((b1 - b0)) = 44 ] && pass "ingress counter: +1 packet, +44 bytes" ||
 	fail "ingress counter moved by $((p1 - p0)) packets, $((b1 - b0)) bytes"
 
+# ---- apply zeroes them: "drops since the last apply"
+expect_rc 0 "apply (in sync)" hg apply
+read -r p2 b2 <<<"$(drops egress)"
+[ "$p2" = 0 ] && [ "$b2" = 0 ] && pass "apply resets the drop counters" || fail "after apply: $p2 packets, $b2 bytes"
+
 # ---- logging off: watch says so
 printf 'allowed_uids = 0\n' >"$CONF"
 hg apply >/dev/null
