@@ -18,6 +18,25 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* The next value of a "key = values" line (NUL-terminated in place), or
+ * NULL at the end; *cursor moves past it. */
+static char *next_token(char **cursor)
+{
+	char *v = *cursor, *tok;
+
+	while (*v && is_sep(*v))
+		v++;
+	if (!*v)
+		return NULL;
+	tok = v;
+	while (*v && !is_sep(*v))
+		v++;
+	if (*v)
+		*v++ = '\0';
+	*cursor = v;
+	return tok;
+}
+
 /* Keys that are settings rather than sets, numbered after the sets. */
 enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_MAX };
 static const char *const option_names[] = { "log_denied", "log_group", "log_rate" };
@@ -119,18 +138,7 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	if (k >= HG_KEY_MAX)
 		return parse_option(p, k, eq + 1, name, lineno, err);
 
-	for (char *v = eq + 1;;) {
-		char *tok;
-
-		while (*v && is_sep(*v))
-			v++;
-		if (!*v)
-			break;
-		tok = v;
-		while (*v && !is_sep(*v))
-			v++;
-		if (*v)
-			*v++ = '\0';
+	for (char *v = eq + 1, *tok; (tok = next_token(&v));) {
 		r = hg_policy_add(p, k, tok, err);
 		if (r < 0) {
 			char msg[sizeof(err->message)];
@@ -359,17 +367,7 @@ static int find_key(const char *text, size_t len, enum hg_key key, struct keylin
 				kl->found = true;
 				kl->start = pos;
 				kl->end = end;
-				for (char *v = eq + 1; *v;) {
-					char *tok;
-					while (*v && is_sep(*v))
-						v++;
-					if (!*v)
-						break;
-					tok = v;
-					while (*v && !is_sep(*v))
-						v++;
-					if (*v)
-						*v++ = '\0';
+				for (char *v = eq + 1, *tok; (tok = next_token(&v));) {
 					if (toks_add(values, tok) < 0) {
 						free(line);
 						return -ENOMEM;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading the live table back, and comparing it with a policy. */
 #include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -96,43 +98,45 @@ fail:
 	return MNL_CB_ERROR;
 }
 
+/* Elements are decoded straight from the wire with libmnl: a set of
+ * 100,000 elements would otherwise cost 100,000 libnftnl objects. */
 static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
-	struct nftnl_set *t = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set_elem *e;
 	struct lset *ls = d->cur;
+	const struct nlattr *a, *list = NULL, *el;
 
-	if (!t || nftnl_set_elems_nlmsg_parse(nlh, t) < 0)
-		goto fail;
-	it = nftnl_set_elems_iter_create(t);
-	if (!it)
-		goto fail;
-	while ((e = nftnl_set_elems_iter_next(it))) {
-		uint32_t len = 0;
-		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		struct hg_kelem *v = grow(ls->e, &ls->cap, ls->n, sizeof(*v));
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			list = a;
+	if (!list)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(el, list) {
+		const struct nlattr *x, *v;
+		struct hg_kelem *k = grow(ls->e, &ls->cap, ls->n, sizeof(*k));
 
-		if (!v)
-			goto fail;
-		ls->e = v;
-		v = &ls->e[ls->n++];
-		memset(v, 0, sizeof(*v));
-		if (key)
-			memcpy(v->key, key, len < IFNAMSIZ_ ? len : IFNAMSIZ_);
-		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-			v->end = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END;
+		if (!k) {
+			d->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		ls->e = k;
+		k = &ls->e[ls->n++];
+		memset(k, 0, sizeof(*k));
+		mnl_attr_for_each_nested(x, el) {
+			if (mnl_attr_get_type(x) == NFTA_SET_ELEM_FLAGS &&
+			    mnl_attr_get_payload_len(x) == sizeof(uint32_t)) {
+				k->end = ntohl(mnl_attr_get_u32(x)) & NFT_SET_ELEM_INTERVAL_END;
+			} else if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY) {
+				mnl_attr_for_each_nested(v, x) {
+					uint16_t len = mnl_attr_get_payload_len(v);
+					if (mnl_attr_get_type(v) == NFTA_DATA_VALUE)
+						memcpy(k->key, mnl_attr_get_payload(v),
+						       len < IFNAMSIZ_ ? len : IFNAMSIZ_);
+				}
+			}
+		}
 	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(t);
 	return MNL_CB_OK;
-fail:
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(t);
-	d->err = -ENOMEM;
-	return MNL_CB_ERROR;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -303,6 +307,24 @@ static int kelem_cmp(const void *a, const void *b)
 	return (int)y->end - (int)x->end;
 }
 
+/* The rbtree backend dumps in descending order: reversing is enough then. */
+static void sort_elems(struct lset *ls)
+{
+	bool descending = true;
+
+	for (size_t i = 1; i < ls->n && descending; i++)
+		descending = kelem_cmp(&ls->e[i - 1], &ls->e[i]) > 0;
+	if (descending) {
+		for (size_t i = 0, j = ls->n; i + 1 < j; i++, j--) {
+			struct hg_kelem t = ls->e[i];
+			ls->e[i] = ls->e[j - 1];
+			ls->e[j - 1] = t;
+		}
+	} else if (ls->n) {
+		qsort(ls->e, ls->n, sizeof(*ls->e), kelem_cmp);
+	}
+}
+
 static int HG_PRINTF(2, 3) add_anomaly(struct hg_state *s, const char *fmt, ...)
 {
 	char line[256], **v;
@@ -439,8 +461,8 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		/* interval sets need their elements in key order to pair starts
 		 * and ends; hash sets are sorted by value when decoded */
 		for (size_t i = 0; i < s->n_sets; i++)
-			if (s->sets[i].n && (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS)))
-				qsort(s->sets[i].e, s->sets[i].n, sizeof(*s->sets[i].e), kelem_cmp);
+			if (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS))
+				sort_elems(&s->sets[i]);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 			for (size_t i = 0; i < s->n_sets; i++) {
 				struct lset *ls = &s->sets[i];
@@ -537,8 +559,7 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	}
 	s->sets[0].key = k;
 	if (with_elements) {
-		if (s->sets[0].n)
-			qsort(s->sets[0].e, s->sets[0].n, sizeof(*s->sets[0].e), kelem_cmp);
+		sort_elems(&s->sets[0]);
 		r = decode_set(s, k, &s->sets[0]);
 		if (r == 0 && s->sets[0].anomaly)
 			r = -EBADSLT;
