@@ -59,9 +59,13 @@ file=$(readlink -f "$R$sbindir/hostguard")
 ldd "$file" | grep -q libhostguard && fail "the CLI loads libhostguard.so (it must not: file capabilities)" ||
 	pass "the CLI carries the library (safe with file capabilities)"
 
-# the example program, against the installed pkg-config file
+# the example program, against the installed pkg-config file (built with
+# the sanitizers the library was built with, if any)
 export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R$libdir/pkgconfig
-if cc -Wall -Wextra -Werror -o "$T/example" "$S/examples/c/hg-show-policy.c" \
+san=$(opt b_sanitize)
+sanflags=()
+[ "$san" != none ] && sanflags=("-fsanitize=$san")
+if cc -Wall -Wextra -Werror "${sanflags[@]}" -o "$T/example" "$S/examples/c/hg-show-policy.c" \
 	$(pkg-config --cflags --libs hostguard) 2>"$T/cc.log"; then
 	pass "examples/c builds with pkg-config --cflags --libs hostguard"
 else
