@@ -124,16 +124,20 @@ int hg_config_parse(const char *text, size_t len, const char *name,
  * Editing one key of a config file, keeping every other line and comment
  * byte for byte.  Prepare computes the new file and writes it to a
  * temporary file in the same directory (created with O_EXCL, fsync'd, with
- * the old file's mode and owner); commit renames it over the config;
- * abort removes it.  A missing file counts as all defaults.  Prepare
- * returns 1 with *ret set when the file changes, 0 (and *ret NULL) when it
- * already says so, or a negative errno (-EINVAL: invalid file or value).
+ * the old file's mode and owner).  Commit keeps a hard link to the old file
+ * and renames the new one over it: a crash leaves one whole version or the
+ * other.  Then finish drops the old version, or abort puts it back (before
+ * commit, abort removes the temporary file).  A missing file counts as all
+ * defaults.  Prepare returns 1 with *ret set when the file changes, 0 (and
+ * *ret NULL) when it already says so, or a negative errno (-EINVAL: invalid
+ * file or value; -EPERM: a file others could change).
  */
 struct hg_config_edit;
 int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
 			   const char *const *tokens, size_t n,
 			   struct hg_config_edit **ret, struct hg_error *err);
 int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err);
+void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
 /* The key's new line, without the newline, for messages. */
 const char *hg_config_edit_line(const struct hg_config_edit *e);

@@ -5,11 +5,13 @@
  *
  * Order, under an exclusive lock on the config's directory:
  *   1. every value is parsed: one bad value and nothing changes;
- *   2. the new config is written to a temporary file beside the old one;
- *   3. the kernel edit is sent (one batch, generation-guarded);
- *   4. the temporary file is renamed over the config.
- * A refused kernel edit removes the temporary file; a failed rename undoes
- * the kernel edit.  A crash leaves the old config or the new one.
+ *   2. the new config is written to a temporary file beside the old one
+ *      (nothing changes if that fails);
+ *   3. it is renamed over the config, the old one kept under a second name;
+ *   4. the kernel edit is sent (one batch, generation-guarded);
+ *   5. the old version is dropped - or, if the kernel refused, renamed back.
+ * A crash leaves the old config or the new one, whole; between 3 and 4 the
+ * config is ahead of the table, which check reports and apply repairs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +160,13 @@ int cmd_edit(int argc, char **argv)
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;
+	/* the new config goes in first, the old one kept aside: if the
+	 * kernel refuses, putting it back is exact */
+	if (ce && hg_config_edit_commit(ce, &e) < 0) {
+		err_msg("%s: %s; nothing changed", c->name, e.message);
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	kr = hg_edit_table(nl, key, c->op, vals, n, &e);
 	if (kr == -ENOENT) {
 		loaded = false;
@@ -167,6 +176,7 @@ int cmd_edit(int argc, char **argv)
 			goto out;
 		}
 	} else if (kr < 0) {
+		/* out: puts the old config back */
 		ret = fail(&e);
 		if (ret == EXIT_FAIL && e.code == -EINVAL)
 			ret = EXIT_INVALID;
@@ -174,25 +184,9 @@ int cmd_edit(int argc, char **argv)
 	}
 
 	if (ce) {
-		char line[512];
-		snprintf(line, sizeof(line), "%s", hg_config_edit_line(ce));
-		if (hg_config_edit_commit(ce, &e) < 0) {
-			ce = NULL;
-			err_msg("%s: %s", c->name, e.message);
-			if (kr > 0) {
-				/* the config stays as it was: so does the kernel */
-				enum hg_edit undo = c->op == HG_EDIT_ADD ? HG_EDIT_REMOVE : HG_EDIT_ADD;
-				struct hg_error ue = { 0 };
-				if (hg_edit_table(nl, key, undo, vals, n, &ue) < 0)
-					err_msg("%s: and undoing the table edit failed: %s", c->name, ue.message);
-				else
-					err_msg("%s: the table edit was undone", c->name);
-			}
-			ret = EXIT_FAIL;
-			goto out;
-		}
+		printf("hostguard: config: %s\n", hg_config_edit_line(ce));
+		hg_config_edit_finish(ce);
 		ce = NULL;
-		printf("hostguard: config: %s\n", line);
 	} else if (!runtime) {
 		printf("hostguard: config: already says so, unchanged\n");
 	}

@@ -287,7 +287,9 @@ out:
 
 struct hg_config_edit {
 	char *path, *tmp, *line;
+	char *backup;             /* after commit: a hard link to the old file */
 	int dir_fd;
+	bool existed, committed;
 };
 
 struct toks {
@@ -557,18 +559,47 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-HG_EXPORT void hg_config_edit_abort(struct hg_config_edit *e)
+static void edit_free(struct hg_config_edit *e)
 {
-	if (!e)
-		return;
-	if (e->tmp)
-		unlinkat(e->dir_fd, e->tmp, 0);
 	if (e->dir_fd >= 0)
 		close(e->dir_fd);
 	free(e->path);
 	free(e->tmp);
+	free(e->backup);
 	free(e->line);
 	free(e);
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+HG_EXPORT void hg_config_edit_abort(struct hg_config_edit *e)
+{
+	if (!e)
+		return;
+	if (e->committed) {
+		/* put the old file back (its own inode: mode, owner, bytes) */
+		if (e->backup)
+			renameat(e->dir_fd, e->backup, e->dir_fd, base_of(e->path));
+		else
+			unlinkat(e->dir_fd, base_of(e->path), 0);
+		fsync(e->dir_fd);
+	} else if (e->tmp) {
+		unlinkat(e->dir_fd, e->tmp, 0);
+	}
+	edit_free(e);
+}
+
+HG_EXPORT void hg_config_edit_finish(struct hg_config_edit *e)
+{
+	if (!e)
+		return;
+	if (e->backup)
+		unlinkat(e->dir_fd, e->backup, 0);
+	edit_free(e);
 }
 
 HG_EXPORT const char *hg_config_edit_line(const struct hg_config_edit *e)
@@ -578,21 +609,38 @@ HG_EXPORT const char *hg_config_edit_line(const struct hg_config_edit *e)
 
 HG_EXPORT int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err)
 {
-	const char *base = strrchr(e->path, '/');
-	int r = 0;
+	const char *base = base_of(e->path);
 
-	base = base ? base + 1 : e->path;
-	if (renameat(e->dir_fd, e->tmp, e->dir_fd, base) < 0) {
-		r = hg_err(err, -errno, "%s: cannot replace it: %s", e->path, strerror(errno));
-	} else {
-		free(e->tmp);
-		e->tmp = NULL;
-		/* the rename itself is durable only once the directory is */
-		if (fsync(e->dir_fd) < 0)
-			r = hg_err(err, -errno, "%s: fsync of its directory: %s", e->path, strerror(errno));
+	if (e->existed) {
+		/* keep the old version under a second name until the caller
+		 * finishes (or aborts, which renames it back) */
+		if (asprintf(&e->backup, "%s.old", e->tmp) < 0) {
+			e->backup = NULL;
+			return hg_err(err, -ENOMEM, "out of memory");
+		}
+		if (linkat(e->dir_fd, base, e->dir_fd, e->backup, 0) < 0) {
+			int r = -errno;
+			free(e->backup);
+			e->backup = NULL;
+			return hg_err(err, r, "%s: cannot keep the old version: %s", e->path, strerror(-r));
+		}
 	}
-	hg_config_edit_abort(e);
-	return r;
+	if (renameat(e->dir_fd, e->tmp, e->dir_fd, base) < 0) {
+		int r = -errno;
+		if (e->backup) {
+			unlinkat(e->dir_fd, e->backup, 0);
+			free(e->backup);
+			e->backup = NULL;
+		}
+		return hg_err(err, r, "%s: cannot replace it: %s", e->path, strerror(-r));
+	}
+	free(e->tmp);
+	e->tmp = NULL;
+	e->committed = true;
+	/* the rename itself is durable only once the directory is */
+	if (fsync(e->dir_fd) < 0)
+		return hg_err(err, -errno, "%s: fsync of its directory: %s", e->path, strerror(errno));
+	return 0;
 }
 
 static int open_dir(const char *path, char **ret_base)
@@ -684,6 +732,7 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 		goto out;
 	}
 	e->dir_fd = -1;
+	e->existed = exists;
 	{
 		FILE *f = open_memstream(&e->line, &outlen);
 		if (!f) {

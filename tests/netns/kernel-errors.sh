@@ -13,13 +13,16 @@ grep -q 'size 2' "$T/small.nft" || fail "could not prepare the small set"
 h nft -f "$T/small.nft"
 before=$(h nft list ruleset)
 cp "$CONF" "$T/before"
+ino=$(stat -c %i "$CONF")
 
 expect_rc 1 "allow-uid into a full set -> 1" hg allow-uid 5 6 7
 expect_match "set allowed_uids: element [67]: the set is full" "the message names the set and the element"
 expect_match "nothing was applied" "the message says nothing was applied"
 [ "$(h nft list ruleset)" = "$before" ] && pass "kernel unchanged" || fail "kernel changed"
 cmp -s "$T/before" "$CONF" && pass "config unchanged" || fail "config changed: $(cat "$CONF")"
-ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary file left behind" || pass "no temporary file left"
+ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary or old-version file left behind" ||
+	pass "no temporary or old-version file left"
+[ "$(stat -c %i "$CONF")" = "$ino" ] && pass "the very same file is back (inode kept)" || fail "config inode changed"
 
 expect_rc 1 "check reports the foreign set size" hg check
 expect_match "allowed_uids: type, flags or size differ" "check names the set"
