@@ -217,6 +217,23 @@ static struct nlmsghdr *dump_req(struct hg_nl *nl, char *buf, uint16_t type, uin
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, hg_nl_next_seq(nl));
 }
 
+static int table_exists(struct hg_nl *nl)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	r = hg_nl_query(nl, nlh, NULL, NULL);
+	return r;
+}
+
 static int read_once(struct hg_nl *nl, struct hg_state *s)
 {
 	struct dump_ctx d = { .s = s };
@@ -225,18 +242,9 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 	int r;
 
 	/* the table itself: does it exist? */
-	{
-		struct nftnl_table *t = nftnl_table_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
-		nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
-		nftnl_table_nlmsg_build_payload(nlh, t);
-		nftnl_table_free(t);
-		r = hg_nl_query(nl, nlh, NULL, NULL);
-		if (r < 0)
-			return r;
-	}
+	r = table_exists(nl);
+	if (r < 0)
+		return r;
 	{
 		struct nftnl_set *t = nftnl_set_alloc();
 		if (!t)
@@ -496,22 +504,6 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 
 /* ---- one set at a time, for edits ----------------------------------------------- */
 
-static int table_exists(struct hg_nl *nl)
-{
-	struct nftnl_table *t = nftnl_table_alloc();
-	char buf[512] = { 0 };
-	struct nlmsghdr *nlh;
-	int r;
-
-	if (!t)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
-	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	r = hg_nl_query(nl, nlh, NULL, NULL);
-	return r;
-}
 
 int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret)
 {
