@@ -62,6 +62,8 @@ int cmd_watch(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
 
 bool iface_covered(const char *name, char *const *patterns, size_t n);
+/* The live container_ifaces patterns (pointers into s; free the array). */
+char **state_patterns(const struct hg_state *s, size_t *ret_n);
 /* One line per bridge, macvlan or ipvlan the patterns do not cover. */
 int uncovered_warnings(char *const *patterns, size_t np, char ***ret, size_t *ret_n);
 void lines_free(char **v, size_t n);

@@ -13,6 +13,17 @@ bool iface_covered(const char *name, char *const *patterns, size_t n)
 	return false;
 }
 
+char **state_patterns(const struct hg_state *s, size_t *ret_n)
+{
+	size_t n = hg_state_count(s, HG_KEY_IFACES);
+	char **pat = calloc(n + 1, sizeof(*pat));
+
+	for (size_t i = 0; pat && i < n; i++)
+		pat[i] = (char *)hg_state_iface(s, i);
+	*ret_n = n;
+	return pat;
+}
+
 int uncovered_warnings(char *const *patterns, size_t np, char ***ret, size_t *ret_n)
 {
 	struct hg_link *links = NULL;
@@ -74,10 +85,7 @@ int cmd_ifaces(int argc, char **argv)
 		return ret;
 	if (hg_state_read(nl, &s, &e) == 0) {
 		source = "table";
-		np = hg_state_count(s, HG_KEY_IFACES);
-		pat = calloc(np + 1, sizeof(*pat));
-		for (size_t i = 0; pat && i < np; i++)
-			pat[i] = (char *)hg_state_iface(s, i);
+		pat = state_patterns(s, &np);
 	} else if (e.code == -ENOENT) {
 		source = "config";
 		ret = load_policy(&p);

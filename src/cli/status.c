@@ -117,10 +117,8 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	if (s) {
-		size_t np = hg_state_count(s, HG_KEY_IFACES);
-		char **pat = calloc(np + 1, sizeof(*pat));
-		for (size_t i = 0; pat && i < np; i++)
-			pat[i] = (char *)hg_state_iface(s, i);
+		size_t np;
+		char **pat = state_patterns(s, &np);
 		if (pat)
 			uncovered_warnings(pat, np, &warn, &n_warn);
 		free(pat);
