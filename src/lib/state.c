@@ -217,7 +217,22 @@ static struct nlmsghdr *dump_req(struct hg_nl *nl, char *buf, uint16_t type, uin
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, hg_nl_next_seq(nl));
 }
 
-static int table_exists(struct hg_nl *nl)
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	uint32_t *flags = data;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 && flags &&
+	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		*flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* 0 when the table exists (its flags in *ret_flags when given), -ENOENT when not. */
+static int table_exists(struct hg_nl *nl, uint32_t *ret_flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char buf[512] = { 0 };
@@ -230,7 +245,7 @@ static int table_exists(struct hg_nl *nl)
 	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = hg_nl_query(nl, nlh, NULL, NULL);
+	r = hg_nl_query(nl, nlh, table_cb, ret_flags);
 	return r;
 }
 
@@ -241,8 +256,8 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 	struct nlmsghdr *nlh;
 	int r;
 
-	/* the table itself: does it exist? */
-	r = table_exists(nl);
+	/* the table itself: does it exist, and is it awake? */
+	r = table_exists(nl, &s->table_flags);
 	if (r < 0)
 		return r;
 	{
@@ -516,7 +531,7 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 
 	if (!s)
 		return -ENOMEM;
-	r = table_exists(nl);
+	r = table_exists(nl, NULL);
 	if (r < 0)
 		goto out;
 	t = nftnl_set_alloc();
@@ -643,18 +658,36 @@ HG_EXPORT int hg_state_log_group(const struct hg_state *s)
 	return group;
 }
 
+/* The chain index of a rule's chain name, or -1. */
+static int chain_index(const char *name)
+{
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
+		if (strcmp(name, hg_chain_names[ch]) == 0)
+			return ch;
+	return -1;
+}
+
+bool hg_is_our_chain(const char *name)
+{
+	return chain_index(name) >= 0;
+}
+
 HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 			      uint64_t *ret_packets, uint64_t *ret_bytes)
 {
 	uint64_t p = 0, b = 0;
 
-	for (size_t i = 0; (unsigned)chain < HG_CHAIN_MAX && i < s->n_rules; i++) {
+	if (!s || (unsigned)chain >= HG_CHAIN_MAX)
+		return;
+	for (size_t i = 0; i < s->n_rules; i++) {
 		struct nftnl_expr_iter *it;
 		struct nftnl_expr *e;
 		uint64_t rp = 0, rb = 0;
 		bool counted = false, drops = false;
+		int ch = chain_index(s->rules[i].chain);
 
-		if (strcmp(s->rules[i].chain, hg_chain_names[chain]) != 0)
+		/* a base chain and the regular chain it jumps to count together */
+		if (ch < 0 || hg_chaindefs[ch].dir != chain)
 			continue;
 		it = nftnl_expr_iter_create(s->rules[i].r);
 		if (!it)
@@ -870,8 +903,8 @@ static const char *want_anon_text(void)
 	return text;
 }
 
-int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_log_settings *log,
-			  struct hg_chaincheck *ret)
+int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+			 struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
 	const struct hg_chaindef *cd = &hg_chaindefs[ch];
@@ -886,10 +919,14 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_l
 		*ret = r;
 		return 0;
 	}
-	r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
-			c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
-	if (hg_rules_build(ch, log, &want, &n_want) < 0)
-		return -ENOMEM;
+	if (cd->base)
+		r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
+				c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
+	else
+		r.def_differs = c->base;
+	err = hg_rules_build(ch, log, &want, &n_want);
+	if (err < 0)
+		return err;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		char *a, *b;
 		if (strcmp(s->rules[i].chain, name) != 0)
@@ -920,7 +957,7 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_l
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch,
+static void diff_chain(struct lines *l, struct hg_state *s, int ch,
 		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
@@ -937,11 +974,14 @@ static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch,
 		line_add(l, "chain %s: missing", name);
 		return;
 	}
-	if (r.def_differs)
+	if (r.def_differs && cd->base)
 		line_add(l, "chain %s: expected 'type filter hook %s priority %d; policy accept', found '%s%s hook %s priority %d; policy %s'",
 			 name, hook_name(cd->hook), cd->prio, c->base ? "type " : "not a base chain",
 			 c->base ? c->type : "", c->base ? hook_name(c->hook) : "-", c->prio,
 			 c->policy == NF_ACCEPT ? "accept" : c->policy == NF_DROP ? "drop" : "?");
+	else if (r.def_differs)
+		line_add(l, "chain %s: expected a regular chain, found a base chain (hook %s)",
+			 name, hook_name(c->hook));
 	if (r.first_diff)
 		line_add(l, "chain %s: rule %zu differs from hostguard's", name, r.first_diff);
 	if (r.n_live != r.n_want)
@@ -956,6 +996,14 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 
 	if (hg_canon_from_policy(p, &want, NULL) < 0)
 		return -EINVAL;
+
+	/* a dormant table is loaded but sees no packet: the worst drift */
+	if (s->table_flags & NFT_TABLE_F_DORMANT)
+		line_add(&l, "table inet %s: dormant (flags 0x%x): it filters nothing",
+			 HG_TABLE_NAME, s->table_flags);
+	else if (s->table_flags)
+		line_add(&l, "table inet %s: flags 0x%x, hostguard's table has none",
+			 HG_TABLE_NAME, s->table_flags);
 
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		const struct hg_setdef *d = &hg_setdefs[k];
@@ -983,15 +1031,11 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 			continue;
 		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
 	}
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		diff_chain(&l, s, ch, &want.log);
-	for (size_t i = 0; i < s->n_chains; i++) {
-		bool ours = false;
-		for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-			ours |= strcmp(s->chains[i].name, hg_chain_names[ch]) == 0;
-		if (!ours)
+	for (size_t i = 0; i < s->n_chains; i++)
+		if (!hg_is_our_chain(s->chains[i].name))
 			line_add(&l, "chain %s: not part of hostguard", s->chains[i].name);
-	}
 	hg_canon_clear(&want);
 	if (l.oom) {
 		hg_lines_free(l.v, l.n);
