@@ -9,9 +9,11 @@
  *       Sends a line and waits for its echo.  Prints and exits with:
  *       "ok" 0, "timeout" 1, "refused" 2 (RST, ICMP error), "error" 3,
  *       "blocked" 4 (EPERM: dropped by the local firewall on the way out).
- *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS]
+ *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--log FILE]
  *       Connects (tcp) or sends datagrams (udp) over and over for the
- *       duration and prints "attempts=N ok=K".  Exit 0.
+ *       duration and prints "attempts=N ok=K".  Exit 0.  --log FILE gets
+ *       one line "START END" per attempt that got through: wall-clock
+ *       microseconds (CLOCK_REALTIME, as bash's $EPOCHREALTIME).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +36,13 @@ static long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static long long wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
@@ -275,7 +284,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: hg-probe serve tcp|udp PORT [--ready FILE]\n"
 			"       hg-probe connect tcp|udp ADDR PORT [--timeout MS]\n"
-			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS]\n");
+			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--log FILE]\n");
 	return R_ERROR;
 }
 
@@ -285,7 +294,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int timeout = 1000, duration = 0, port;
-	const char *ready = NULL;
+	const char *ready = NULL, *log = NULL;
 	bool tcp;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -301,6 +310,8 @@ int main(int argc, char **argv)
 			duration = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
 			ready = argv[++i];
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
+			log = argv[++i];
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(tcp, atoi(argv[3]), ready);
@@ -319,10 +330,23 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "flood") == 0) {
 		long end = now_ms() + duration;
 		unsigned long attempts = 0, ok = 0;
+		FILE *lf = NULL;
+		if (log && !(lf = fopen(log, "we"))) {
+			perror("hg-probe: log file");
+			return R_ERROR;
+		}
 		while (now_ms() < end) {
+			long long start = wall_us();
 			attempts++;
-			if (try_once(tcp, &ss, len, timeout) == R_OK_)
+			if (try_once(tcp, &ss, len, timeout) == R_OK_) {
 				ok++;
+				if (lf)
+					fprintf(lf, "%lld %lld\n", start, wall_us());
+			}
+		}
+		if (lf && fclose(lf) != 0) {
+			perror("hg-probe: log file");
+			return R_ERROR;
 		}
 		printf("attempts=%lu ok=%lu\n", attempts, ok);
 		return 0;
