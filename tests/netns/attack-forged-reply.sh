@@ -90,7 +90,7 @@ n=$(cat "$T/sink.log" "$T/sink2.log" | grep -c '^recv query')
 
 # run PHASE ASSERT [ORACLE]
 run() {
-	local phase=$1 check=$2 fam r c cport h hsrc res_flow res_none
+	local phase=$1 check=$2 fam r c h res_flow res_none
 	for fam in 4 6; do
 		if [ $fam = 4 ]; then r=10.99.0.2 c=10.77.0.2 h=10.99.0.1; else r=fd99::2 c=fd77::2 h=fd99::1; fi
 		# hole 5: a non-allowed host uid forges R's reply to the container's flow
