@@ -249,6 +249,71 @@ static int table_exists(struct hg_nl *nl, uint32_t *ret_flags)
 	return r;
 }
 
+static int dump_elems(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
+{
+	struct nftnl_set *t = nftnl_set_alloc();
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+	nftnl_set_set_str(t, NFTNL_SET_NAME, ls->name);
+	nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	nftnl_set_elems_nlmsg_build_payload(nlh, t);
+	nftnl_set_free(t);
+	d->cur = ls;
+	r = hg_nl_query(nl, nlh, elem_cb, d);
+	return r < 0 ? (d->err ? d->err : r) : 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct hg_kelem *)a)->key, ((const struct hg_kelem *)b)->key, IFNAMSIZ_);
+}
+
+/* Sorts and drops repeated keys; returns the new count. */
+static size_t uniq_keys(struct hg_kelem *e, size_t n)
+{
+	size_t m = 0;
+
+	if (n)
+		qsort(e, n, sizeof(*e), key_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || memcmp(e[m - 1].key, e[i].key, IFNAMSIZ_) != 0)
+			e[m++] = e[i];
+	return m;
+}
+
+/*
+ * A hash set is dumped by walking its rhashtable, one skb at a time, each
+ * skb restarting the walk and skipping what was sent.  A resize of the
+ * table (the kernel grows it in the background after a large insert, and
+ * the generation id does not move) reorders the buckets between two skbs:
+ * the dump then misses some elements and repeats others (seen with a
+ * million uids: "22 missing" right after apply).  A walk never invents an
+ * element, so the union of dumps is exact once another dump adds nothing.
+ */
+#define HASH_REREAD_MIN 4096
+#define HASH_REREAD_MAX 8
+
+static int dump_hash_until_stable(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
+{
+	ls->n = uniq_keys(ls->e, ls->n);
+	for (int i = 0; i < HASH_REREAD_MAX; i++) {
+		size_t before = ls->n;
+		int r = dump_elems(nl, d, ls);  /* appends */
+
+		if (r < 0)
+			return r;
+		ls->n = uniq_keys(ls->e, ls->n);
+		if (ls->n == before)
+			return 0;
+	}
+	return -EINTR;  /* kept changing: read the whole table again */
+}
+
 static int read_once(struct hg_nl *nl, struct hg_state *s)
 {
 	struct dump_ctx d = { .s = s };
@@ -274,19 +339,15 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 			return d.err ? d.err : r;
 	}
 	for (size_t i = 0; i < s->n_sets; i++) {
-		struct nftnl_set *t = nftnl_set_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
-		nftnl_set_set_str(t, NFTNL_SET_NAME, s->sets[i].name);
-		memset(buf, 0, sizeof(buf));
-		nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		nftnl_set_elems_nlmsg_build_payload(nlh, t);
-		nftnl_set_free(t);
-		d.cur = &s->sets[i];
-		r = hg_nl_query(nl, nlh, elem_cb, &d);
+		r = dump_elems(nl, &d, &s->sets[i]);
 		if (r < 0)
-			return d.err ? d.err : r;
+			return r;
+		if (!(s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS)) &&
+		    s->sets[i].n > HASH_REREAD_MIN) {
+			r = dump_hash_until_stable(nl, &d, &s->sets[i]);
+			if (r < 0)
+				return r;
+		}
 	}
 	{
 		struct nftnl_chain *t = nftnl_chain_alloc();
