@@ -91,6 +91,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		unbind |= s->sets[i].key < 0 && !(s->sets[i].flags & NFT_SET_ANONYMOUS);
 	for (size_t i = 0; i < s->n_chains; i++)
 		unbind |= !hg_is_our_chain(s->chains[i].name);
+	unbind |= s->n_foreign > 0;
 	for (int ch = 0; ch < HG_NCHAINS; ch++) {
 		r = hg_state_check_chain(s, ch, &want->log, &cc[ch]);
 		if (r < 0)
@@ -118,6 +119,12 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		if (hg_is_our_chain(s->chains[i].name))
 			continue;
 		r = hg_batch_delete(b, NFT_MSG_DELCHAIN, s->chains[i].name);
+		(*changes)++;
+	}
+	/* after the rules that might use them are gone */
+	for (size_t i = 0; i < s->n_foreign && r == 0; i++) {
+		r = hg_batch_delete_foreign(b, s->foreign[i].delmsg,
+					    s->foreign[i].objtype, s->foreign[i].name);
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_sets && r == 0; i++) {

@@ -36,6 +36,9 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 		free(s->sets[i].e);
 	}
 	free(s->sets);
+	for (size_t i = 0; i < s->n_foreign; i++)
+		free(s->foreign[i].name);
+	free(s->foreign);
 	for (size_t i = 0; i < s->n_chains; i++) {
 		free(s->chains[i].name);
 		free(s->chains[i].type);
@@ -314,6 +317,70 @@ static int dump_hash_until_stable(struct hg_nl *nl, struct dump_ctx *d, struct l
 	return -EINTR;  /* kept changing: read the whole table again */
 }
 
+/* Flowtables and objects share their first attributes: 1 table, 2 name,
+ * and for objects 3 type (NFTA_FLOWTABLE_*, NFTA_OBJ_*). */
+static int foreign_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= 3)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+struct foreign_ctx {
+	struct hg_state *s;
+	uint16_t delmsg;
+	int err;
+};
+
+static int foreign_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct foreign_ctx *f = data;
+	const struct nlattr *tb[4] = { 0 };
+	struct lforeign *v;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), foreign_attr_cb, tb) < 0 || !tb[1] ||
+	    !tb[2] || mnl_attr_validate(tb[1], MNL_TYPE_NUL_STRING) < 0 ||
+	    mnl_attr_validate(tb[2], MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	if (strcmp(mnl_attr_get_str(tb[1]), HG_TABLE_NAME) != 0)
+		return MNL_CB_OK;
+	v = realloc(f->s->foreign, (f->s->n_foreign + 1) * sizeof(*v));
+	if (!v) {
+		f->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	f->s->foreign = v;
+	v = &v[f->s->n_foreign];
+	v->delmsg = f->delmsg;
+	v->objtype = tb[3] && mnl_attr_get_payload_len(tb[3]) == 4 ? ntohl(mnl_attr_get_u32(tb[3])) : 0;
+	v->name = strdup(mnl_attr_get_str(tb[2]));
+	if (!v->name) {
+		f->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	f->s->n_foreign++;
+	return MNL_CB_OK;
+}
+
+/* Dumps the flowtables (get = NFT_MSG_GETFLOWTABLE) or objects (NFT_MSG_GETOBJ)
+ * of our table. */
+static int read_foreign(struct hg_nl *nl, struct hg_state *s, uint16_t get, uint16_t del)
+{
+	struct foreign_ctx f = { s, del, 0 };
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = dump_req(nl, buf, get, NLM_F_DUMP);
+	int r;
+
+	mnl_attr_put_strz(nlh, 1, HG_TABLE_NAME);  /* NFTA_{FLOWTABLE,OBJ}_TABLE */
+	r = hg_nl_query(nl, nlh, foreign_cb, &f);
+	if (r == -ENOENT || r == -EOPNOTSUPP)
+		return 0;
+	return f.err ? f.err : r;
+}
+
 static int read_once(struct hg_nl *nl, struct hg_state *s)
 {
 	struct dump_ctx d = { .s = s };
@@ -375,7 +442,10 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 		if (r < 0)
 			return d.err ? d.err : r;
 	}
-	return 0;
+	r = read_foreign(nl, s, NFT_MSG_GETFLOWTABLE, NFT_MSG_DELFLOWTABLE);
+	if (r == 0)
+		r = read_foreign(nl, s, NFT_MSG_GETOBJ, NFT_MSG_DELOBJ);
+	return r;
 }
 
 /* ---- decoding set contents ------------------------------------------------------- */
@@ -1097,6 +1167,10 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 	for (size_t i = 0; i < s->n_chains; i++)
 		if (!hg_is_our_chain(s->chains[i].name))
 			line_add(&l, "chain %s: not part of hostguard", s->chains[i].name);
+	for (size_t i = 0; i < s->n_foreign; i++)
+		line_add(&l, "%s %s: not part of hostguard",
+			 s->foreign[i].delmsg == NFT_MSG_DELFLOWTABLE ? "flowtable" : "object",
+			 s->foreign[i].name);
 	hg_canon_clear(&want);
 	if (l.oom) {
 		hg_lines_free(l.v, l.n);

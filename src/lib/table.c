@@ -418,6 +418,22 @@ int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name)
 	return b->oom ? -ENOMEM : 0;
 }
 
+int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype, const char *name)
+{
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+
+	if (!at)
+		return -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
+	mnl_attr_put_strz(nlh, 1, HG_TABLE_NAME);  /* NFTA_{FLOWTABLE,OBJ}_TABLE */
+	mnl_attr_put_strz(nlh, 2, name);           /* NFTA_{FLOWTABLE,OBJ}_NAME */
+	if (type == NFT_MSG_DELOBJ)
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(objtype));
+	hg_batch_add(b, nlh, -1, "delete %s %s", type == NFT_MSG_DELOBJ ? "object" : "flowtable", name);
+	return b->oom ? -ENOMEM : 0;
+}
+
 HG_EXPORT int hg_remove(struct hg_nl *nl, struct hg_error *err)
 {
 	struct hg_batch b;
