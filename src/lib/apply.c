@@ -42,11 +42,15 @@ static void reset_counters(struct hg_nl *nl)
 
 	if (!r)
 		return;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+	/* without the table filter the dump would zero every table's counters */
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME) < 0) {
+		nftnl_rule_free(r);
+		return;
+	}
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE_RESET, NFPROTO_INET, NLM_F_DUMP,
 				    hg_nl_next_seq(nl));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
+	hg_nftnl_free(nftnl_rule_free, r);
 	hg_nl_query(nl, nlh, ignore_cb, NULL);
 }
 
