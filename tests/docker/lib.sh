@@ -23,6 +23,7 @@
 #   dk_ip NAME [NETWORK]               a container's IPv4 ([NETWORK]: on that network)
 #   dk_ip6 NAME [NETWORK]              its global IPv6 address
 #   dk_probe NAME PROTO ADDR PORT      hg-probe connect from inside a container
+#   wait_reach ADDR PORT               until root in $H reaches it (bounded)
 #   uplink_new NS                      an "outside" netns $NS, veth to $H:
 #                                      $H up0 192.0.2.1/24 2001:db8:1::1/64,
 #                                      $NS eth0 192.0.2.2/24 2001:db8:1::2/64
@@ -110,8 +111,8 @@ docker_start() {
 		--iptables=true --shutdown-timeout 2 --log-level info \
 		"$@" >>"$DK/dockerd.log" 2>&1 &
 	DK_PID=$!
-	local i
-	for i in $(seq 300); do # 30 s
+	local _
+	for _ in $(seq 300); do # 30 s
 		if ! kill -0 "$DK_PID" 2>/dev/null; then
 			DK_PID=
 			echo "FAIL: dockerd exited at start; its log:"
@@ -191,7 +192,7 @@ dk_serve_bg() {
 	local name=$1
 	shift
 	dk run -d --name "$name" --init --stop-timeout 1 "$@" "$DK_IMAGE" \
-		/bin/sh -c 'hg-probe serve udp 80 & exec hg-probe serve tcp 80 --ready /tmp/ready' \
+		/bin/sh -c 'rm -f /tmp/ready; hg-probe serve udp 80 & exec hg-probe serve tcp 80 --ready /tmp/ready' \
 		>"$DK/run.$name" 2>&1
 }
 dk_ready() {
@@ -223,6 +224,18 @@ dk_ip6() {
 	else
 		dk inspect -f '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}' "$1"
 	fi
+}
+
+# wait_reach ADDR PORT: root in $H reaches ADDR:PORT within 10 s (a new
+# container's IPv6 address is tentative for a moment: DAD)
+wait_reach() {
+	local _
+	for _ in $(seq 50); do
+		[ "$(PROBE_TIMEOUT=200 probe "$H" tcp "$1" "$2" 0)" = ok ] && return 0
+		sleep 0.2
+	done
+	echo "FAIL: $1:$2 not reachable from the host even as root"
+	exit 1
 }
 
 # dk_probe NAME PROTO ADDR PORT: prints ok / timeout / refused / ...

@@ -72,6 +72,9 @@ serve "$H" 0 tcp 9101
 C0_4=$(dk_ip c0) C0_6=$(dk_ip6 c0)
 C1_4=$(dk_ip c1 hgnet) C1_6=$(dk_ip6 c1 hgnet)
 echo "# $MODE: c0 $C0_4 ${C0_6:-(no IPv6)}, c1 on $BR $C1_4 $C1_6"
+for a in $C0_4 $C0_6 $C1_4 $C1_6; do
+	wait_reach "$a" 80
+done
 
 # TARGETS: "key addr port" reached from the host
 TARGETS=("c0-v4 $C0_4 80" "c1-v4 $C1_4 80" "c1-v6 $C1_6 80")
