@@ -6,6 +6,8 @@
 # its own rules.  Controls: the same flood gets through without hostguard,
 # and an allowed uid's flood gets through during the run.
 . "$(dirname "$0")/lib.sh"
+# shellcheck disable=SC2034 # finish prints it
+TEST=docker-restart
 
 DOCKERD_OPTS=(--userland-proxy=false --ipv6 --fixed-cidr-v6 fd00:d0c::/64 --experimental --ip6tables)
 O="hgt-o-$ID"
