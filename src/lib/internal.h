@@ -3,6 +3,7 @@
 #define HG_INTERNAL_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,9 @@
 #define HG_EXPORT __attribute__((visibility("default")))
 #define HG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* libnftnl's *_free() functions do not take NULL (an allocation that
+ * failed); tests/netns/faults.c fails every allocation in turn. */
+#define hg_nftnl_free(fn, p) do { if (p) fn(p); } while (0)
 #define IFNAMSIZ_ 16
 
 /* Fills err (when given) and returns code (a negative errno). */
@@ -124,6 +128,11 @@ int hg_rules_build(int chain, const struct hg_log_settings *log,
 /* The anonymous ICMPv6 type set of ingress_local, with its elements. */
 struct nftnl_set *hg_icmpv6_set_build(void);
 extern const uint8_t hg_icmpv6_nd_types[3];
+/* Prints a rule as nft syntax (one line, no newline); -EINVAL for an
+ * expression pattern hostguard does not build. */
+int hg_rule_to_nft(FILE *f, const struct nftnl_rule *r);
+/* A chain (0 .. HG_NCHAINS-1) with its rules, as nft syntax. */
+int hg_chain_to_nft(FILE *f, int ch, const struct hg_log_settings *log);
 /* One line per expression; counters print without their values and a
  * lookup into an anonymous set prints the set's contents instead of its
  * kernel-chosen name (anon may be NULL). */

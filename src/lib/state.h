@@ -28,7 +28,17 @@ struct lchain {
 	int32_t prio;
 };
 
+/* A flowtable or stateful object (counter, quota, ...) in our table: the
+ * table has none, so each is someone else's and apply deletes it. */
+struct lforeign {
+	uint16_t delmsg;          /* NFT_MSG_DELFLOWTABLE or NFT_MSG_DELOBJ */
+	uint32_t objtype;         /* NFT_OBJECT_* for objects */
+	char *name;
+};
+
 struct hg_state {
+	struct lforeign *foreign;
+	size_t n_foreign;
 	struct lset *sets;
 	size_t n_sets;
 	struct lchain *chains;

@@ -40,6 +40,8 @@ int hg_batch_rules(struct hg_batch *b, int ch, const struct hg_log_settings *log
 int hg_batch_anon_set(struct hg_batch *b);
 /* NFT_MSG_DELSET or NFT_MSG_DELCHAIN of a name; NFT_MSG_DELRULE flushes a chain. */
 int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name);
+/* NFT_MSG_DELFLOWTABLE or NFT_MSG_DELOBJ (of objtype) of a name in our table. */
+int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype, const char *name);
 /* Element deletions, then additions, that turn set k of live into want's;
  * *changes grows by their number. */
 int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,

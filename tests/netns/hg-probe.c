@@ -9,9 +9,10 @@
  *       Sends a line and waits for its echo.  Prints and exits with:
  *       "ok" 0, "timeout" 1, "refused" 2 (RST, ICMP error), "error" 3,
  *       "blocked" 4 (EPERM: dropped by the local firewall on the way out).
- *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--log FILE]
+ *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS] [--log FILE]
  *       Connects (tcp) or sends datagrams (udp) over and over for the
- *       duration and prints "attempts=N ok=K".  Exit 0.  --log FILE gets
+ *       duration, at most one attempt every --interval ms (default: no
+ *       pause), and prints "attempts=N ok=K".  Exit 0.  --log FILE gets
  *       one line "START END" per attempt that got through: wall-clock
  *       microseconds (CLOCK_REALTIME, as bash's $EPOCHREALTIME).
  */
@@ -284,7 +285,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: hg-probe serve tcp|udp PORT [--ready FILE]\n"
 			"       hg-probe connect tcp|udp ADDR PORT [--timeout MS]\n"
-			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--log FILE]\n");
+			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS]\n"
+			"                      [--log FILE]\n");
 	return R_ERROR;
 }
 
@@ -293,7 +295,7 @@ int main(int argc, char **argv)
 	static const char *const names[] = { "ok", "timeout", "refused", "error", "blocked" };
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int timeout = 1000, duration = 0, port;
+	int timeout = 1000, duration = 0, interval = 0, port;
 	const char *ready = NULL, *log = NULL;
 	bool tcp;
 
@@ -308,6 +310,8 @@ int main(int argc, char **argv)
 			timeout = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
 			duration = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc)
+			interval = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
 			ready = argv[++i];
 		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
@@ -337,12 +341,15 @@ int main(int argc, char **argv)
 		}
 		while (now_ms() < end) {
 			long long start = wall_us();
+			long next = now_ms() + interval;
 			attempts++;
 			if (try_once(tcp, &ss, len, timeout) == R_OK_) {
 				ok++;
 				if (lf)
 					fprintf(lf, "%lld %lld\n", start, wall_us());
 			}
+			while (interval > 0 && now_ms() < next && now_ms() < end)
+				poll(NULL, 0, (int)(next - now_ms()));
 		}
 		if (lf && fclose(lf) != 0) {
 			perror("hg-probe: log file");
