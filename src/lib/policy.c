@@ -357,8 +357,10 @@ HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key
 HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
 {
 	/* veth*: the host side of containers' links, and so every port of a
-	 * Docker bridge: a socket can send straight out of a bridge port */
-	static const char *const ifaces[] = { "docker0", "br-*", "veth*", "macvlan*", "ipvlan*" };
+	 * Docker bridge: a socket can send straight out of a bridge port.
+	 * docker_gwbridge: the bridge Docker swarm gives overlay containers. */
+	static const char *const ifaces[] = { "docker0", "docker_gwbridge", "br-*", "veth*",
+					      "macvlan*", "ipvlan*" };
 	struct hg_policy *p = hg_policy_new();
 	int r;
 

@@ -54,8 +54,8 @@ expect_match "65534 \\(nobody\\)" "status shows uid and name"
 expect_rc 0 "apply without a config file uses the defaults" ip netns exec "$H" "$HG" --config "$T/none.conf" apply
 expect_match "using the built-in defaults" "a note says the defaults are used"
 OUT=$(ip netns exec "$H" "$HG" --config "$T/none.conf" status --json)
-if printf '%s' "$OUT" | jq -e '.sets.container_ifaces == ["br-*","docker0","ipvlan*","macvlan*","veth*"] and ([.sets.allowed_uids[].id] == [0]) and (.sets.allow_from_containers_tcp == [])' >/dev/null; then
-	pass "defaults: uid 0; docker0, br-*, veth*, macvlan*, ipvlan*; no ports"
+if printf '%s' "$OUT" | jq -e '.sets.container_ifaces == ["br-*","docker0","docker_gwbridge","ipvlan*","macvlan*","veth*"] and ([.sets.allowed_uids[].id] == [0]) and (.sets.allow_from_containers_tcp == [])' >/dev/null; then
+	pass "defaults: uid 0; docker0, docker_gwbridge, br-*, veth*, macvlan*, ipvlan*; no ports"
 else
 	fail "defaults: $OUT"
 fi
