@@ -137,6 +137,6 @@ int hg_chain_to_nft(FILE *f, int ch, const struct hg_log_settings *log);
  * lookup into an anonymous set prints the set's contents instead of its
  * kernel-chosen name (anon may be NULL). */
 char *hg_rule_canonical(const struct nftnl_rule *r,
-			const char *(*anon)(const char *name, void *data), void *data);
+			void (*anon)(FILE *f, const char *name, const void *data), const void *data);
 
 #endif

@@ -51,7 +51,6 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 	free(s->rules);
 	hg_lines_free(s->anomalies, s->n_anomalies);
 	hg_canon_clear(&s->canon);
-	free(s->anon_text);
 	free(s);
 }
 
@@ -908,17 +907,12 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
-static const char *anon_lookup(const char *name, void *data)
+/* An anonymous set's contents, for the canonical text of the rule that
+ * uses it: its kernel-chosen name differs from table to table. */
+static void anon_lookup(FILE *f, const char *name, const void *data)
 {
-	struct hg_state *s = data;
-	FILE *f;
-	size_t len;
+	const struct hg_state *s = data;
 
-	free(s->anon_text);
-	s->anon_text = NULL;
-	f = open_memstream(&s->anon_text, &len);
-	if (!f)
-		return NULL;
 	for (size_t i = 0; i < s->n_sets; i++) {
 		if (strcmp(s->sets[i].name, name) != 0)
 			continue;
@@ -927,14 +921,17 @@ static const char *anon_lookup(const char *name, void *data)
 			fprintf(f, " %u", s->sets[i].e[j].key[0]);
 		fputc('}', f);
 	}
-	fclose(f);
-	return s->anon_text;
 }
 
-static const char *anon_wanted(const char *name, void *data)
+/* What hostguard's only anonymous set holds. */
+static void anon_wanted(FILE *f, const char *name, const void *data)
 {
 	(void)name;
-	return data;
+	(void)data;
+	fprintf(f, "{type %u len 1", HG_TYPE_ICMP6_TYPE);
+	for (size_t i = 0; i < ARRAY_SIZE(hg_icmpv6_nd_types); i++)
+		fprintf(f, " %u", hg_icmpv6_nd_types[i]);
+	fputc('}', f);
 }
 
 static const char *hook_name(uint32_t hook)
@@ -980,16 +977,7 @@ const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
 	return NULL;
 }
 
-static const char *want_anon_text(void)
-{
-	static char text[64];
-
-	snprintf(text, sizeof(text), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
-		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
-	return text;
-}
-
-int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			 struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
@@ -1022,7 +1010,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 			continue;
 		}
 		a = hg_rule_canonical(s->rules[i].r, anon_lookup, s);
-		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon_text());
+		b = hg_rule_canonical(want[k], anon_wanted, NULL);
 		if (!a || !b)
 			err = -ENOMEM;
 		else if (strcmp(a, b) != 0 && !r.first_diff)
@@ -1043,7 +1031,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, int ch,
+static void diff_chain(struct lines *l, const struct hg_state *s, int ch,
 		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
@@ -1076,7 +1064,7 @@ static void diff_chain(struct lines *l, struct hg_state *s, int ch,
 
 HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
 {
-	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
+	const struct hg_state *s = cs;
 	struct lines l = { 0 };
 	struct hg_canon want;
 	int r = hg_canon_from_policy(p, &want, NULL);
