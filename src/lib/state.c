@@ -433,7 +433,7 @@ static int kelem_cmp(const void *a, const void *b)
 }
 
 /* The rbtree backend dumps in descending order: reversing is enough then. */
-static void sort_elems(struct lset *ls)
+void hg_lset_sort(struct lset *ls)
 {
 	bool descending = true;
 
@@ -477,7 +477,7 @@ static bool key_is_zero(const struct hg_kelem *e)
 /* Intervals come as start/end element pairs (rbtree dumps them in
  * descending order).  A start with no end runs to the end of the key space;
  * an end at key zero is nft's "first non-matching segment" marker. */
-static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct hg_canon *c = &s->canon;
@@ -493,9 +493,9 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 			memcpy(&v, ls->e[i].key, 4);
 			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
 		}
-		/* keys are host-endian: sort by value, not by bytes */
-		if (n)
-			qsort(c->r[k], n, sizeof(struct hg_range), hg_range_cmp);
+		/* keys are host-endian: sort by value, not by bytes; a set holds
+		 * each key once, a dump racing a rehash may repeat one */
+		c->n[k] = hg_ranges_normalize(c->r[k], c->n[k], false);
 		return 0;
 	}
 	if (k == HG_KEY_IFACES) {
@@ -587,7 +587,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		 * and ends; hash sets are sorted by value when decoded */
 		for (size_t i = 0; i < s->n_sets; i++)
 			if (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS))
-				sort_elems(&s->sets[i]);
+				hg_lset_sort(&s->sets[i]);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 			for (size_t i = 0; i < s->n_sets; i++) {
 				struct lset *ls = &s->sets[i];
@@ -595,7 +595,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 				if (strcmp(ls->name, d->name) == 0 && ls->key_len == d->key_len &&
 				    (ls->flags & NFT_SET_INTERVAL) == (d->flags & NFT_SET_INTERVAL)) {
 					ls->key = k;
-					r = decode_set(s, k, ls);
+					r = hg_lset_decode(s, k, ls);
 					break;
 				}
 			}
@@ -657,8 +657,8 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	}
 	s->sets[0].key = k;
 	if (with_elements) {
-		sort_elems(&s->sets[0]);
-		r = decode_set(s, k, &s->sets[0]);
+		hg_lset_sort(&s->sets[0]);
+		r = hg_lset_decode(s, k, &s->sets[0]);
 		if (r == 0 && s->sets[0].anomaly)
 			r = -EBADSLT;
 	}

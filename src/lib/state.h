@@ -68,6 +68,13 @@ int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_s
 /* Is this the name of one of the table's chains? */
 bool hg_is_our_chain(const char *name);
 
+/* Puts a set's dumped elements in key order (an rbtree dumps them in
+ * descending order), then decodes them into s->canon for key k; elements
+ * that decode to no value are listed in s->anomalies.  (Kernel-free: the
+ * unit tests feed them synthetic dumps.) */
+void hg_lset_sort(struct lset *ls);
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
+
 /* Reads one of our sets (and its elements, decoded into canon) without the
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the
  * set is not of hostguard's type. */
