@@ -30,8 +30,11 @@ int cmd_apply(int argc, char **argv)
 		}
 	}
 	/* shared: no edit rewrites the config while apply reads and loads it */
-	if (!dry)
-		lock = lock_config_dir(LOCK_SH, false);
+	if (!dry) {
+		ret = config_lock("apply", LOCK_SH, false, &lock);
+		if (ret)
+			return ret;
+	}
 	ret = load_policy(&p);
 	if (ret)
 		goto out;

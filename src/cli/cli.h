@@ -68,8 +68,10 @@ char **state_patterns(const struct hg_state *s, size_t *ret_n);
 int uncovered_warnings(char *const *patterns, size_t np, char ***ret, size_t *ret_n);
 void lines_free(char **v, size_t n);
 
-/* flock() on the config's directory (LOCK_EX for edits, LOCK_SH for
- * apply); returns the fd to close, or -1. */
-int lock_config_dir(int how, bool create);
+/* flock() on <configdir>/.hostguard.lock (LOCK_EX for edits, LOCK_SH for
+ * apply), waiting at most HOSTGUARD_LOCK_TIMEOUT seconds.  Returns an exit
+ * code (the error printed, prefixed with cmd); *ret_fd is the fd to close,
+ * or -1 when no lock was needed (see lock.c). */
+int config_lock(const char *cmd, int how, bool create_dir, int *ret_fd);
 
 #endif

@@ -3,7 +3,7 @@
  * allow-uid, revoke-uid, allow-gid, revoke-gid, allow-port, revoke-port,
  * add-iface, remove-iface: one set, one transaction, the config along.
  *
- * Order, under an exclusive lock on the config's directory:
+ * Order, under the exclusive lock (lock.c):
  *   1. every value is parsed: one bad value and nothing changes;
  *   2. the new config is written to a temporary file beside the old one
  *      (nothing changes if that fails);
@@ -39,38 +39,6 @@ static const struct edit_cmd edit_cmds[] = {
 	{ "add-iface", HG_KEY_IFACES, HG_EDIT_ADD, "interface pattern" },
 	{ "remove-iface", HG_KEY_IFACES, HG_EDIT_REMOVE, "interface pattern" },
 };
-
-int lock_config_dir(int how, bool create)
-{
-	char *dir = strdup(config_path), *slash;
-	int fd;
-
-	if (!dir)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		free(dir);
-		return -1;
-	}
-	/* an advisory lock on the directory: edits exclusive, apply shared */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
 
 static void edit_usage(FILE *f, const struct edit_cmd *c)
 {
@@ -143,11 +111,10 @@ int cmd_edit(int argc, char **argv)
 		}
 	}
 
-	lock = lock_config_dir(LOCK_EX, !runtime);
-	if (lock < 0 && !runtime) {
-		err_msg("%s: cannot lock the directory of %s: %s", c->name, config_path, strerror(errno));
+	ret = config_lock(c->name, LOCK_EX, !runtime, &lock);
+	if (ret)
 		goto out;
-	}
+	ret = EXIT_FAIL;
 	if (!runtime) {
 		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
 		if (cr < 0) {
