@@ -67,7 +67,7 @@ struct hg_policy;
 
 /* An empty policy (every set empty). NULL when out of memory. */
 struct hg_policy *hg_policy_new(void);
-/* The built-in defaults: uid 0; docker0, br-*, macvlan*, ipvlan*; no ports. */
+/* The built-in defaults: uid 0; docker0, br-*, macvlan*, ipvlan*, veth*; no ports. */
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 

@@ -136,6 +136,7 @@ int cmd_apply(int argc, char **argv)
 		char *text;
 		if (ret)
 			goto out;
+		print_policy_warnings(p);
 		text = hg_policy_to_nft(p);
 		if (!text) {
 			err_msg("out of memory");

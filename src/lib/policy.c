@@ -392,7 +392,7 @@ HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key
 
 HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
 {
-	static const char *const ifaces[] = { "docker0", "br-*", "macvlan*", "ipvlan*" };
+	static const char *const ifaces[] = { "docker0", "br-*", "macvlan*", "ipvlan*", "veth*" };
 	struct hg_policy *p = hg_policy_new();
 	int r;
 

@@ -14,6 +14,7 @@ write_conf <<'CONF'
 allowed_uids = 0          # root
 allowed_gids =
 container_ifaces = docker0, br-*, macvlan*, ipvlan*   # the usual
+ignore_ifaces = vethhg0   # the bridge port: add-iface veth* below must not be a no-op
 allow_from_containers_tcp = 53
 allow_from_containers_udp = 53
 # trailing comment
