@@ -8,15 +8,17 @@
 command -v useradd >/dev/null || { echo "SKIP: useradd is missing"; exit 77; }
 A="hgt${RANDOM}a"
 B="hgt${RANDOM}b"
+M="hgt${RANDOM}m"
 G="hgt${RANDOM}g"
 # free uids/gids in a range nobody else uses
 pick_id() { local i; for i in $(seq 1 200); do local v=$((42000 + RANDOM % 8000)); getent passwd $v >/dev/null || getent group $v >/dev/null || { echo $v; return; }; done; }
 UA=$(pick_id)
 UB=$(pick_id)
 GG=$(pick_id)
+UM=$(pick_id)
 [ "$UA" != "$UB" ] || UB=$((UA + 1))
 cleanup_users() {
-	userdel "$A" 2>/dev/null; userdel "${A}r" 2>/dev/null; userdel "$B" 2>/dev/null
+	userdel "$A" 2>/dev/null; userdel "${A}r" 2>/dev/null; userdel "$B" 2>/dev/null; userdel "$M" 2>/dev/null
 	groupdel "$G" 2>/dev/null
 	cleanup
 }
@@ -24,6 +26,8 @@ trap cleanup_users EXIT
 useradd -M -N -s /usr/sbin/nologin -u "$UA" "$A" || { echo "FAIL: useradd $A"; exit 1; }
 useradd -M -N -s /usr/sbin/nologin -u "$UB" "$B" || { echo "FAIL: useradd $B"; exit 1; }
 groupadd -g "$GG" "$G" || { echo "FAIL: groupadd $G"; exit 1; }
+useradd -M -N -s /usr/sbin/nologin -u "$UM" "$M" || { echo "FAIL: useradd $M"; exit 1; }
+gpasswd -a "$M" "$G" >/dev/null || { echo "FAIL: gpasswd -a $M $G"; exit 1; }
 
 topo_basic
 serve "$C" 0 tcp 9000
@@ -41,6 +45,15 @@ for addr in 10.77.0.2 fd77::2; do
 	expect ok "gid $GG ($G) gets through, tcp $addr" probe "$H" tcp "$addr" 9000 2000 "$GG"
 	expect timeout "control: uid 2000 does not, tcp $addr" probe "$H" tcp "$addr" 9000 2000
 done
+
+# what allowed_gids grants (doc/limits.md): the primary group counts, a
+# supplementary one does not, but a member can make it primary with sg
+# (newgrp, setuid root) and then gets through
+member() { ip netns exec "$H" setpriv --reuid="$UM" --regid="$UM" --groups="$GG" "$@"; }
+expect timeout "$M (member of $G, supplementary only) is refused" \
+	member "$PROBE" connect tcp 10.77.0.2 9000 --timeout 800
+expect ok "but 'sg $G -c CMD' makes it primary and $M gets through" \
+	member sg "$G" -c "$PROBE connect tcp 10.77.0.2 9000 --timeout 800"
 
 # ---- rename A: its name no longer resolves
 usermod -l "${A}r" "$A" || fail "usermod -l"
