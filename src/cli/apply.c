@@ -81,7 +81,7 @@ static int missing_config(struct hg_nl *nl, struct hg_policy **p, bool defaults)
 	}
 	r = live_beyond_defaults(s);
 	if (r == 1)
-		r = live_policy(s, &live);
+		r = live_policy(s, true, &live);
 	if (r < 0) {
 		err_msg("apply: out of memory");
 		ret = EXIT_FAIL;

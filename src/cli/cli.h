@@ -42,10 +42,12 @@ int load_policy(struct hg_policy **ret);
 int open_nl(struct hg_nl **ret);
 /* "hostguard: warning: ..." on stderr for each name the config skipped. */
 void print_policy_warnings(const struct hg_policy *p);
-/* The live table's set contents as a policy (log group included). */
-int live_policy(const struct hg_state *s, struct hg_policy **ret);
-/* 1 when the live sets say more than the built-in defaults (a config that
- * went missing must not replace them silently), 0 when not, or -ENOMEM. */
+/* The live table's set contents as a policy (log group included; the
+ * published_tcp/udp sets only when learned is true). */
+int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret);
+/* 1 when the live sets a config decides say more than the built-in
+ * defaults (a config that went missing must not replace them silently),
+ * 0 when not, or -ENOMEM. */
 int live_beyond_defaults(const struct hg_state *s);
 /* Prints "Usage: hostguard CMD ARGS" and the command's help. */
 void cmd_usage(FILE *f, const char *name);

@@ -56,7 +56,7 @@ void print_policy_warnings(const struct hg_policy *p)
 		err_msg("warning: %s", w[i]);
 }
 
-int live_policy(const struct hg_state *s, struct hg_policy **ret)
+int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
 {
 	struct hg_policy *p = hg_policy_new();
 	struct hg_error e = { 0 };
@@ -65,6 +65,8 @@ int live_policy(const struct hg_state *s, struct hg_policy **ret)
 	if (!p)
 		return -ENOMEM;
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
+		if (!learned && (k == HG_KEY_PUBLISHED_TCP || k == HG_KEY_PUBLISHED_UDP))
+			continue;
 		for (size_t i = 0; i < hg_state_count(s, k) && r == 0; i++) {
 			char tok[32];
 			uint32_t lo = 0, hi = 0;
@@ -102,7 +104,8 @@ int live_beyond_defaults(const struct hg_state *s)
 	char *a = NULL, *b = NULL;
 	int r;
 
-	r = live_policy(s, &live);
+	/* what a config decides; the published ports are learned from Docker */
+	r = live_policy(s, false, &live);
 	if (r == 0)
 		r = hg_policy_new_default(&def, &e);
 	if (r == 0) {

@@ -21,7 +21,6 @@
 
 #include "state.h"
 
-#define MAX_ATTEMPTS 10
 /* Not in bookworm's 6.1 uapi headers; a rule dump that also zeroes the
  * counters it reports (kernel >= 6.2). */
 #ifndef NFT_MSG_GETRULE_RESET
@@ -66,23 +65,23 @@ static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_cano
 	return r;
 }
 
-static bool is_our_chain(const char *name)
-{
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-		if (strcmp(name, hg_chain_names[ch]) == 0)
-			return true;
-	return false;
-}
-
 /* The changes that turn the live table s into want; *changes counts them. */
 static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_canon *want,
 		       size_t *changes)
 {
-	struct hg_chaincheck cc[HG_CHAIN_MAX];
+	struct hg_chaincheck cc[HG_NCHAINS];
 	int status[HG_KEY_MAX];
-	bool refill[HG_CHAIN_MAX], unbind = false;
+	bool refill[HG_NCHAINS], unbind = false;
 	int r = 0;
 
+	/* flags (a dormant table): NEWTABLE with flags 0 wakes it, in the
+	 * same transaction as everything else */
+	if (s->table_flags) {
+		r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		if (r < 0)
+			return r;
+		(*changes)++;
+	}
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		status[k] = hg_state_set_status(s, k);
 		unbind |= status[k] == HG_SET_WRONG_DEF || status[k] == HG_SET_ANOMALY;
@@ -90,16 +89,23 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	for (size_t i = 0; i < s->n_sets; i++)
 		unbind |= s->sets[i].key < 0 && !(s->sets[i].flags & NFT_SET_ANONYMOUS);
 	for (size_t i = 0; i < s->n_chains; i++)
-		unbind |= !is_our_chain(s->chains[i].name);
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
+		unbind |= !hg_is_our_chain(s->chains[i].name);
+	unbind |= s->n_foreign > 0;
+	for (int ch = 0; ch < HG_NCHAINS; ch++) {
 		r = hg_state_check_chain(s, ch, &want->log, &cc[ch]);
 		if (r < 0)
 			return r;
 	}
 	/* A set or chain about to be deleted may be referenced by a rule:
-	 * then every rule goes and comes back in the same transaction. */
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
+	 * then every rule goes and comes back in the same transaction.  A
+	 * regular chain that is re-created takes its base chain's jump along. */
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		refill[ch] = cc[ch].missing || cc[ch].def_differs || cc[ch].rules_differ || unbind;
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
+		if (!hg_chaindefs[ch].base && (cc[ch].missing || cc[ch].def_differs))
+			refill[hg_chaindefs[ch].parent] = true;
+	/* base chains first: their jumps go before the chains they name */
+	for (int ch = 0; ch < HG_NCHAINS; ch++) {
 		if (!refill[ch] || cc[ch].missing)
 			continue;
 		r = hg_batch_delete(b, cc[ch].def_differs ? NFT_MSG_DELCHAIN : NFT_MSG_DELRULE,
@@ -109,9 +115,15 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_chains && r == 0; i++) {
-		if (is_our_chain(s->chains[i].name))
+		if (hg_is_our_chain(s->chains[i].name))
 			continue;
 		r = hg_batch_delete(b, NFT_MSG_DELCHAIN, s->chains[i].name);
+		(*changes)++;
+	}
+	/* after the rules that might use them are gone */
+	for (size_t i = 0; i < s->n_foreign && r == 0; i++) {
+		r = hg_batch_delete_foreign(b, s->foreign[i].delmsg,
+					    s->foreign[i].objtype, s->foreign[i].name);
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_sets && r == 0; i++) {
@@ -138,74 +150,70 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 			break;
 		}
 	}
-	for (int ch = 0; ch < HG_CHAIN_MAX && r == 0; ch++) {
+	/* every chain that is (re-)created before any rule that jumps to it */
+	for (int ch = 0; ch < HG_NCHAINS && r == 0; ch++)
+		if (refill[ch] && (cc[ch].missing || cc[ch].def_differs))
+			r = hg_batch_chain(b, ch);
+	for (int ch = 0; ch < HG_NCHAINS && r == 0; ch++) {
 		if (!refill[ch])
 			continue;
-		if (cc[ch].missing || cc[ch].def_differs)
-			r = hg_batch_chain(b, ch);
-		if (r == 0)
-			r = hg_batch_rules(b, ch, &want->log);
+		r = hg_batch_rules(b, ch, &want->log);
 		(*changes)++;
 	}
 	return r;
 }
 
+struct apply_ctx {
+	const struct hg_canon *want;
+};
+
+static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
+{
+	const struct hg_canon *want = ((struct apply_ctx *)data)->want;
+	struct hg_state *s = NULL;
+	size_t changes = 0;
+	uint32_t gen;
+	int r;
+
+	r = hg_state_read(nl, &s, err);
+	if (r == -ENOENT) {
+		/* no table: created whole, guarded by the generation at which
+		 * it was seen missing */
+		r = hg_nl_genid(nl, &gen);
+		if (r < 0)
+			return r == -EPERM ? hg_err_perm(err)
+					   : hg_err(err, r, "cannot read the ruleset generation: %s", strerror(-r));
+		r = hg_batch_begin(b, nl, gen);
+		if (r == 0)
+			r = hg_batch_full_table(b, want);
+		changes = 1;
+	} else if (r == 0) {
+		r = hg_batch_begin(b, nl, s->genid);
+		if (r == 0)
+			r = plan_update(b, s, want, &changes);
+	} else {
+		return r;  /* err filled by hg_state_read() */
+	}
+	hg_state_free(s);
+	if (r < 0)
+		return hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
+	return changes > INT32_MAX ? INT32_MAX : (int)changes;
+}
+
 HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
 {
 	struct hg_canon want;
+	struct apply_ctx ctx = { &want };
 	int r;
 
+	if (!nl || !p)
+		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_canon_from_policy(p, &want, err);
 	if (r < 0)
 		return r;
-	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		struct hg_state *s = NULL;
-		struct hg_batch b;
-		size_t changes = 0;
-		uint32_t gen;
-
-		r = hg_state_read(nl, &s, err);
-		if (r == -ENOENT) {
-			/* no table: created whole, guarded by the generation
-			 * at which it was seen missing */
-			r = hg_nl_genid(nl, &gen);
-			if (r < 0) {
-				r = r == -EPERM ? hg_err_perm(err)
-						: hg_err(err, r, "cannot read the ruleset generation: %s", strerror(-r));
-				break;
-			}
-			r = hg_batch_begin(&b, nl, gen);
-			if (r == 0)
-				r = hg_batch_full_table(&b, &want);
-			changes = 1;
-		} else if (r == 0) {
-			r = hg_batch_begin(&b, nl, s->genid);
-			if (r == 0)
-				r = plan_update(&b, s, &want, &changes);
-		} else {
-			break;
-		}
-		hg_state_free(s);
-		if (r < 0) {
-			hg_batch_free(&b);
-			r = hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
-			break;
-		}
-		if (changes == 0) {
-			hg_batch_free(&b);
-			r = 0;
-			break;
-		}
-		r = hg_batch_send(nl, &b, true, err);
-		hg_batch_free(&b);
-		if (r == -ERESTART)
-			continue;
-		if (r == 0)
-			r = 1;
-		break;
-	}
-	if (r == -ERESTART)
-		r = hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts", MAX_ATTEMPTS);
+	r = hg_transact(nl, plan_apply, &ctx, err);
+	if (r > 0)
+		r = 1;
 	if (r >= 0)
 		reset_counters(nl);
 	hg_canon_clear(&want);

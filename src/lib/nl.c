@@ -450,3 +450,26 @@ int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)
 	*ret = gen;
 	return 0;
 }
+
+int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *err)
+{
+	int r = -ERESTART;
+
+	for (int attempt = 0; attempt < HG_TXN_ATTEMPTS; attempt++) {
+		struct hg_batch b = { 0 };
+		int changes = plan(nl, &b, data, err);
+
+		if (changes <= 0) {
+			hg_batch_free(&b);
+			return changes;
+		}
+		r = hg_batch_send(nl, &b, true, err);
+		hg_batch_free(&b);
+		if (r == 0)
+			return changes;
+		if (r != -ERESTART)
+			return r;
+	}
+	return hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts",
+		      HG_TXN_ATTEMPTS);
+}
