@@ -171,9 +171,10 @@ const char *hg_config_edit_line(const struct hg_config_edit *e);
 /*
  * Removes what edits killed midway left beside the config: regular files
  * named like their temporary files (".NAME.XXXXXX", ".NAME.XXXXXX.old"),
- * owned by root or the caller.  Call it only while no other edit of that
- * config can run (the CLI holds its exclusive lock).  Returns the number
- * removed, or a negative errno.
+ * owned by root or the caller, in a directory that passes the trust checks
+ * of hg_config_load().  Call it only while no other edit of that config can
+ * run (the CLI holds its exclusive lock).  Returns the number removed, or a
+ * negative errno (-EPERM: an untrusted directory, nothing removed).
  */
 int hg_config_edit_cleanup(const char *path, struct hg_error *err);
 

@@ -1036,13 +1036,21 @@ static bool is_edit_temp(const char *entry, const char *base)
 
 HG_EXPORT int hg_config_edit_cleanup(const char *path, struct hg_error *err)
 {
-	char *base = NULL;
-	int dir_fd = open_dir(path, &base), fd, removed = 0;
+	char *base = NULL, *dir = dir_of(path);
+	int dir_fd, fd, removed = 0, r;
 	DIR *d;
 	struct dirent *de;
 
+	/* only in a directory nobody else controls */
+	if (!dir)
+		return hg_err(err, -ENOMEM, "out of memory");
+	r = check_dir_chain(dir, path, err);
+	free(dir);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	dir_fd = open_dir(path, &base);
 	if (dir_fd < 0 || !base) {
-		int r = dir_fd < 0 ? -errno : -ENOMEM;
+		r = dir_fd < 0 ? -errno : -ENOMEM;
 		if (dir_fd >= 0)
 			close(dir_fd);
 		free(base);
@@ -1053,7 +1061,7 @@ HG_EXPORT int hg_config_edit_cleanup(const char *path, struct hg_error *err)
 	fd = dup(dir_fd);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
-		int r = -errno;
+		r = -errno;
 		if (fd >= 0)
 			close(fd);
 		close(dir_fd);

@@ -26,8 +26,10 @@ mkdir -m 1777 "$T/pub"
 cp "$CONF" "$T/pub/hostguard.conf"
 expect_rc 2 "root-owned config in a 1777 directory is refused" ip netns exec "$H" "$HG" --config "$T/pub/hostguard.conf" apply
 expect_match "$T/pub: directory writable by group or others; refusing $T/pub/hostguard.conf" "naming the directory"
+: >"$T/pub/.hostguard.conf.AbC123"
 expect_rc 2 "edits refuse it too" ip netns exec "$H" "$HG" --config "$T/pub/hostguard.conf" allow-uid 5
 expect_match "$T/pub: directory writable by group or others" "naming the directory"
+[ -e "$T/pub/.hostguard.conf.AbC123" ] && pass "and clean up nothing in that untrusted directory" || fail "removed a file in an untrusted directory"
 mkdir -m 775 "$T/gw"
 mkdir -m 755 "$T/gw/sub"
 cp "$CONF" "$T/gw/sub/hostguard.conf"
