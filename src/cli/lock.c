@@ -58,7 +58,28 @@ static long timeout_ms(void)
 	return v * 1000;
 }
 
-/* Who holds a lock on this inode, from /proc/locks: "pid N (comm)". */
+static bool read_comm(long pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *c;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	c = fopen(path, "re");
+	if (c) {
+		if (fgets(buf, (int)size, c)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			ok = true;
+		}
+		fclose(c);
+	}
+	return ok;
+}
+
+/* Who holds a lock on this inode: "pid N (comm)".  /proc/locks names the
+ * process that took the lock; the lock belongs to the open file, which may
+ * live on in a process that inherited it (flock 9; exec ...).  That one's
+ * /proc/PID/fd is closed to us (no CAP_SYS_PTRACE), so we say so. */
 static void lock_holder(const struct stat *st, char *buf, size_t size)
 {
 	FILE *f = fopen("/proc/locks", "re");
@@ -71,7 +92,7 @@ static void lock_holder(const struct stat *st, char *buf, size_t size)
 		unsigned maj, min;
 		unsigned long ino;
 		long pid;
-		char type[16], mode[16], rw[16];
+		char type[16], mode[16], rw[16], comm[64];
 
 		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"; waiters
 		 * have "->" after the number and are skipped */
@@ -80,19 +101,11 @@ static void lock_holder(const struct stat *st, char *buf, size_t size)
 			continue;
 		if (ino != st->st_ino || makedev(maj, min) != st->st_dev)
 			continue;
-		if (pid > 0) {
-			char path[64], comm[64] = "";
-			FILE *c;
-			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-			c = fopen(path, "re");
-			if (c) {
-				if (fgets(comm, sizeof(comm), c))
-					comm[strcspn(comm, "\n")] = '\0';
-				fclose(c);
-			}
-			snprintf(buf, size, "pid %ld (%s)", pid, comm[0] ? comm : "?");
-		} else {
-			snprintf(buf, size, "an open file description lock");
+		if (pid > 0 && read_comm(pid, comm, sizeof(comm))) {
+			snprintf(buf, size, "pid %ld (%s)", pid, comm);
+		} else if (pid > 0) {
+			snprintf(buf, size, "pid %ld, which has exited: a process that inherited "
+				 "its open lock file holds it", pid);
 		}
 		break;
 	}

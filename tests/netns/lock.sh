@@ -24,7 +24,9 @@ expect_match "Permission denied" "because of EACCES"
 expect_rc 66 "nor open it for a shared lock" as2000 flock -s -n "$LOCK" true
 
 # ---- the old lock: uid 2000 flock()s the config's directory
-as2000 flock -o -x "$T" sleep 30 &
+# (each holder is one process that holds the lock itself: killing it frees
+# the lock, and no orphan keeps the test's output open)
+as2000 sh -c 'exec 9<"$0"; flock -x 9; exec sleep 30' "$T" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.3
 # control: the directory lock is real (it is what apply and edits used to wait for forever)
@@ -36,7 +38,7 @@ timed_rc 0 "apply completes while uid 2000 holds the directory lock" \
 expect_rc 0 "and the table is back" hg check
 expect_rc 0 "an edit completes too" timeout 20 ip netns exec "$H" "$HG" --config "$CONF" allow-uid 5
 kill "${PIDS[-1]}" 2>/dev/null
-as2000 flock -o -s "$T" sleep 30 &
+as2000 sh -c 'exec 9<"$0"; flock -s 9; exec sleep 30' "$T" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.3
 expect_rc 0 "a shared directory lock of uid 2000 blocks no edit" \
@@ -44,7 +46,7 @@ expect_rc 0 "a shared directory lock of uid 2000 blocks no edit" \
 kill "${PIDS[-1]}" 2>/dev/null
 
 # ---- a root process holding the lock: bounded wait, holder named
-flock -o -x "$LOCK" sleep 30 &
+flock -o -x "$LOCK" sleep 30 >/dev/null 2>&1 &
 holder=$!
 PIDS+=($holder)
 sleep 0.3
@@ -59,9 +61,22 @@ expect_match "held by pid $holder" "naming the holder"
 cmp -s "$CONF" "$T/conf.before" && pass "the config is unchanged" || fail "config changed: $(cat "$CONF")"
 timed_rc 1 "default bound: apply does not hang" env -u HOSTGUARD_LOCK_TIMEOUT timeout 30 ip netns exec "$H" "$HG" --config "$CONF" apply
 [ "$SECS" -ge 9 ] && [ "$SECS" -le 12 ] && pass "it gives up after the default 10 s (${SECS}s)" || fail "default bound: ${SECS}s"
+pkill -P "$holder" sleep 2>/dev/null
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 expect_rc 0 "once the holder is gone, edits work" hg allow-uid 6
+# the process that took the lock may be gone while one that inherited the
+# open file holds it (flock 9; exec ...): still a bounded wait, still named
+sh -c 'exec 9<>"$0"; flock -x 9; exec sleep 30' "$LOCK" >/dev/null 2>&1 &
+holder=$!
+PIDS+=($holder)
+sleep 0.3
+expect_rc 1 "a lock held through an inherited file: apply exits 1 after the bound" \
+	env HOSTGUARD_LOCK_TIMEOUT=1 ip netns exec "$H" "$HG" --config "$CONF" apply
+expect_match "held by pid [0-9]+, which has exited: a process that inherited its open lock file holds it" \
+	"the message says so"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 
 # ---- a lock file that others could open is refused
 chmod 644 "$LOCK"
