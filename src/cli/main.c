@@ -12,8 +12,10 @@ bool config_explicit;
 bool config_missing;
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, "[--dry-run] [--defaults]",
+	{ "apply", cmd_apply, "[--dry-run] [--defaults] [--reset-counters] [--quiet]",
 	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
+	{ "reset-counters", cmd_apply, "",
+	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
 	{ "status", cmd_status, "[--json]",
 	  "show the live table, whether it matches the config, and drop counters", CAPS_NET_ADMIN },
 	{ "check", cmd_check, "",
