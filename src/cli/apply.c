@@ -8,13 +8,20 @@
 
 #include "cli.h"
 
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void print_applied(int r, const struct hg_policy *p)
 {
-	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
-	       r ? "applied" : "already in sync:",
-	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
-	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
-	       hg_policy_count(p, HG_KEY_UDP));
+	size_t u = hg_policy_count(p, HG_KEY_UIDS), g = hg_policy_count(p, HG_KEY_GIDS);
+	size_t i = hg_policy_count(p, HG_KEY_IFACES), t = hg_policy_count(p, HG_KEY_TCP);
+	size_t d = hg_policy_count(p, HG_KEY_UDP);
+
+	printf("hostguard: %s table inet hostguard (%zu %s, %zu %s, %zu interface %s, %zu tcp and %zu udp port %s)\n",
+	       r ? "applied" : "already in sync:", u, plural(u, "uid", "uids"), g, plural(g, "gid", "gids"),
+	       i, plural(i, "pattern", "patterns"), t, d, plural(t + d, "entry", "entries"));
 }
 
 /*
