@@ -104,12 +104,56 @@ static int missing_config(struct hg_nl *nl, struct hg_policy **p, bool defaults)
 	return ret;
 }
 
+/*
+ * apply --dry-run: what apply would change in the live table.  Returns an
+ * exit code, or -1 when the whole ruleset should be printed instead (no
+ * table loaded, or no privilege to read it).
+ */
+static int dry_delta(const struct hg_policy *p)
+{
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	struct hg_nl *nl = NULL;
+	char **lines = NULL;
+	int n, ret = EXIT_OK;
+
+	if (hg_nl_open(&nl, &e) < 0 || hg_state_read(nl, &s, &e) < 0) {
+		hg_nl_close(nl);
+		if (e.code == -ENOENT) {
+			printf("# table inet hostguard is not loaded: apply would create it\n");
+			return -1;
+		}
+		if (e.code == -EPERM) {
+			fprintf(stderr, "hostguard: note: cannot read the live table without CAP_NET_ADMIN; "
+					"this is the whole ruleset\n");
+			return -1;
+		}
+		return fail(&e);
+	}
+	n = hg_state_delta(s, p, &lines);
+	if (n < 0) {
+		err_msg("out of memory");
+		ret = EXIT_FAIL;
+	} else if (n == 0) {
+		printf("hostguard: in sync: apply would change nothing\n");
+	} else {
+		printf("hostguard: apply would change:\n");
+		print_delta(lines, (size_t)n);
+		hg_lines_free(lines, (size_t)n);
+	}
+	hg_state_free(s);
+	hg_nl_close(nl);
+	return ret;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct hg_policy *p = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	bool dry = false, defaults = false, quiet = false;
+	bool dry = false, defaults = false, quiet = false, full = false;
+	char **delta = NULL;
+	size_t n_delta = 0;
 	unsigned flags = 0;
 	int ret, lock = -1, kept = EXIT_OK;
 
@@ -128,7 +172,10 @@ int cmd_apply(int argc, char **argv)
 				return EXIT_OK;
 			}
 			cmd_usage(stdout, "apply");
-			printf("  --dry-run         print the ruleset in nft syntax and change nothing\n"
+			printf("  --dry-run         print what apply would change in the live table, and\n"
+			       "                    change nothing (the whole ruleset when the table is\n"
+			       "                    not loaded or cannot be read without privilege)\n"
+			       "  --dry-run --full  the whole ruleset in nft syntax (needs no privilege)\n"
 			       "  --defaults        when the config does not exist, load the built-in\n"
 			       "                    defaults even over a loaded table that holds more\n"
 			       "  --reset-counters  also zero the drop counters (they are cumulative)\n"
@@ -140,6 +187,8 @@ int cmd_apply(int argc, char **argv)
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--dry-run") == 0 && !reset_cmd) {
 			dry = true;
+		} else if (strcmp(argv[i], "--full") == 0 && !reset_cmd) {
+			full = true;
 		} else if (strcmp(argv[i], "--defaults") == 0 && !reset_cmd) {
 			defaults = true;
 		} else if (strcmp(argv[i], "--reset-counters") == 0) {
@@ -164,6 +213,12 @@ int cmd_apply(int argc, char **argv)
 		if (ret)
 			goto out;
 		print_policy_warnings(p);
+		if (!full) {
+			ret = dry_delta(p);
+			if (ret >= 0)
+				goto out;
+			ret = EXIT_OK;  /* no table, or no privilege: the whole ruleset */
+		}
 		text = hg_policy_to_nft(p);
 		if (!text) {
 			err_msg("out of memory");
@@ -190,11 +245,13 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = hg_apply_flags(nl, p, flags, &e);
+	ret = hg_apply_flags(nl, p, flags, &delta, &n_delta, &e);
 	if (ret < 0) {
 		ret = fail(&e);
 		goto out;
 	}
+	print_delta(delta, n_delta);
+	hg_lines_free(delta, n_delta);
 	if (ret || !quiet)
 		print_applied(ret, p);
 	if (flags & HG_APPLY_RESET_COUNTERS)

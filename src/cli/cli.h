@@ -63,6 +63,8 @@ enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4 };
 int caps_limit(unsigned need);
 
 void json_str(FILE *f, const char *s);
+/* Prints hg_state_delta() lines, uids and gids with their names. */
+void print_delta(char *const *lines, size_t n);
 
 int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);

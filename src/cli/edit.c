@@ -74,6 +74,15 @@ static int refuse_missing_config(struct hg_nl *nl, const char *cmd)
 	return EXIT_FAIL;
 }
 
+/* The values of an edit, as typed: at most 10, each cut at 64 bytes. */
+static void print_values(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n && i < 10; i++)
+		printf("%s%.64s%s", i ? ", " : "", v[i], strlen(v[i]) > 64 ? "..." : "");
+	if (n > 10)
+		printf(" and %zu more", n - 10);
+}
+
 static void edit_usage(FILE *f, const struct edit_cmd *c)
 {
 	cmd_usage(f, c->name);
@@ -235,19 +244,32 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	}
 
+	/* what changed, key and values, never a whole config line (it may
+	 * be a megabyte long) */
 	if (ce) {
-		printf("hostguard: config: %s\n", hg_config_edit_line(ce));
+		printf("hostguard: config: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
+		print_values((const char *const *)vals, n);
+		printf("\n");
 		hg_config_edit_finish(ce);
 		ce = NULL;
 	} else if (!runtime) {
-		printf("hostguard: config: already says so, unchanged\n");
+		printf("hostguard: config: %s %s ", hg_key_name(key),
+		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
+		print_values((const char *const *)vals, n);
+		printf(", unchanged\n");
 	}
-	if (!loaded)
+	if (!loaded) {
 		printf("hostguard: note: table inet hostguard is not loaded; 'hostguard apply' will load the config\n");
-	else if (kr > 0)
-		printf("hostguard: table: updated (%d element%s changed)\n", kr, kr == 1 ? "" : "s");
-	else
-		printf("hostguard: table: already so, unchanged\n");
+	} else if (kr > 0) {
+		printf("hostguard: table: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
+		print_values(kvals, nk);
+		printf(" (%d element%s changed)\n", kr, kr == 1 ? "" : "s");
+	} else {
+		printf("hostguard: table: %s %s ", hg_key_name(key),
+		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
+		print_values(kvals, nk);
+		printf(", unchanged\n");
+	}
 	if (runtime)
 		printf("hostguard: note: --runtime: the config file was not changed\n");
 	ret = EXIT_OK;

@@ -12,7 +12,7 @@ bool config_explicit;
 bool config_missing;
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, "[--dry-run] [--defaults] [--reset-counters] [--quiet]",
+	{ "apply", cmd_apply, "[--dry-run [--full]] [--defaults] [--reset-counters] [--quiet]",
 	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
 	{ "reset-counters", cmd_apply, "",
 	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
@@ -176,7 +176,10 @@ int main(int argc, char **argv)
 	unsigned need = c->caps;
 	int held;
 	for (int j = 1; j < argc; j++)
-		if (is_help(argv[j]) || strcmp(argv[j], "--dry-run") == 0)
+		if (strcmp(argv[j], "--dry-run") == 0)
+			need = (need & CAPS_NET_ADMIN) | CAPS_OPTIONAL;  /* reads the table if it may */
+	for (int j = 1; j < argc; j++)
+		if (is_help(argv[j]))
 			need = 0;
 	held = caps_limit(need);
 	if (held < 0)

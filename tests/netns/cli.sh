@@ -70,9 +70,33 @@ expect_rc 0 "HOSTGUARD_CONFIG selects the config" ip netns exec "$H" env HOSTGUA
 expect_rc 1 "--config wins over HOSTGUARD_CONFIG" ip netns exec "$H" env HOSTGUARD_CONFIG="$T/none.conf" "$HG" --config "$CONF" check
 expect_rc 0 "apply $CONF again" hg apply
 
+# apply and its dry run say what changes, value by value
+write_conf <<'CONF'
+allowed_uids = 0, 1001, 65534
+allow_from_containers_tcp = 53, 2222
+CONF
+expect_rc 0 "apply --dry-run (root): the delta against the live table" hg apply --dry-run
+expect_match "^\+ allowed_uids 65534 \(nobody\)$" "dry run: + allowed_uids 65534 (nobody)"
+expect_match "^\+ allow_from_containers_tcp 2222$" "dry run: + allow_from_containers_tcp 2222"
+expect_rc 0 "apply says what it changed" hg apply
+expect_match "^\+ allowed_uids 65534 \(nobody\)$" "apply: + allowed_uids 65534 (nobody)"
+write_conf <<'CONF'
+allowed_uids = 0, 1001          # numbers or names
+allow_from_containers_tcp = 53
+CONF
+expect_rc 0 "apply removes them" hg apply
+expect_match "^- allowed_uids 65534 \(nobody\)$" "apply: - allowed_uids 65534 (nobody)"
+expect_match "^- allow_from_containers_tcp 2222$" "apply: - allow_from_containers_tcp 2222"
+expect_rc 0 "apply --dry-run when in sync" hg apply --dry-run
+expect_match "in sync: apply would change nothing" "dry run says nothing would change"
+h nft add table inet hostguard '{ flags dormant; }'
+expect_rc 0 "apply --dry-run of a dormant table" hg apply --dry-run
+expect_match "^~ table inet hostguard: dormant" "dry run shows the repair as ~"
+hg apply >/dev/null
+
 # dry run: no privilege needed, nothing changes, and nft loads the same table
 before=$(h nft list ruleset)
-expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run
+expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run --full
 printf '%s\n' "$OUT" >"$T/dry.nft"
 [ "$(h nft list ruleset)" = "$before" ] && pass "dry run changed nothing" || fail "dry run changed the ruleset"
 N2="hgt-n2-$ID"

@@ -54,6 +54,7 @@ expect_rc 0 "check: in sync after allow-uid" hg check
 snap
 expect_rc 0 "allow-uid 2000 again" hg allow-uid 2000
 expect_match "unchanged" "a repeated allow says nothing changed"
+expect_match "config: allowed_uids already has 2000, unchanged" "and names the key and the value"
 unchanged "repeated allow-uid"
 
 expect_rc 0 "revoke-uid 2000" hg revoke-uid 2000
@@ -103,6 +104,17 @@ OUT=$(h nft list set inet hostguard allow_from_containers_tcp)
 expect_match "elements = \\{ 53, 5000-5400 \\}" "and in the kernel"
 expect ok "5301 allowed again" probe "$C" tcp 10.77.0.1 5301
 expect_rc 0 "check: in sync after the port edits" hg check
+
+# a long config line is never echoed: the output names key and values only
+cp "$CONF" "$T/saved.conf"
+{ printf 'allowed_uids = 0'; seq -f ', %g' 100000 150000 | tr -d '\n'; printf '\n'; } >"$T/long.conf"
+chmod 600 "$T/long.conf"
+expect_rc 0 "allow-uid 4244 into a config with a 450 kB line" ip netns exec "$H" "$HG" --config "$T/long.conf" allow-uid 4244
+[ "${#OUT}" -lt 1000 ] && pass "it printed ${#OUT} bytes, not the line" || fail "edit printed ${#OUT} bytes"
+expect_match "config: \\+ allowed_uids 4244$" "it says what it added"
+expect_rc 0 "allow-uid 4244 again" ip netns exec "$H" "$HG" --config "$T/long.conf" allow-uid 4244
+[ "${#OUT}" -lt 1000 ] && pass "the repeat printed ${#OUT} bytes" || fail "the repeat printed ${#OUT} bytes"
+ip netns exec "$H" "$HG" --config "$T/saved.conf" apply >/dev/null
 
 # ufw's form: PORT/PROTO, one protocol per command (one set, one transaction)
 serve "$H" 2000 udp 5310
