@@ -151,7 +151,7 @@ int cmd_apply(int argc, char **argv)
 	struct hg_policy *p = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	bool dry = false, defaults = false, quiet = false, full = false;
+	bool dry = false, defaults = false, quiet = false, full = false, force = false;
 	char **delta = NULL;
 	size_t n_delta = 0;
 	unsigned flags = 0;
@@ -180,6 +180,8 @@ int cmd_apply(int argc, char **argv)
 			       "                    defaults even over a loaded table that holds more\n"
 			       "  --reset-counters  also zero the drop counters (they are cumulative)\n"
 			       "  --quiet           say nothing when the table is already in sync\n"
+			       "  --force           apply even when container_ifaces covers the interface\n"
+			       "                    of the default route or of this SSH session\n"
 			       "                    (an in-sync apply sends nothing to the kernel)\n"
 			       "  Without a config, a loaded table that holds more than the defaults is\n"
 			       "  kept (exit 1). With an invalid config nothing changes (exit 2), except\n"
@@ -195,6 +197,8 @@ int cmd_apply(int argc, char **argv)
 			flags |= HG_APPLY_RESET_COUNTERS;
 		} else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
 			quiet = true;
+		} else if (strcmp(argv[i], "--force") == 0) {
+			force = true;
 		} else {
 			err_msg("apply: unexpected argument '%s'", argv[i]);
 			cmd_usage(stderr, "apply");
@@ -235,6 +239,18 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	print_policy_warnings(p);
+	{
+		/* a pattern over the uplink would cut every new connection to
+		 * the host on it */
+		size_t ni = hg_policy_count(p, HG_KEY_IFACES);
+		const char **pat = calloc(ni + 1, sizeof(*pat));
+		for (size_t i = 0; pat && i < ni; i++)
+			pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
+		ret = pat ? safety_rails("apply", pat, ni, force) : EXIT_FAIL;
+		free(pat);
+		if (ret)
+			goto out;
+	}
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;

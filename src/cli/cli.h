@@ -63,6 +63,10 @@ enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4 };
 int caps_limit(unsigned need);
 
 void json_str(FILE *f, const char *s);
+/* Refuses (EXIT_INVALID, one line each) interface patterns that cover the
+ * default route's interface or the current SSH session's; with force it
+ * only warns.  Returns an exit code. */
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force);
 /* Prints hg_state_delta() lines, uids and gids with their names. */
 void print_delta(char *const *lines, size_t n);
 

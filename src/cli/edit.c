@@ -88,6 +88,10 @@ static void edit_usage(FILE *f, const struct edit_cmd *c)
 	cmd_usage(f, c->name);
 	fprintf(f, "  --runtime  change only the live table, not the config file\n"
 		   "  Values are checked first: one bad value and nothing changes.\n");
+	if (c->key == HG_KEY_IFACES && c->op == HG_EDIT_ADD)
+		fprintf(f, "  --force    even a pattern that covers the interface of the default route\n"
+			   "             or of this SSH session (new connections to the host through\n"
+			   "             it would be dropped)\n");
 }
 
 int cmd_edit(int argc, char **argv)
@@ -99,7 +103,7 @@ int cmd_edit(int argc, char **argv)
 	char **vals = NULL;        /* argv's own strings */
 	const char **kvals = NULL;
 	size_t n = 0, nk = 0;
-	bool runtime = false, loaded = true;
+	bool force = false, runtime = false, loaded = true;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
 
@@ -120,6 +124,10 @@ int cmd_edit(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--runtime") == 0) {
 			runtime = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--force") == 0 && c->key == HG_KEY_IFACES) {
+			force = true;
 			continue;
 		}
 		if (strcmp(argv[i], "--") == 0) {
@@ -167,6 +175,12 @@ int cmd_edit(int argc, char **argv)
 		err_msg("%s: missing value (see '%s %s --help')", c->name, prog, c->name);
 		ret = EXIT_INVALID;
 		goto out;
+	}
+	if (key == HG_KEY_IFACES && c->op == HG_EDIT_ADD) {
+		ret = safety_rails(c->name, (const char *const *)vals, n, force);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 	}
 	/* the kernel edit gets the values that resolve; revoking a user or
 	 * group name that no longer resolves only removes it from the config */

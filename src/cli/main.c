@@ -12,7 +12,7 @@ bool config_explicit;
 bool config_missing;
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, "[--dry-run [--full]] [--defaults] [--reset-counters] [--quiet]",
+	{ "apply", cmd_apply, "[--dry-run [--full]] [--defaults] [--reset-counters] [--quiet] [--force]",
 	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
 	{ "reset-counters", cmd_apply, "",
 	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
