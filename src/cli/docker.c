@@ -65,6 +65,24 @@ void docker_state_free(struct docker_state *d)
 	free(d);
 }
 
+/* curl's words for what a Docker socket does wrong, in plainer ones */
+static const char *curl_reason(CURLcode cr)
+{
+	switch (cr) {
+	case CURLE_UNSUPPORTED_PROTOCOL:   /* an HTTP/0.9-looking reply */
+	case CURLE_WEIRD_SERVER_REPLY:
+		return "the answer is not HTTP";
+	case CURLE_PARTIAL_FILE:
+		return "the connection closed in the middle of the answer";
+	case CURLE_GOT_NOTHING:
+		return "the connection closed without an answer";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "no answer in time";
+	default:
+		return curl_easy_strerror(cr);
+	}
+}
+
 /* ---- one request --------------------------------------------------------- */
 
 struct body {
@@ -151,7 +169,7 @@ static int docker_get(const char *sock, const char *path, json_object **ret,
 			seterr(err, "docker: GET %s on %s: answer larger than %u MiB", path, sock,
 			       DOCKER_MAX_BODY >> 20);
 		else
-			seterr(err, "docker: GET %s on %s: %s", path, sock, curl_easy_strerror(cr));
+			seterr(err, "docker: GET %s on %s: %s", path, sock, curl_reason(cr));
 		r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
 		    cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
 		goto out;
@@ -181,7 +199,8 @@ static int docker_get(const char *sock, const char *path, json_object **ret,
 	*ret = obj;
 	r = 0;
 out:
-	json_tokener_free(tok);
+	if (tok)        /* json-c 0.16 does not take NULL */
+		json_tokener_free(tok);
 	free(b.data);
 	curl_easy_cleanup(c);
 	return r;
@@ -569,7 +588,8 @@ int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 		curl_free(q);
 		goto oom;
 	}
-	json_tokener_set_flags(ev->tok, JSON_TOKENER_STRICT);
+	/* Not JSON_TOKENER_STRICT here: strict mode refuses a second object
+	 * after the first, and one read may carry several events. */
 	snprintf(path, sizeof(path), "/events?filters=%s", q);
 	curl_free(q);
 	ev->easy = easy_new(sock, path);
@@ -628,7 +648,7 @@ int docker_events_wait(struct docker_events *ev, int extra_fd, int timeout_ms,
 		}
 		if (m->data.result != CURLE_OK) {
 			seterr(err, "docker: GET /events on %s: %s", ev->sock,
-			       curl_easy_strerror(m->data.result));
+			       curl_reason(m->data.result));
 			return -EIO;
 		}
 		seterr(err, "docker: GET /events on %s: the daemon closed the stream", ev->sock);
