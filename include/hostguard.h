@@ -38,6 +38,8 @@ enum hg_key {
 	HG_KEY_IFACES,         /* container_ifaces */
 	HG_KEY_TCP,            /* allow_from_containers_tcp */
 	HG_KEY_UDP,            /* allow_from_containers_udp */
+	HG_KEY_PUBLISHED_TCP,  /* published_tcp: host ports that lead into containers */
+	HG_KEY_PUBLISHED_UDP,  /* published_udp */
 	HG_KEY_MAX
 };
 
@@ -67,7 +69,7 @@ struct hg_policy;
 
 /* An empty policy (every set empty). NULL when out of memory. */
 struct hg_policy *hg_policy_new(void);
-/* The built-in defaults: uid 0; docker0, br-*, macvlan*, ipvlan*; no ports. */
+/* The built-in defaults: uid 0; docker0, br-*, veth*, macvlan*, ipvlan*; no ports. */
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 
@@ -97,6 +99,14 @@ struct hg_log_settings {
 #define HG_DEFAULT_LOG_GROUP 77
 void hg_policy_get_log(const struct hg_policy *p, struct hg_log_settings *ret);
 void hg_policy_set_log(struct hg_policy *p, const struct hg_log_settings *log);
+
+/* The Docker Engine API socket (config key docker_socket): by default
+ * HG_DEFAULT_DOCKER_SOCKET, NULL when the config says "none".  The library
+ * never talks to Docker; the pointer lives as long as the policy. */
+#define HG_DEFAULT_DOCKER_SOCKET "/run/docker.sock"
+const char *hg_policy_docker_socket(const struct hg_policy *p);
+/* Sets it (NULL: none). Returns 0 or -ENOMEM / -EINVAL (not an absolute path). */
+int hg_policy_set_docker_socket(struct hg_policy *p, const char *path);
 
 /* Does an interface name match a container_ifaces pattern ("br-*", "docker0")? */
 bool hg_pattern_match(const char *pattern, const char *ifname);

@@ -66,23 +66,23 @@ static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_cano
 	return r;
 }
 
-static bool is_our_chain(const char *name)
-{
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-		if (strcmp(name, hg_chain_names[ch]) == 0)
-			return true;
-	return false;
-}
-
 /* The changes that turn the live table s into want; *changes counts them. */
 static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_canon *want,
 		       size_t *changes)
 {
-	struct hg_chaincheck cc[HG_CHAIN_MAX];
+	struct hg_chaincheck cc[HG_NCHAINS];
 	int status[HG_KEY_MAX];
-	bool refill[HG_CHAIN_MAX], unbind = false;
+	bool refill[HG_NCHAINS], unbind = false;
 	int r = 0;
 
+	/* flags (a dormant table): NEWTABLE with flags 0 wakes it, in the
+	 * same transaction as everything else */
+	if (s->table_flags) {
+		r = hg_batch_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		if (r < 0)
+			return r;
+		(*changes)++;
+	}
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		status[k] = hg_state_set_status(s, k);
 		unbind |= status[k] == HG_SET_WRONG_DEF || status[k] == HG_SET_ANOMALY;
@@ -90,16 +90,23 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	for (size_t i = 0; i < s->n_sets; i++)
 		unbind |= s->sets[i].key < 0 && !(s->sets[i].flags & NFT_SET_ANONYMOUS);
 	for (size_t i = 0; i < s->n_chains; i++)
-		unbind |= !is_our_chain(s->chains[i].name);
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
+		unbind |= !hg_is_our_chain(s->chains[i].name);
+	unbind |= s->n_foreign > 0;
+	for (int ch = 0; ch < HG_NCHAINS; ch++) {
 		r = hg_state_check_chain(s, ch, &want->log, &cc[ch]);
 		if (r < 0)
 			return r;
 	}
 	/* A set or chain about to be deleted may be referenced by a rule:
-	 * then every rule goes and comes back in the same transaction. */
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
+	 * then every rule goes and comes back in the same transaction.  A
+	 * regular chain that is re-created takes its base chain's jump along. */
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		refill[ch] = cc[ch].missing || cc[ch].def_differs || cc[ch].rules_differ || unbind;
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
+		if (!hg_chaindefs[ch].base && (cc[ch].missing || cc[ch].def_differs))
+			refill[hg_chaindefs[ch].parent] = true;
+	/* base chains first: their jumps go before the chains they name */
+	for (int ch = 0; ch < HG_NCHAINS; ch++) {
 		if (!refill[ch] || cc[ch].missing)
 			continue;
 		r = hg_batch_delete(b, cc[ch].def_differs ? NFT_MSG_DELCHAIN : NFT_MSG_DELRULE,
@@ -109,9 +116,15 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_chains && r == 0; i++) {
-		if (is_our_chain(s->chains[i].name))
+		if (hg_is_our_chain(s->chains[i].name))
 			continue;
 		r = hg_batch_delete(b, NFT_MSG_DELCHAIN, s->chains[i].name);
+		(*changes)++;
+	}
+	/* after the rules that might use them are gone */
+	for (size_t i = 0; i < s->n_foreign && r == 0; i++) {
+		r = hg_batch_delete_foreign(b, s->foreign[i].delmsg,
+					    s->foreign[i].objtype, s->foreign[i].name);
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_sets && r == 0; i++) {
@@ -138,13 +151,14 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 			break;
 		}
 	}
-	for (int ch = 0; ch < HG_CHAIN_MAX && r == 0; ch++) {
+	/* every chain that is (re-)created before any rule that jumps to it */
+	for (int ch = 0; ch < HG_NCHAINS && r == 0; ch++)
+		if (refill[ch] && (cc[ch].missing || cc[ch].def_differs))
+			r = hg_batch_chain(b, ch);
+	for (int ch = 0; ch < HG_NCHAINS && r == 0; ch++) {
 		if (!refill[ch])
 			continue;
-		if (cc[ch].missing || cc[ch].def_differs)
-			r = hg_batch_chain(b, ch);
-		if (r == 0)
-			r = hg_batch_rules(b, ch, &want->log);
+		r = hg_batch_rules(b, ch, &want->log);
 		(*changes)++;
 	}
 	return r;

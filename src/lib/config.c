@@ -38,8 +38,8 @@ static char *next_token(char **cursor)
 }
 
 /* Keys that are settings rather than sets, numbered after the sets. */
-enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_MAX };
-static const char *const option_names[] = { "log_denied", "log_group", "log_rate" };
+enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_DOCKER_SOCKET, OPT_MAX };
+static const char *const option_names[] = { "log_denied", "log_group", "log_rate", "docker_socket" };
 
 static int option_from_name(const char *name)
 {
@@ -98,6 +98,15 @@ static int parse_option(struct hg_policy *p, int k, char *v, const char *name, u
 		}
 		return hg_err_line(err, -EINVAL, lineno, "%s:%u: %s: expected N/second, N/minute or N/hour (N from 1 to 1000000), got '%s'",
 				   name, lineno, key, v);
+	case OPT_DOCKER_SOCKET: {
+		int r = hg_policy_set_docker_socket(p, strcmp(v, "none") == 0 ? NULL : v);
+		if (r == -EINVAL)
+			return hg_err_line(err, -EINVAL, lineno, "%s:%u: %s: expected an absolute path (shorter than 108 bytes) or none, got '%.200s'",
+					   name, lineno, key, v);
+		if (r < 0)
+			return hg_err(err, r, "out of memory");
+		return 0;
+	}
 	}
 	return -EINVAL;
 }
@@ -425,7 +434,7 @@ static bool covered(enum hg_key k, const struct toks *t, struct hg_range req)
 
 static int edit_tokens(enum hg_key k, enum hg_edit op, struct toks *t, const char *tok)
 {
-	bool ports = k == HG_KEY_TCP || k == HG_KEY_UDP;
+	bool ports = HG_KIND(k) == HG_KIND_PORT;
 	struct hg_range req, x;
 	int r = 0;
 

@@ -3,6 +3,7 @@
 #define HG_INTERNAL_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ struct hg_list {
 struct hg_policy {
 	struct hg_list lists[HG_KEY_MAX];
 	struct hg_log_settings log;
+	char *docker_socket;      /* NULL: none */
 };
 
 /* ---- canonical form: what the kernel sets hold ----------------------------- */
@@ -89,13 +91,22 @@ enum {
 };
 enum { HG_BYTEORDER_HOST = 1, HG_BYTEORDER_BIG = 2 };
 
+/* What the values of a set are; decides parsing, canonical form and the
+ * kernel encoding of a key. */
+enum hg_kind { HG_KIND_ID, HG_KIND_IFNAME, HG_KIND_PORT };
+
 struct hg_setdef {
 	const char *name;
+	enum hg_kind kind;
 	uint32_t key_type, key_len, flags, byteorder;
 };
 extern const struct hg_setdef hg_setdefs[HG_KEY_MAX];
+#define HG_KIND(k) (hg_setdefs[k].kind)
 
-extern const char *const hg_chain_names[HG_CHAIN_MAX];
+/* The table's chains: the two public ones (enum hg_chain) are base chains,
+ * each jumping to a regular chain that holds its decision. */
+enum { HG_CH_FROM_UNALLOWED = HG_CHAIN_MAX, HG_CH_FROM_CONTAINERS, HG_NCHAINS };
+extern const char *const hg_chain_names[HG_NCHAINS];
 
 /* ---- rules: built as libnftnl objects, compared by a canonical text ---------- */
 
@@ -105,12 +116,20 @@ struct nftnl_set;
 #define HG_LOG_PREFIX_EGRESS "hostguard egress: "
 #define HG_LOG_PREFIX_INGRESS "hostguard ingress: "
 
-/* The rules of one chain, in order (caller frees each with nftnl_rule_free). */
-int hg_rules_build(enum hg_chain chain, const struct hg_log_settings *log,
+/* The rules of one chain (0 .. HG_NCHAINS-1), in order (caller frees each
+ * with nftnl_rule_free, then the array). -ENOMEM when out of memory. */
+int hg_rules_build(int chain, const struct hg_log_settings *log,
 		   struct nftnl_rule ***ret, size_t *ret_n);
+/* The chain whose rules use the anonymous ICMPv6 set. */
+#define HG_CH_ANON_SET HG_CH_FROM_CONTAINERS
 /* The anonymous ICMPv6 type set of ingress_local, with its elements. */
 struct nftnl_set *hg_icmpv6_set_build(void);
 extern const uint8_t hg_icmpv6_nd_types[3];
+/* Prints a rule as nft syntax (one line, no newline); -EINVAL for an
+ * expression pattern hostguard does not build. */
+int hg_rule_to_nft(FILE *f, const struct nftnl_rule *r);
+/* A chain (0 .. HG_NCHAINS-1) with its rules, as nft syntax. */
+int hg_chain_to_nft(FILE *f, int ch, const struct hg_log_settings *log);
 /* One line per expression; counters print without their values and a
  * lookup into an anonymous set prints the set's contents instead of its
  * kernel-chosen name (anon may be NULL). */

@@ -16,6 +16,8 @@ static const char *const key_names[HG_KEY_MAX] = {
 	[HG_KEY_IFACES] = "container_ifaces",
 	[HG_KEY_TCP] = "allow_from_containers_tcp",
 	[HG_KEY_UDP] = "allow_from_containers_udp",
+	[HG_KEY_PUBLISHED_TCP] = "published_tcp",
+	[HG_KEY_PUBLISHED_UDP] = "published_udp",
 };
 
 int hg_err(struct hg_error *err, int code, const char *fmt, ...)
@@ -178,6 +180,8 @@ HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_l
 		break;
 	case HG_KEY_TCP:
 	case HG_KEY_UDP:
+	case HG_KEY_PUBLISHED_TCP:
+	case HG_KEY_PUBLISHED_UDP:
 		r = parse_ports(token, &lo, &hi, err);
 		break;
 	default:
@@ -196,9 +200,38 @@ HG_EXPORT struct hg_policy *hg_policy_new(void)
 {
 	struct hg_policy *p = calloc(1, sizeof(struct hg_policy));
 
-	if (p)
-		p->log = (struct hg_log_settings){ false, HG_DEFAULT_LOG_GROUP, 10, 1 };
+	if (!p)
+		return NULL;
+	p->log = (struct hg_log_settings){ false, HG_DEFAULT_LOG_GROUP, 10, 1 };
+	p->docker_socket = strdup(HG_DEFAULT_DOCKER_SOCKET);
+	if (!p->docker_socket) {
+		free(p);
+		return NULL;
+	}
 	return p;
+}
+
+HG_EXPORT const char *hg_policy_docker_socket(const struct hg_policy *p)
+{
+	return p ? p->docker_socket : NULL;
+}
+
+HG_EXPORT int hg_policy_set_docker_socket(struct hg_policy *p, const char *path)
+{
+	char *v = NULL;
+
+	if (!p)
+		return -EINVAL;
+	if (path) {
+		if (path[0] != '/' || strlen(path) >= 108)  /* sun_path */
+			return -EINVAL;
+		v = strdup(path);
+		if (!v)
+			return -ENOMEM;
+	}
+	free(p->docker_socket);
+	p->docker_socket = v;
+	return 0;
 }
 
 HG_EXPORT void hg_policy_get_log(const struct hg_policy *p, struct hg_log_settings *ret)
@@ -228,6 +261,7 @@ HG_EXPORT void hg_policy_free(struct hg_policy *p)
 		free(p->lists[k].v);
 		free(p->lists[k].text);
 	}
+	free(p->docker_socket);
 	free(p);
 }
 
@@ -322,7 +356,9 @@ HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key
 
 HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
 {
-	static const char *const ifaces[] = { "docker0", "br-*", "macvlan*", "ipvlan*" };
+	/* veth*: the host side of containers' links, and so every port of a
+	 * Docker bridge: a socket can send straight out of a bridge port */
+	static const char *const ifaces[] = { "docker0", "br-*", "veth*", "macvlan*", "ipvlan*" };
 	struct hg_policy *p = hg_policy_new();
 	int r;
 
@@ -483,7 +519,7 @@ out:
 static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_canon *c,
 			struct hg_error *err)
 {
-	bool ports = key == HG_KEY_TCP || key == HG_KEY_UDP;
+	bool ports = HG_KIND(key) == HG_KIND_PORT;
 	struct hg_range *v;
 	size_t n = 0;
 

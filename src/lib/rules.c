@@ -15,43 +15,76 @@
 #include "internal.h"
 
 const struct hg_setdef hg_setdefs[HG_KEY_MAX] = {
-	[HG_KEY_UIDS] = { "allowed_uids", HG_TYPE_UID, 4, 0, HG_BYTEORDER_HOST },
-	[HG_KEY_GIDS] = { "allowed_gids", HG_TYPE_GID, 4, 0, HG_BYTEORDER_HOST },
-	[HG_KEY_IFACES] = { "container_ifaces", HG_TYPE_IFNAME, 16, NFT_SET_INTERVAL, HG_BYTEORDER_HOST },
-	[HG_KEY_TCP] = { "allow_from_containers_tcp", HG_TYPE_INET_SERVICE, 2, NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
-	[HG_KEY_UDP] = { "allow_from_containers_udp", HG_TYPE_INET_SERVICE, 2, NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
+	[HG_KEY_UIDS] = { "allowed_uids", HG_KIND_ID, HG_TYPE_UID, 4, 0, HG_BYTEORDER_HOST },
+	[HG_KEY_GIDS] = { "allowed_gids", HG_KIND_ID, HG_TYPE_GID, 4, 0, HG_BYTEORDER_HOST },
+	[HG_KEY_IFACES] = { "container_ifaces", HG_KIND_IFNAME, HG_TYPE_IFNAME, 16, NFT_SET_INTERVAL,
+			    HG_BYTEORDER_HOST },
+	[HG_KEY_TCP] = { "allow_from_containers_tcp", HG_KIND_PORT, HG_TYPE_INET_SERVICE, 2,
+			 NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
+	[HG_KEY_UDP] = { "allow_from_containers_udp", HG_KIND_PORT, HG_TYPE_INET_SERVICE, 2,
+			 NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
+	[HG_KEY_PUBLISHED_TCP] = { "published_tcp", HG_KIND_PORT, HG_TYPE_INET_SERVICE, 2,
+				   NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
+	[HG_KEY_PUBLISHED_UDP] = { "published_udp", HG_KIND_PORT, HG_TYPE_INET_SERVICE, 2,
+				   NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
 };
 
-const char *const hg_chain_names[HG_CHAIN_MAX] = {
+const char *const hg_chain_names[HG_NCHAINS] = {
 	[HG_CHAIN_EGRESS] = "egress",
 	[HG_CHAIN_INGRESS] = "ingress_local",
+	[HG_CH_FROM_UNALLOWED] = "from_unallowed",
+	[HG_CH_FROM_CONTAINERS] = "from_containers",
 };
 
 /* nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert */
 const uint8_t hg_icmpv6_nd_types[3] = { 133, 135, 136 };
 #define ANON_SET_NAME "__set%d"
 #define ANON_SET_ID 100
+/* the loopback device has this ifindex in every network namespace */
+#define LOOPBACK_IFINDEX 1
 
-/* ---- expression helpers (each a few lines around libnftnl) ------------------- */
+/* ---- expression helpers ---------------------------------------------------------
+ *
+ * A rule under construction and a sticky error: a helper whose allocation
+ * failed marks the rule, the others then do nothing, and the builder
+ * reports -ENOMEM once at the end.  No helper touches a NULL expression.
+ */
+struct rb {
+	struct nftnl_rule *r;
+	bool oom;
+};
 
-static struct nftnl_expr *add(struct nftnl_rule *r, const char *name)
+static struct nftnl_expr *add(struct rb *b, const char *name)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-	if (e)
-		nftnl_rule_add_expr(r, e);
+	struct nftnl_expr *e;
+
+	if (b->oom || !b->r)
+		return NULL;
+	e = nftnl_expr_alloc(name);
+	if (!e) {
+		b->oom = true;
+		return NULL;
+	}
+	nftnl_rule_add_expr(b->r, e);
 	return e;
 }
 
-static void x_meta(struct nftnl_rule *r, uint32_t key)
+static void x_meta(struct rb *b, uint32_t key)
 {
-	struct nftnl_expr *e = add(r, "meta");
+	struct nftnl_expr *e = add(b, "meta");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
 }
 
-static void x_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id, bool inverted)
+static void x_lookup(struct rb *b, const char *set, uint32_t set_id, bool inverted)
 {
-	struct nftnl_expr *e = add(r, "lookup");
+	struct nftnl_expr *e = add(b, "lookup");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 	if (set_id)
@@ -60,92 +93,85 @@ static void x_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id, boo
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 }
 
-static void x_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+static void x_cmp(struct rb *b, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = add(r, "cmp");
+	struct nftnl_expr *e = add(b, "cmp");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-static void x_cmp_u8(struct nftnl_rule *r, uint8_t v)
+static void x_cmp_u8(struct rb *b, uint8_t v)
 {
-	x_cmp(r, NFT_CMP_EQ, &v, 1);
+	x_cmp(b, NFT_CMP_EQ, &v, 1);
 }
 
-static void x_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+static void x_payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len)
 {
-	struct nftnl_expr *e = add(r, "payload");
+	struct nftnl_expr *e = add(b, "payload");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 }
 
-static void x_verdict(struct nftnl_rule *r, uint32_t verdict)
+static void x_fib(struct rb *b, uint32_t flags, uint32_t result)
 {
-	struct nftnl_expr *e = add(r, "immediate");
+	struct nftnl_expr *e = add(b, "fib");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, flags);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, result);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+}
+
+static void x_verdict(struct rb *b, uint32_t verdict, const char *chain)
+{
+	struct nftnl_expr *e = add(b, "immediate");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
-static void x_counter(struct nftnl_rule *r)
+static void x_counter(struct rb *b)
 {
-	add(r, "counter");
-}
-
-/* iifname/oifname @container_ifaces fib daddr type local */
-static void m_from_container_to_host(struct nftnl_rule *r)
-{
-	uint32_t local = RTN_LOCAL;
-	struct nftnl_expr *e;
-
-	x_meta(r, NFT_META_IIFNAME);
-	x_lookup(r, "container_ifaces", 0, false);
-	e = add(r, "fib");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	x_cmp(r, NFT_CMP_EQ, &local, sizeof(local));
+	add(b, "counter");
 }
 
 /* tcp|udp dport @set (in an inet table: meta l4proto, then the payload) */
-static void m_dport_in(struct nftnl_rule *r, uint8_t proto, const char *set)
+static void m_dport_in(struct rb *b, uint8_t proto, enum hg_key set)
 {
-	x_meta(r, NFT_META_L4PROTO);
-	x_cmp_u8(r, proto);
-	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	x_lookup(r, set, 0, false);
+	x_meta(b, NFT_META_L4PROTO);
+	x_cmp_u8(b, proto);
+	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	x_lookup(b, hg_setdefs[set].name, 0, false);
 }
 
-static struct nftnl_rule *rule_new(enum hg_chain chain)
+/* oifname @container_ifaces (iifname with NFT_META_IIFNAME) */
+static void m_ifname(struct rb *b, uint32_t key)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	if (!r)
-		return NULL;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, hg_chain_names[chain]);
-	return r;
+	x_meta(b, key);
+	x_lookup(b, hg_setdefs[HG_KEY_IFACES].name, 0, false);
 }
 
-/*
- * meta skuid != @allowed_uids meta skgid != @allowed_gids oifname @container_ifaces
- *
- * The same conjunction as ruleset.md's "oifname ... skuid ... skgid", in
- * the order that costs least per packet: a forwarded packet has no socket
- * and leaves at the first expression, and so does an allowed uid's packet
- * after one hash lookup; only packets of non-allowed local sockets reach
- * the interval lookup of the interface name.
- */
-static void m_egress(struct nftnl_rule *r)
+/* oif "lo" */
+static void m_oif_lo(struct rb *b)
 {
-	x_meta(r, NFT_META_SKUID);
-	x_lookup(r, "allowed_uids", 0, true);
-	x_meta(r, NFT_META_SKGID);
-	x_lookup(r, "allowed_gids", 0, true);
-	x_meta(r, NFT_META_OIFNAME);
-	x_lookup(r, "container_ifaces", 0, false);
+	uint32_t lo = LOOPBACK_IFINDEX;
+
+	x_meta(b, NFT_META_OIF);
+	x_cmp(b, NFT_CMP_EQ, &lo, sizeof(lo));
 }
 
 /*
@@ -154,18 +180,93 @@ static void m_egress(struct nftnl_rule *r)
  * A rule of its own before the drop: over the rate, limit ends the rule,
  * and that must not skip the drop.
  */
-static void x_log(struct nftnl_rule *r, const struct hg_log_settings *log, const char *prefix)
+static void x_log(struct rb *b, const struct hg_log_settings *log, const char *prefix)
 {
-	struct nftnl_expr *e = add(r, "limit");
+	struct nftnl_expr *e = add(b, "limit");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, log->rate);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, log->per_seconds);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
-	e = add(r, "log");
+	e = add(b, "log");
+	if (!e)
+		return;
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, log->group);
+}
+
+/* A chain's rules are built as a list; each rule starts with its match. */
+struct rules {
+	int chain;
+	struct nftnl_rule *v[12];
+	size_t n;
+	bool oom;
+};
+
+static struct rb next_rule(struct rules *l)
+{
+	struct rb b = { NULL, true };
+	struct nftnl_rule *r;
+
+	if (l->oom || l->n >= ARRAY_SIZE(l->v)) {
+		l->oom = true;
+		return b;
+	}
+	r = nftnl_rule_alloc();
+	if (!r) {
+		l->oom = true;
+		return b;
+	}
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, hg_chain_names[l->chain]);
+	l->v[l->n++] = r;
+	b.r = r;
+	b.oom = false;
+	return b;
+}
+
+static void done(struct rules *l, struct rb *b)
+{
+	l->oom |= b->oom;
+}
+
+/* The drop of a match, preceded by its rate-limited log when logging is on:
+ * match is called once for each of the two rules. */
+static void drop_rule(struct rules *l, const struct hg_log_settings *log, const char *prefix,
+		      void (*match)(struct rb *, const void *), const void *arg)
+{
+	struct rb b;
+
+	if (log->enabled) {
+		b = next_rule(l);
+		if (match)
+			match(&b, arg);
+		x_log(&b, log, prefix);
+		done(l, &b);
+	}
+	b = next_rule(l);
+	if (match)
+		match(&b, arg);
+	x_counter(&b);
+	x_verdict(&b, NF_DROP, NULL);
+	done(l, &b);
+}
+
+static void match_ifname_out(struct rb *b, const void *arg)
+{
+	m_ifname(b, NFT_META_OIFNAME);
+}
+
+static void match_published(struct rb *b, const void *arg)
+{
+	const enum hg_key *k = arg;
+
+	m_oif_lo(b);
+	m_dport_in(b, *k == HG_KEY_PUBLISHED_TCP ? IPPROTO_TCP : IPPROTO_UDP, *k);
 }
 
 /*
@@ -173,115 +274,187 @@ static void x_log(struct nftnl_rule *r, const struct hg_log_settings *log, const
  * DNAT'd local connections; locally generated packets still carry their
  * socket there):
  *
- *   ct direction reply accept
- *       Replies of host services (a SYN-ACK carries the listener's uid)
- *       must leave; "established" would let a revoked user keep sending.
- *   [<match> limit ... log ... group G]                 when logging
- *   <match> counter drop
+ *   meta skuid != @allowed_uids meta skgid != @allowed_gids jump from_unallowed
+ *
+ * Packets without a socket (forwarded ones) leave at the first expression,
+ * and so do an allowed uid's after one hash lookup: the decision for the
+ * rest is made once, in from_unallowed.
  */
-static int build_egress(struct nftnl_rule **v, const struct hg_log_settings *log)
+static void build_egress(struct rules *l)
 {
-	uint8_t reply = IP_CT_DIR_REPLY;
-	struct nftnl_expr *e;
-	int n = 0;
+	struct rb b = next_rule(l);
 
-	for (int i = 0; i < (log->enabled ? 3 : 2); i++)
-		if (!(v[i] = rule_new(HG_CHAIN_EGRESS)))
-			return -ENOMEM;
-	e = add(v[n], "ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	x_cmp(v[n], NFT_CMP_EQ, &reply, 1);
-	x_verdict(v[n++], NF_ACCEPT);
-
-	if (log->enabled) {
-		m_egress(v[n]);
-		x_log(v[n++], log, HG_LOG_PREFIX_EGRESS);
-	}
-	m_egress(v[n]);
-	x_counter(v[n]);
-	x_verdict(v[n++], NF_DROP);
-	return n;
+	x_meta(&b, NFT_META_SKUID);
+	x_lookup(&b, hg_setdefs[HG_KEY_UIDS].name, 0, true);
+	x_meta(&b, NFT_META_SKGID);
+	x_lookup(&b, hg_setdefs[HG_KEY_GIDS].name, 0, true);
+	x_verdict(&b, NFT_JUMP, hg_chain_names[HG_CH_FROM_UNALLOWED]);
+	done(l, &b);
 }
 
 /*
- * ingress_local (input):
- *   ct state established,related accept
- *   icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept
- *       Unicast neighbour discovery to a host address is "local" and
- *       untracked; without this IPv6 to containers fails from a cold cache.
- *   iifname @container_ifaces fib daddr type local tcp dport @allow_from_containers_tcp accept
- *   iifname @container_ifaces fib daddr type local udp dport @allow_from_containers_udp accept
- *   [iifname @container_ifaces fib daddr type local limit ... log ...]    when logging
- *   iifname @container_ifaces fib daddr type local counter drop
+ * from_unallowed: packets of local sockets whose uid and gid are not allowed.
+ *
+ *   oifname @container_ifaces ct direction reply fib saddr type local accept
+ *       Replies of host services (a SYN-ACK carries the listener's uid)
+ *       must leave.  Only from a host address: a local socket that binds
+ *       a remote address (IP_FREEBIND) can forge the reply of a container's
+ *       forwarded flow, and that reply does not come from a host address.
+ *       Not "established": a revoked user's open flows must stop.
+ *   [log]  oifname @container_ifaces counter drop
+ *       Bridges and their ports (veth*): a socket can send straight out of a
+ *       bridge port (SO_BINDTODEVICE, IP_PKTINFO, IPV6_MULTICAST_IF).
+ *   [log]  oif "lo" tcp dport @published_tcp counter drop
+ *   [log]  oif "lo" udp dport @published_udp counter drop
+ *       Ports that Docker publishes on host addresses are served by
+ *       docker-proxy (a root process) when the userland proxy is on: a
+ *       local connection to any host address goes out through lo.
  */
-static int build_ingress(struct nftnl_rule **v, const struct hg_log_settings *log)
+static void build_from_unallowed(struct rules *l, const struct hg_log_settings *log)
 {
+	static const enum hg_key pub[2] = { HG_KEY_PUBLISHED_TCP, HG_KEY_PUBLISHED_UDP };
+	uint8_t reply = IP_CT_DIR_REPLY;
+	uint32_t local = RTN_LOCAL;
+	struct rb b = next_rule(l);
+	struct nftnl_expr *e;
+
+	m_ifname(&b, NFT_META_OIFNAME);
+	e = add(&b, "ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	x_cmp(&b, NFT_CMP_EQ, &reply, 1);
+	x_fib(&b, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE);
+	x_cmp(&b, NFT_CMP_EQ, &local, sizeof(local));
+	x_verdict(&b, NF_ACCEPT, NULL);
+	done(l, &b);
+
+	drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_ifname_out, NULL);
+	for (size_t i = 0; i < 2; i++)
+		drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_published, &pub[i]);
+}
+
+/*
+ * ingress_local (input: everything delivered to the host, whatever the
+ * destination address type - unicast, broadcast, multicast, anycast):
+ *
+ *   iifname @container_ifaces jump from_containers
+ */
+static void build_ingress(struct rules *l)
+{
+	struct rb b = next_rule(l);
+
+	m_ifname(&b, NFT_META_IIFNAME);
+	x_verdict(&b, NFT_JUMP, hg_chain_names[HG_CH_FROM_CONTAINERS]);
+	done(l, &b);
+}
+
+/*
+ * from_containers: what containers send to the host.
+ *
+ *   icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept
+ *       Unicast neighbour discovery to a host address is untracked; without
+ *       it IPv6 to containers fails from a cold cache.
+ *   fib saddr . iif oif missing counter drop
+ *       A source address that is not routed back through the interface it
+ *       came in on is forged: without this a container can fake the reply of
+ *       a host's own flow (conntrack calls it established).
+ *   ct state established,related accept
+ *   tcp dport @allow_from_containers_tcp accept
+ *   udp dport @allow_from_containers_udp accept
+ *   tcp dport @published_tcp accept
+ *   udp dport @published_udp accept
+ *       Hairpin: a container reaching a port Docker publishes on a host
+ *       address (served by docker-proxy).
+ *   [log]  counter drop
+ */
+static void build_from_containers(struct rules *l, const struct hg_log_settings *log)
+{
+	static const enum hg_key open_keys[4] = { HG_KEY_TCP, HG_KEY_UDP, HG_KEY_PUBLISHED_TCP,
+						  HG_KEY_PUBLISHED_UDP };
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
 	struct nftnl_expr *e;
-	int n = 4;
-
-	for (int i = 0; i < (log->enabled ? 6 : 5); i++)
-		if (!(v[i] = rule_new(HG_CHAIN_INGRESS)))
-			return -ENOMEM;
-	e = add(v[0], "ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e = add(v[0], "bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	x_cmp(v[0], NFT_CMP_NEQ, &zero, sizeof(zero));
-	x_verdict(v[0], NF_ACCEPT);
+	struct rb b;
 
 	/* nft encodes "icmpv6 type" in an inet table with both dependencies */
-	x_meta(v[1], NFT_META_NFPROTO);
-	x_cmp_u8(v[1], NFPROTO_IPV6);
-	x_meta(v[1], NFT_META_L4PROTO);
-	x_cmp_u8(v[1], IPPROTO_ICMPV6);
-	x_payload(v[1], NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
-	x_lookup(v[1], ANON_SET_NAME, ANON_SET_ID, false);
-	x_verdict(v[1], NF_ACCEPT);
+	b = next_rule(l);
+	x_meta(&b, NFT_META_NFPROTO);
+	x_cmp_u8(&b, NFPROTO_IPV6);
+	x_meta(&b, NFT_META_L4PROTO);
+	x_cmp_u8(&b, IPPROTO_ICMPV6);
+	x_payload(&b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	x_lookup(&b, ANON_SET_NAME, ANON_SET_ID, false);
+	x_verdict(&b, NF_ACCEPT, NULL);
+	done(l, &b);
 
-	m_from_container_to_host(v[2]);
-	m_dport_in(v[2], IPPROTO_TCP, "allow_from_containers_tcp");
-	x_verdict(v[2], NF_ACCEPT);
+	b = next_rule(l);
+	x_fib(&b, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_OIF);
+	x_cmp(&b, NFT_CMP_EQ, &zero, sizeof(zero));
+	x_counter(&b);
+	x_verdict(&b, NF_DROP, NULL);
+	done(l, &b);
 
-	m_from_container_to_host(v[3]);
-	m_dport_in(v[3], IPPROTO_UDP, "allow_from_containers_udp");
-	x_verdict(v[3], NF_ACCEPT);
-
-	if (log->enabled) {
-		m_from_container_to_host(v[n]);
-		x_log(v[n++], log, HG_LOG_PREFIX_INGRESS);
+	b = next_rule(l);
+	e = add(&b, "ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
-	m_from_container_to_host(v[n]);
-	x_counter(v[n]);
-	x_verdict(v[n++], NF_DROP);
-	return n;
+	e = add(&b, "bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	x_cmp(&b, NFT_CMP_NEQ, &zero, sizeof(zero));
+	x_verdict(&b, NF_ACCEPT, NULL);
+	done(l, &b);
+
+	for (size_t i = 0; i < ARRAY_SIZE(open_keys); i++) {
+		enum hg_key k = open_keys[i];
+		b = next_rule(l);
+		m_dport_in(&b, k == HG_KEY_TCP || k == HG_KEY_PUBLISHED_TCP ? IPPROTO_TCP : IPPROTO_UDP, k);
+		x_verdict(&b, NF_ACCEPT, NULL);
+		done(l, &b);
+	}
+	drop_rule(l, log, HG_LOG_PREFIX_INGRESS, NULL, NULL);
 }
 
-int hg_rules_build(enum hg_chain chain, const struct hg_log_settings *log,
-		   struct nftnl_rule ***ret, size_t *ret_n)
+int hg_rules_build(int chain, const struct hg_log_settings *log, struct nftnl_rule ***ret,
+		   size_t *ret_n)
 {
-	struct nftnl_rule **v = calloc(8, sizeof(*v));
-	int n;
+	struct rules l = { .chain = chain };
+	struct nftnl_rule **v;
 
-	if (!v)
-		return -ENOMEM;
-	n = chain == HG_CHAIN_EGRESS ? build_egress(v, log) : build_ingress(v, log);
-	if (n < 0) {
-		for (int i = 0; i < 8; i++)
-			if (v[i])
-				nftnl_rule_free(v[i]);
-		free(v);
-		return n;
+	if (chain < 0 || chain >= HG_NCHAINS || !log)
+		return -EINVAL;
+	switch (chain) {
+	case HG_CHAIN_EGRESS:
+		build_egress(&l);
+		break;
+	case HG_CHAIN_INGRESS:
+		build_ingress(&l);
+		break;
+	case HG_CH_FROM_UNALLOWED:
+		build_from_unallowed(&l, log);
+		break;
+	case HG_CH_FROM_CONTAINERS:
+		build_from_containers(&l, log);
+		break;
 	}
+	v = l.oom ? NULL : calloc(l.n ? l.n : 1, sizeof(*v));
+	if (!v) {
+		for (size_t i = 0; i < l.n; i++)
+			nftnl_rule_free(l.v[i]);
+		return -ENOMEM;
+	}
+	memcpy(v, l.v, l.n * sizeof(*v));
 	*ret = v;
-	*ret_n = (size_t)n;
+	*ret_n = l.n;
 	return 0;
 }
 

@@ -36,6 +36,9 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 		free(s->sets[i].e);
 	}
 	free(s->sets);
+	for (size_t i = 0; i < s->n_foreign; i++)
+		free(s->foreign[i].name);
+	free(s->foreign);
 	for (size_t i = 0; i < s->n_chains; i++) {
 		free(s->chains[i].name);
 		free(s->chains[i].type);
@@ -217,7 +220,22 @@ static struct nlmsghdr *dump_req(struct hg_nl *nl, char *buf, uint16_t type, uin
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, hg_nl_next_seq(nl));
 }
 
-static int table_exists(struct hg_nl *nl)
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	uint32_t *flags = data;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0 && flags &&
+	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+		*flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* 0 when the table exists (its flags in *ret_flags when given), -ENOENT when not. */
+static int table_exists(struct hg_nl *nl, uint32_t *ret_flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char buf[512] = { 0 };
@@ -230,8 +248,137 @@ static int table_exists(struct hg_nl *nl)
 	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = hg_nl_query(nl, nlh, NULL, NULL);
+	r = hg_nl_query(nl, nlh, table_cb, ret_flags);
 	return r;
+}
+
+static int dump_elems(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
+{
+	struct nftnl_set *t = nftnl_set_alloc();
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
+	nftnl_set_set_str(t, NFTNL_SET_NAME, ls->name);
+	nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	nftnl_set_elems_nlmsg_build_payload(nlh, t);
+	nftnl_set_free(t);
+	d->cur = ls;
+	r = hg_nl_query(nl, nlh, elem_cb, d);
+	return r < 0 ? (d->err ? d->err : r) : 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct hg_kelem *)a)->key, ((const struct hg_kelem *)b)->key, IFNAMSIZ_);
+}
+
+/* Sorts and drops repeated keys; returns the new count. */
+static size_t uniq_keys(struct hg_kelem *e, size_t n)
+{
+	size_t m = 0;
+
+	if (n)
+		qsort(e, n, sizeof(*e), key_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || memcmp(e[m - 1].key, e[i].key, IFNAMSIZ_) != 0)
+			e[m++] = e[i];
+	return m;
+}
+
+/*
+ * A hash set is dumped by walking its rhashtable, one skb at a time, each
+ * skb restarting the walk and skipping what was sent.  A resize of the
+ * table (the kernel grows it in the background after a large insert, and
+ * the generation id does not move) reorders the buckets between two skbs:
+ * the dump then misses some elements and repeats others (seen with a
+ * million uids: "22 missing" right after apply).  A walk never invents an
+ * element, so the union of dumps is exact once another dump adds nothing.
+ */
+#define HASH_REREAD_MIN 4096
+#define HASH_REREAD_MAX 8
+
+static int dump_hash_until_stable(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
+{
+	ls->n = uniq_keys(ls->e, ls->n);
+	for (int i = 0; i < HASH_REREAD_MAX; i++) {
+		size_t before = ls->n;
+		int r = dump_elems(nl, d, ls);  /* appends */
+
+		if (r < 0)
+			return r;
+		ls->n = uniq_keys(ls->e, ls->n);
+		if (ls->n == before)
+			return 0;
+	}
+	return -EINTR;  /* kept changing: read the whole table again */
+}
+
+/* Flowtables and objects share their first attributes: 1 table, 2 name,
+ * and for objects 3 type (NFTA_FLOWTABLE_*, NFTA_OBJ_*). */
+static int foreign_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= 3)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+struct foreign_ctx {
+	struct hg_state *s;
+	uint16_t delmsg;
+	int err;
+};
+
+static int foreign_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct foreign_ctx *f = data;
+	const struct nlattr *tb[4] = { 0 };
+	struct lforeign *v;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), foreign_attr_cb, tb) < 0 || !tb[1] ||
+	    !tb[2] || mnl_attr_validate(tb[1], MNL_TYPE_NUL_STRING) < 0 ||
+	    mnl_attr_validate(tb[2], MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	if (strcmp(mnl_attr_get_str(tb[1]), HG_TABLE_NAME) != 0)
+		return MNL_CB_OK;
+	v = realloc(f->s->foreign, (f->s->n_foreign + 1) * sizeof(*v));
+	if (!v) {
+		f->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	f->s->foreign = v;
+	v = &v[f->s->n_foreign];
+	v->delmsg = f->delmsg;
+	v->objtype = tb[3] && mnl_attr_get_payload_len(tb[3]) == 4 ? ntohl(mnl_attr_get_u32(tb[3])) : 0;
+	v->name = strdup(mnl_attr_get_str(tb[2]));
+	if (!v->name) {
+		f->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	f->s->n_foreign++;
+	return MNL_CB_OK;
+}
+
+/* Dumps the flowtables (get = NFT_MSG_GETFLOWTABLE) or objects (NFT_MSG_GETOBJ)
+ * of our table. */
+static int read_foreign(struct hg_nl *nl, struct hg_state *s, uint16_t get, uint16_t del)
+{
+	struct foreign_ctx f = { s, del, 0 };
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = dump_req(nl, buf, get, NLM_F_DUMP);
+	int r;
+
+	mnl_attr_put_strz(nlh, 1, HG_TABLE_NAME);  /* NFTA_{FLOWTABLE,OBJ}_TABLE */
+	r = hg_nl_query(nl, nlh, foreign_cb, &f);
+	if (r == -ENOENT || r == -EOPNOTSUPP)
+		return 0;
+	return f.err ? f.err : r;
 }
 
 static int read_once(struct hg_nl *nl, struct hg_state *s)
@@ -241,8 +388,8 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 	struct nlmsghdr *nlh;
 	int r;
 
-	/* the table itself: does it exist? */
-	r = table_exists(nl);
+	/* the table itself: does it exist, and is it awake? */
+	r = table_exists(nl, &s->table_flags);
 	if (r < 0)
 		return r;
 	{
@@ -259,19 +406,15 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 			return d.err ? d.err : r;
 	}
 	for (size_t i = 0; i < s->n_sets; i++) {
-		struct nftnl_set *t = nftnl_set_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
-		nftnl_set_set_str(t, NFTNL_SET_NAME, s->sets[i].name);
-		memset(buf, 0, sizeof(buf));
-		nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		nftnl_set_elems_nlmsg_build_payload(nlh, t);
-		nftnl_set_free(t);
-		d.cur = &s->sets[i];
-		r = hg_nl_query(nl, nlh, elem_cb, &d);
+		r = dump_elems(nl, &d, &s->sets[i]);
 		if (r < 0)
-			return d.err ? d.err : r;
+			return r;
+		if (!(s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS)) &&
+		    s->sets[i].n > HASH_REREAD_MIN) {
+			r = dump_hash_until_stable(nl, &d, &s->sets[i]);
+			if (r < 0)
+				return r;
+		}
 	}
 	{
 		struct nftnl_chain *t = nftnl_chain_alloc();
@@ -299,7 +442,10 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 		if (r < 0)
 			return d.err ? d.err : r;
 	}
-	return 0;
+	r = read_foreign(nl, s, NFT_MSG_GETFLOWTABLE, NFT_MSG_DELFLOWTABLE);
+	if (r == 0)
+		r = read_foreign(nl, s, NFT_MSG_GETOBJ, NFT_MSG_DELOBJ);
+	return r;
 }
 
 /* ---- decoding set contents ------------------------------------------------------- */
@@ -516,7 +662,7 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 
 	if (!s)
 		return -ENOMEM;
-	r = table_exists(nl);
+	r = table_exists(nl, NULL);
 	if (r < 0)
 		goto out;
 	t = nftnl_set_alloc();
@@ -643,18 +789,36 @@ HG_EXPORT int hg_state_log_group(const struct hg_state *s)
 	return group;
 }
 
+/* The chain index of a rule's chain name, or -1. */
+static int chain_index(const char *name)
+{
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
+		if (strcmp(name, hg_chain_names[ch]) == 0)
+			return ch;
+	return -1;
+}
+
+bool hg_is_our_chain(const char *name)
+{
+	return chain_index(name) >= 0;
+}
+
 HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 			      uint64_t *ret_packets, uint64_t *ret_bytes)
 {
 	uint64_t p = 0, b = 0;
 
-	for (size_t i = 0; (unsigned)chain < HG_CHAIN_MAX && i < s->n_rules; i++) {
+	if (!s || (unsigned)chain >= HG_CHAIN_MAX)
+		return;
+	for (size_t i = 0; i < s->n_rules; i++) {
 		struct nftnl_expr_iter *it;
 		struct nftnl_expr *e;
 		uint64_t rp = 0, rb = 0;
 		bool counted = false, drops = false;
+		int ch = chain_index(s->rules[i].chain);
 
-		if (strcmp(s->rules[i].chain, hg_chain_names[chain]) != 0)
+		/* a base chain and the regular chain it jumps to count together */
+		if (ch < 0 || hg_chaindefs[ch].dir != chain)
 			continue;
 		it = nftnl_expr_iter_create(s->rules[i].r);
 		if (!it)
@@ -870,8 +1034,8 @@ static const char *want_anon_text(void)
 	return text;
 }
 
-int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_log_settings *log,
-			  struct hg_chaincheck *ret)
+int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+			 struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
 	const struct hg_chaindef *cd = &hg_chaindefs[ch];
@@ -886,10 +1050,14 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_l
 		*ret = r;
 		return 0;
 	}
-	r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
-			c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
-	if (hg_rules_build(ch, log, &want, &n_want) < 0)
-		return -ENOMEM;
+	if (cd->base)
+		r.def_differs = !c->base || c->hook != cd->hook || c->prio != cd->prio ||
+				c->policy != NF_ACCEPT || strcmp(c->type, "filter") != 0;
+	else
+		r.def_differs = c->base;
+	err = hg_rules_build(ch, log, &want, &n_want);
+	if (err < 0)
+		return err;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		char *a, *b;
 		if (strcmp(s->rules[i].chain, name) != 0)
@@ -920,7 +1088,7 @@ int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_l
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch,
+static void diff_chain(struct lines *l, struct hg_state *s, int ch,
 		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
@@ -937,11 +1105,14 @@ static void diff_chain(struct lines *l, struct hg_state *s, enum hg_chain ch,
 		line_add(l, "chain %s: missing", name);
 		return;
 	}
-	if (r.def_differs)
+	if (r.def_differs && cd->base)
 		line_add(l, "chain %s: expected 'type filter hook %s priority %d; policy accept', found '%s%s hook %s priority %d; policy %s'",
 			 name, hook_name(cd->hook), cd->prio, c->base ? "type " : "not a base chain",
 			 c->base ? c->type : "", c->base ? hook_name(c->hook) : "-", c->prio,
 			 c->policy == NF_ACCEPT ? "accept" : c->policy == NF_DROP ? "drop" : "?");
+	else if (r.def_differs)
+		line_add(l, "chain %s: expected a regular chain, found a base chain (hook %s)",
+			 name, hook_name(c->hook));
 	if (r.first_diff)
 		line_add(l, "chain %s: rule %zu differs from hostguard's", name, r.first_diff);
 	if (r.n_live != r.n_want)
@@ -956,6 +1127,14 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 
 	if (hg_canon_from_policy(p, &want, NULL) < 0)
 		return -EINVAL;
+
+	/* a dormant table is loaded but sees no packet: the worst drift */
+	if (s->table_flags & NFT_TABLE_F_DORMANT)
+		line_add(&l, "table inet %s: dormant (flags 0x%x): it filters nothing",
+			 HG_TABLE_NAME, s->table_flags);
+	else if (s->table_flags)
+		line_add(&l, "table inet %s: flags 0x%x, hostguard's table has none",
+			 HG_TABLE_NAME, s->table_flags);
 
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		const struct hg_setdef *d = &hg_setdefs[k];
@@ -983,15 +1162,15 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 			continue;
 		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
 	}
-	for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
+	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		diff_chain(&l, s, ch, &want.log);
-	for (size_t i = 0; i < s->n_chains; i++) {
-		bool ours = false;
-		for (int ch = 0; ch < HG_CHAIN_MAX; ch++)
-			ours |= strcmp(s->chains[i].name, hg_chain_names[ch]) == 0;
-		if (!ours)
+	for (size_t i = 0; i < s->n_chains; i++)
+		if (!hg_is_our_chain(s->chains[i].name))
 			line_add(&l, "chain %s: not part of hostguard", s->chains[i].name);
-	}
+	for (size_t i = 0; i < s->n_foreign; i++)
+		line_add(&l, "%s %s: not part of hostguard",
+			 s->foreign[i].delmsg == NFT_MSG_DELFLOWTABLE ? "flowtable" : "object",
+			 s->foreign[i].name);
 	hg_canon_clear(&want);
 	if (l.oom) {
 		hg_lines_free(l.v, l.n);

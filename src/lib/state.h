@@ -28,7 +28,17 @@ struct lchain {
 	int32_t prio;
 };
 
+/* A flowtable or stateful object (counter, quota, ...) in our table: the
+ * table has none, so each is someone else's and apply deletes it. */
+struct lforeign {
+	uint16_t delmsg;          /* NFT_MSG_DELFLOWTABLE or NFT_MSG_DELOBJ */
+	uint32_t objtype;         /* NFT_OBJECT_* for objects */
+	char *name;
+};
+
 struct hg_state {
+	struct lforeign *foreign;
+	size_t n_foreign;
 	struct lset *sets;
 	size_t n_sets;
 	struct lchain *chains;
@@ -36,6 +46,7 @@ struct hg_state {
 	struct lrule *rules;
 	size_t n_rules;
 	uint32_t genid;           /* generation the snapshot was read at */
+	uint32_t table_flags;     /* NFT_TABLE_F_*: ours has none (dormant is off) */
 	struct hg_canon canon;    /* the five sets, decoded */
 	char **anomalies;         /* elements that decode to no pattern */
 	size_t n_anomalies;
@@ -53,8 +64,10 @@ struct hg_chaincheck {
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
-int hg_state_check_chain(struct hg_state *s, enum hg_chain ch, const struct hg_log_settings *log,
+int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
 			  struct hg_chaincheck *ret);
+/* Is this the name of one of the table's chains? */
+bool hg_is_our_chain(const char *name);
 
 /* Reads one of our sets (and its elements, decoded into canon) without the
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the

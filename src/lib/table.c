@@ -31,20 +31,20 @@ int hg_unit_cmp(const void *a, const void *b)
 int hg_units_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_unit **ret,
 			size_t *ret_n)
 {
-	size_t n = k == HG_KEY_IFACES ? c->n_if : c->n[k];
+	size_t n = HG_KIND(k) == HG_KIND_IFNAME ? c->n_if : c->n[k];
 	struct hg_unit *v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct hg_unit *u = &v[i];
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			memcpy(u->start, c->ifr[i].start, IFNAMSIZ_);
 			if (!c->ifr[i].open_end) {
 				memcpy(u->end, c->ifr[i].end, IFNAMSIZ_);
 				u->has_end = 1;
 			}
-		} else if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
+		} else if (HG_KIND(k) == HG_KIND_ID) {
 			memcpy(u->start, &c->r[k][i].lo, 4);
 		} else {
 			uint16_t lo = htons((uint16_t)c->r[k][i].lo);
@@ -86,7 +86,7 @@ int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live
 	size_t nu = 0, i = 0, j = 0, na, nw, nd = 0, nn = 0;
 	int r = 0;
 
-	if (k == HG_KEY_IFACES) {
+	if (HG_KIND(k) == HG_KIND_IFNAME) {
 		na = live->n_if, nw = want->n_if;
 		del.ifr = calloc(na + 1, sizeof(*del.ifr));
 		add.ifr = calloc(nw + 1, sizeof(*add.ifr));
@@ -163,6 +163,9 @@ int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags)
 	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+	/* explicit zero flags: on an existing table this wakes a dormant one */
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	nlh = nftnl_table_nlmsg_build_hdr(at, type, NFPROTO_INET, flags, hg_batch_seq(b));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -280,12 +283,14 @@ int hg_batch_anon_set(struct hg_batch *b)
 	return b->oom ? -ENOMEM : 0;
 }
 
-const struct hg_chaindef hg_chaindefs[HG_CHAIN_MAX] = {
-	[HG_CHAIN_EGRESS] = { NF_INET_POST_ROUTING, 0 },
-	[HG_CHAIN_INGRESS] = { NF_INET_LOCAL_IN, 0 },
+const struct hg_chaindef hg_chaindefs[HG_NCHAINS] = {
+	[HG_CHAIN_EGRESS] = { true, NF_INET_POST_ROUTING, 0, HG_CHAIN_EGRESS, -1 },
+	[HG_CHAIN_INGRESS] = { true, NF_INET_LOCAL_IN, 0, HG_CHAIN_INGRESS, -1 },
+	[HG_CH_FROM_UNALLOWED] = { false, 0, 0, HG_CHAIN_EGRESS, HG_CHAIN_EGRESS },
+	[HG_CH_FROM_CONTAINERS] = { false, 0, 0, HG_CHAIN_INGRESS, HG_CHAIN_INGRESS },
 };
 
-int hg_batch_chain(struct hg_batch *b, enum hg_chain ch)
+int hg_batch_chain(struct hg_batch *b, int ch)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -298,10 +303,12 @@ int hg_batch_chain(struct hg_batch *b, enum hg_chain ch)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, hg_chain_names[ch]);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hg_chaindefs[ch].hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, hg_chaindefs[ch].prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (hg_chaindefs[ch].base) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hg_chaindefs[ch].hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, hg_chaindefs[ch].prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
 	nlh = nftnl_chain_nlmsg_build_hdr(at, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE,
 					  hg_batch_seq(b));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -310,7 +317,7 @@ int hg_batch_chain(struct hg_batch *b, enum hg_chain ch)
 	return b->oom ? -ENOMEM : 0;
 }
 
-int hg_batch_rules(struct hg_batch *b, enum hg_chain ch, const struct hg_log_settings *log)
+int hg_batch_rules(struct hg_batch *b, int ch, const struct hg_log_settings *log)
 {
 	struct nftnl_rule **v;
 	size_t n;
@@ -320,7 +327,7 @@ int hg_batch_rules(struct hg_batch *b, enum hg_chain ch, const struct hg_log_set
 		return r;
 	/* the anonymous set of "icmpv6 type { ... }" lives and dies with
 	 * its rule, so it is created along with the chain's rules */
-	if (ch == HG_CHAIN_INGRESS)
+	if (ch == HG_CH_ANON_SET)
 		r = hg_batch_anon_set(b);
 	if (r < 0)
 		goto out;
@@ -359,9 +366,11 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 			free(u);
 		}
 	}
-	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
+	/* every chain before any rule: the base chains' rules jump to the
+	 * regular ones */
+	for (int ch = 0; r == 0 && ch < HG_NCHAINS; ch++)
 		r = hg_batch_chain(b, ch);
-	for (int ch = 0; r == 0 && ch < HG_CHAIN_MAX; ch++)
+	for (int ch = 0; r == 0 && ch < HG_NCHAINS; ch++)
 		r = hg_batch_rules(b, ch, &c->log);
 	return r;
 }
@@ -406,6 +415,22 @@ int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name)
 		nftnl_rule_free(r);
 		hg_batch_add(b, nlh, -1, "flush chain %s", name);
 	}
+	return b->oom ? -ENOMEM : 0;
+}
+
+int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype, const char *name)
+{
+	struct nlmsghdr *nlh;
+	char *at = hg_batch_tail(b);
+
+	if (!at)
+		return -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
+	mnl_attr_put_strz(nlh, 1, HG_TABLE_NAME);  /* NFTA_{FLOWTABLE,OBJ}_TABLE */
+	mnl_attr_put_strz(nlh, 2, name);           /* NFTA_{FLOWTABLE,OBJ}_NAME */
+	if (type == NFT_MSG_DELOBJ)
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(objtype));
+	hg_batch_add(b, nlh, -1, "delete %s %s", type == NFT_MSG_DELOBJ ? "object" : "flowtable", name);
 	return b->oom ? -ENOMEM : 0;
 }
 

@@ -12,10 +12,13 @@ struct hg_kelem {
 };
 
 struct hg_chaindef {
+	bool base;                /* a base chain, with this hook and priority */
 	uint32_t hook;
 	int32_t prio;
+	enum hg_chain dir;        /* whose drops its counters are */
+	int parent;               /* regular chains: the base chain that jumps here */
 };
-extern const struct hg_chaindef hg_chaindefs[HG_CHAIN_MAX];
+extern const struct hg_chaindef hg_chaindefs[HG_NCHAINS];
 
 /* One value of a set as the kernel holds it: a key, or an interval's start
  * and end keys (no end: open to the end of the key space). */
@@ -31,12 +34,14 @@ int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags);
 int hg_batch_set(struct hg_batch *b, enum hg_key k);
 int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
 		   uint16_t type);
-int hg_batch_chain(struct hg_batch *b, enum hg_chain ch);
+int hg_batch_chain(struct hg_batch *b, int ch);
 /* The chain's rules; a rule using the ICMPv6 set brings that set along. */
-int hg_batch_rules(struct hg_batch *b, enum hg_chain ch, const struct hg_log_settings *log);
+int hg_batch_rules(struct hg_batch *b, int ch, const struct hg_log_settings *log);
 int hg_batch_anon_set(struct hg_batch *b);
 /* NFT_MSG_DELSET or NFT_MSG_DELCHAIN of a name; NFT_MSG_DELRULE flushes a chain. */
 int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name);
+/* NFT_MSG_DELFLOWTABLE or NFT_MSG_DELOBJ (of objtype) of a name in our table. */
+int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype, const char *name);
 /* Element deletions, then additions, that turn set k of live into want's;
  * *changes grows by their number. */
 int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,

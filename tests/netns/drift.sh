@@ -72,6 +72,33 @@ expect_rc 1 "check: ingress_local priority 10 -> 1" hg check
 expect_match "priority 10" "check shows the changed priority"
 hg apply >/dev/null
 
+# a dormant table is loaded but filters nothing
+h nft add table inet hostguard '{ flags dormant; }'
+expect_rc 1 "check: dormant table -> 1" hg check
+expect_match "dormant" "check says the table is dormant"
+expect_rc 0 "apply wakes it" hg apply
+h nft list table inet hostguard | grep -q dormant && fail "still dormant after apply" || pass "no longer dormant"
+expect_rc 0 "in sync after waking" hg check
+
+# the regular chains the base chains jump to are ours as much
+h nft flush chain inet hostguard from_containers
+expect_rc 1 "check: from_containers flushed -> 1" hg check
+expect_match "from_containers" "check names from_containers"
+hg apply >/dev/null
+h nft insert rule inet hostguard from_unallowed accept
+expect_rc 1 "check: accept at the top of from_unallowed -> 1" hg check
+expect_match "from_unallowed: rule 1 differs" "check names the changed rule"
+hg apply >/dev/null
+expect_rc 0 "in sync after repairing the regular chains" hg check
+
+# stateful objects in our table are not hostguard's
+h nft add counter inet hostguard sneakycounter
+h nft add quota inet hostguard sneakyquota '{ over 1 mbytes; }'
+expect_rc 1 "check: foreign objects -> 1" hg check
+expect_match "sneakycounter" "check names the foreign object"
+hg apply >/dev/null
+h nft list table inet hostguard | grep -q sneaky && fail "apply left a foreign object" || pass "apply deleted the foreign objects"
+
 h nft add chain inet hostguard sneaky
 expect_rc 1 "check: extra chain -> 1" hg check
 expect_match "sneaky" "check names the extra chain"

@@ -21,7 +21,7 @@
 struct seen {
 	int tables, sets, elem_msgs, chains, rules;
 	size_t max_len;
-	char rule_exprs[8][256];
+	char rule_exprs[16][256];
 	int n_rules;
 	size_t uid_elems;
 };
@@ -124,6 +124,12 @@ static void walk_chain(const struct nlmsghdr *nlh)
 
 	CHECK(nftnl_chain_nlmsg_parse(nlh, c) == 0, "chain parse");
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	if (strcmp(name, "from_unallowed") == 0 || strcmp(name, "from_containers") == 0) {
+		/* regular chains, reached only by the base chains' jumps */
+		CHECK(!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM), "%s is a regular chain", name);
+		nftnl_chain_free(c);
+		return;
+	}
 	if (strcmp(name, "egress") == 0)
 		CHECK(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == NF_INET_POST_ROUTING,
 		      "egress hooks postrouting (DNAT'd local connections)");
@@ -144,7 +150,7 @@ static void walk_rule(const struct nlmsghdr *nlh, struct seen *sn)
 
 	CHECK(nftnl_rule_nlmsg_parse(nlh, r) == 0, "rule parse");
 	CHECK(nlh->nlmsg_flags & NLM_F_APPEND, "rules are appended");
-	out = sn->rule_exprs[sn->n_rules < 8 ? sn->n_rules : 7];
+	out = sn->rule_exprs[sn->n_rules < 16 ? sn->n_rules : 15];
 	out[0] = '\0';
 	it = nftnl_expr_iter_create(r);
 	while ((e = nftnl_expr_iter_next(it))) {
@@ -207,16 +213,26 @@ int main(void)
 	CHECK(build(p, &b) == 0, "build");
 	walk(&b, &sn);
 	CHECK(sn.tables == 1, "one NEWTABLE (%d): the table is never deleted", sn.tables);
-	CHECK(sn.sets == 6, "five named sets and the ICMPv6 set (%d)", sn.sets);
-	CHECK(sn.chains == 2, "two chains (%d)", sn.chains);
-	CHECK(sn.n_rules == 7, "seven rules (%d)", sn.n_rules);
+	CHECK(sn.sets == 8, "seven named sets and the ICMPv6 set (%d)", sn.sets);
+	CHECK(sn.chains == 4, "two base chains and two regular ones (%d)", sn.chains);
+	CHECK(sn.n_rules == 14, "fourteen rules (%d)", sn.n_rules);
 	CHECK(sn.uid_elems == 2, "two uids (%zu)", sn.uid_elems);
-	CHECK_STR(sn.rule_exprs[0], "ct cmp immediate ");
-	CHECK_STR(sn.rule_exprs[1], "meta lookup meta lookup meta lookup counter immediate ");
-	CHECK_STR(sn.rule_exprs[2], "ct bitwise cmp immediate ");
-	CHECK_STR(sn.rule_exprs[3], "meta cmp meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[4], "meta lookup fib cmp meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[6], "meta lookup fib cmp counter immediate ");
+	/* egress: skuid, skgid, jump from_unallowed */
+	CHECK_STR(sn.rule_exprs[0], "meta lookup meta lookup immediate ");
+	/* ingress_local: iifname @container_ifaces jump from_containers */
+	CHECK_STR(sn.rule_exprs[1], "meta lookup immediate ");
+	/* from_unallowed: replies from host addresses, then the three drops */
+	CHECK_STR(sn.rule_exprs[2], "meta lookup ct cmp fib cmp immediate ");
+	CHECK_STR(sn.rule_exprs[3], "meta lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[4], "meta cmp meta cmp payload lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[5], "meta cmp meta cmp payload lookup counter immediate ");
+	/* from_containers: ND, anti-spoofing, established, four port sets, drop */
+	CHECK_STR(sn.rule_exprs[6], "meta cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[7], "fib cmp counter immediate ");
+	CHECK_STR(sn.rule_exprs[8], "ct bitwise cmp immediate ");
+	CHECK_STR(sn.rule_exprs[9], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[12], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[13], "counter immediate ");
 	/* records name every message for error reports */
 	CHECK(b.n_rec > 10 && strcmp(b.rec[1].what, "add table inet hostguard") == 0, "%s", b.rec[1].what);
 	hg_batch_free(&b);

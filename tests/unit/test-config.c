@@ -64,7 +64,7 @@ int main(void)
 	p = parse_ok("allow_from_containers_tcp = 53\n");
 	if (p) {
 		tokens(p, HG_KEY_UIDS, "0");
-		tokens(p, HG_KEY_IFACES, "docker0 br-* macvlan* ipvlan*");
+		tokens(p, HG_KEY_IFACES, "docker0 br-* veth* macvlan* ipvlan*");
 		tokens(p, HG_KEY_UDP, "");
 		hg_policy_free(p);
 	}
