@@ -414,7 +414,7 @@ int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR
 	return 0;
 }
 
-int docker_state_to_policy(const struct docker_state *d, struct hg_policy *p,
+int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 			   struct hg_error *err)
 {
 	size_t np = hg_policy_count(p, HG_KEY_IFACES);
@@ -434,6 +434,7 @@ int docker_state_to_policy(const struct docker_state *d, struct hg_policy *p,
 		for (size_t j = 0; j < np && !covered; j++)
 			covered = hg_pattern_match(hg_policy_token(p, HG_KEY_IFACES, j),
 						   d->bridges[i].ifname);
+		d->bridges[i].added = !covered;
 		if (!covered && hg_policy_add(p, HG_KEY_IFACES, d->bridges[i].ifname, err) < 0)
 			return err->code ? err->code : -ENOMEM;
 	}

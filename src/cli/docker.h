@@ -27,6 +27,7 @@ struct docker_port {
 struct docker_bridge {
 	char ifname[16];
 	char network[64];
+	bool added;            /* no pattern covered it: an exact container_ifaces entry */
 };
 
 /* What hostguard needs to know of Docker, sorted and without duplicates. */
@@ -58,9 +59,10 @@ int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR
 /*
  * Adds Docker's ports to published_tcp/published_udp, and every Docker
  * bridge no container_ifaces pattern covers as an exact container_ifaces
- * entry.  Adds nothing unless all of it can be added.
+ * entry (marked added).  The values were checked when read; only memory
+ * can fail here.
  */
-int docker_state_to_policy(const struct docker_state *d, struct hg_policy *p,
+int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 			   struct hg_error *err);
 
 /*

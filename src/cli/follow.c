@@ -23,13 +23,17 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define RETRY_APPLY_MS 1000
+/* A stream up this long counts as Docker being back (a socket that answers
+ * 200 and then garbage must not reset the backoff or repeat warnings). */
+#define STABLE_MS 2000
 
 struct follow {
 	struct docker_state *docker;    /* what the table holds from Docker */
 	bool have_docker;               /* docker is the last good answer */
 	char *sock;                     /* the socket of the last config read */
 	int64_t sync_at;                /* -1: no re-sync due */
-	bool docker_down;               /* warned that Docker is unreachable */
+	bool warned;                    /* a warning about Docker is out; quiet
+					   until the stream has been up a while */
 };
 
 static int64_t now_ms(void)
@@ -104,10 +108,14 @@ static void print_changes(const struct docker_state *a, const struct docker_stat
 		const struct docker_bridge *y = j < b->n_bridges ? &b->bridges[j] : NULL;
 		int c = !x ? 1 : !y ? -1 : strcmp(x->ifname, y->ifname);
 
-		if (c < 0)
-			out_line("- docker bridge %s (network %s)", x->ifname, x->network);
-		else if (c > 0)
-			out_line("+ docker bridge %s (network %s)", y->ifname, y->network);
+		/* only bridges no pattern covers are entries of their own */
+		if (c == 0 && x->added != y->added)
+			out_line("%c container_ifaces %s (network %s)", y->added ? '+' : '-',
+				 y->ifname, y->network);
+		else if (c < 0 && x->added)
+			out_line("- container_ifaces %s (network %s)", x->ifname, x->network);
+		else if (c > 0 && y->added)
+			out_line("+ container_ifaces %s (network %s)", y->ifname, y->network);
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -135,11 +143,12 @@ static int load_config(struct hg_policy **ret)
 static int sync_table(struct follow *f, bool initial)
 {
 	struct hg_policy *p = NULL;
-	struct docker_state *d = NULL;
+	struct docker_state *d = NULL, none = { 0 };
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
 	char err[DOCKER_ERR_LEN] = "";
 	const char *sock;
+	bool retry = false;
 	int r, ret = -1, lock;
 
 	lock = lock_config_dir(LOCK_SH, false);
@@ -151,15 +160,14 @@ static int sync_table(struct follow *f, bool initial)
 		f->sock = sock ? strdup(sock) : NULL;
 	}
 	r = sock ? docker_read(sock, &d, err) : -ENOENT;
+	/* no Docker yet (never seen): the config alone, silently */
 	if (r < 0 && !(r == -ENOENT && !f->have_docker)) {
-		if (!f->docker_down)
+		if (!f->warned)
 			err_msg("warning: %s; keeping the ports and bridges last seen", err);
-		f->docker_down = true;
-	} else if (r < 0) {
-		f->docker_down = true;     /* no Docker yet: the config alone */
+		f->warned = true;
+		retry = true;
 	}
-	if (docker_state_to_policy(d ? d : f->docker ? f->docker : &(struct docker_state){ 0 },
-				   p, &e) < 0) {
+	if (docker_state_to_policy(d ? d : f->docker ? f->docker : &none, p, &e) < 0) {
 		err_msg("%s", e.message);
 		goto out;
 	}
@@ -170,17 +178,25 @@ static int sync_table(struct follow *f, bool initial)
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
-	if (initial)
-		out_line("hostguard: following Docker at %s; table inet hostguard %s",
-			 sock ? sock : "(none)", r ? "applied" : "already in sync");
+	if (initial) {
+		const struct docker_state *s = d ? d : &none;
+		size_t nb = 0;
+
+		for (size_t i = 0; i < s->n_bridges; i++)
+			nb += s->bridges[i].added;
+		out_line("hostguard: following Docker at %s (%s: %zu published ports, %zu bridges of its own); table inet hostguard %s",
+			 sock, d ? "running" : "not running", s->n_ports, nb,
+			 r ? "applied" : "already in sync");
+	}
 	if (d) {
-		print_changes(f->docker, d);
+		if (!initial)
+			print_changes(f->docker, d);
 		docker_state_free(f->docker);
 		f->docker = d;
 		f->have_docker = true;
 		d = NULL;
 	}
-	ret = 0;
+	ret = retry ? -1 : 0;
 out:
 	if (lock >= 0)
 		close(lock);
@@ -195,8 +211,7 @@ int cmd_follow(int argc, char **argv)
 	struct follow f = { .sync_at = -1 };
 	struct docker_events *ev = NULL;
 	char err[DOCKER_ERR_LEN];
-	int64_t connect_at = 0, backoff = BACKOFF_MIN_MS;
-	bool was_connected = false;
+	int64_t connect_at = 0, stable_at = -1, backoff = BACKOFF_MIN_MS;
 	sigset_t mask;
 	int sfd = -1, ret = EXIT_FAIL;
 
@@ -258,42 +273,51 @@ int cmd_follow(int argc, char **argv)
 		if (!ev && f.sock && now >= connect_at) {
 			r = docker_events_open(f.sock, on_event, &f, &ev, err);
 			if (r < 0) {
-				if (!f.docker_down && r != -ENOENT)
+				/* no socket is Docker not running (yet): quiet */
+				if (!f.warned && r != -ENOENT)
 					err_msg("warning: %s; retrying", err);
-				f.docker_down = true;
+				f.warned = f.warned || r != -ENOENT;
 				connect_at = now + backoff;
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			}
-			was_connected = false;
+			stable_at = -1;
 		}
 		if (f.sync_at >= 0)
 			deadline = f.sync_at;
 		if (!ev && (deadline < 0 || connect_at < deadline))
 			deadline = connect_at;
-		timeout = deadline < 0 ? -1 : deadline <= now ? 0 :
+		if (ev && stable_at >= 0 && (deadline < 0 || stable_at < deadline))
+			deadline = stable_at;
+		timeout = deadline < 0 ? 3600000 : deadline <= now ? 0 :
 			  deadline - now > 3600000 ? 3600000 : (int)(deadline - now);
 
 		if (ev) {
-			r = docker_events_wait(ev, sfd, timeout < 0 ? 3600000 : timeout, &sig, err);
-			if (!was_connected && docker_events_connected(ev)) {
-				/* Events before this moment were missed: re-read once. */
-				was_connected = true;
-				backoff = BACKOFF_MIN_MS;
-				if (f.docker_down)
-					out_line("hostguard: connected to Docker at %s", f.sock);
-				f.docker_down = false;
+			bool was = docker_events_connected(ev);
+
+			r = docker_events_wait(ev, sfd, timeout, &sig, err);
+			if (!was && docker_events_connected(ev)) {
+				/* Events before this moment were missed: re-read now. */
 				f.sync_at = now_ms();
+				stable_at = now_ms() + STABLE_MS;
+			}
+			if (r > 0 && stable_at >= 0 && now_ms() >= stable_at) {
+				stable_at = -1;
+				backoff = BACKOFF_MIN_MS;
+				if (f.warned)
+					out_line("hostguard: connected to Docker at %s", f.sock);
+				f.warned = false;
 			}
 			if (r <= 0) {
-				if (!f.docker_down)
+				/* The daemon went away (taking its containers, or not,
+				 * with live-restore): the table keeps what it had until
+				 * the re-read after the reconnect. */
+				if (!f.warned)
 					err_msg("warning: %s; reconnecting", err);
-				f.docker_down = true;
+				f.warned = true;
 				docker_events_close(ev);
 				ev = NULL;
 				connect_at = now_ms() + backoff;
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-				/* a daemon that went away took its containers (or not,
-				 * with live-restore): find out once it is back */
 			}
 		} else {
 			struct pollfd pfd = { .fd = sfd, .events = POLLIN };
