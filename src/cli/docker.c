@@ -441,6 +441,53 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 	return 0;
 }
 
+/*
+ * Docker failed: keep what the live table learned from it before (its
+ * published ports, and exact interface names the config does not cover), so
+ * that an apply while dockerd is busy or restarting (the repair timer runs
+ * one every minute) does not reopen docker-proxy until follow's next event.
+ * Returns the number of entries kept, or -1 (no table, no privilege).
+ */
+static int keep_live_docker_entries(struct hg_policy *p)
+{
+	static const enum hg_key ports[] = { HG_KEY_PUBLISHED_TCP, HG_KEY_PUBLISHED_UDP };
+	struct hg_nl *nl = NULL;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	size_t np = hg_policy_count(p, HG_KEY_IFACES);
+	int n = 0;
+
+	if (hg_nl_open(&nl, &e) < 0 || hg_state_read(nl, &s, &e) < 0) {
+		hg_nl_close(nl);
+		return -1;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < hg_state_count(s, ports[k]); i++) {
+			uint32_t lo = 0, hi = 0;
+			char tok[16];
+
+			hg_state_range(s, ports[k], i, &lo, &hi);
+			if (lo == hi)
+				snprintf(tok, sizeof(tok), "%u", lo);
+			else
+				snprintf(tok, sizeof(tok), "%u-%u", lo, hi);
+			n += hg_policy_add(p, ports[k], tok, &e) == 0;
+		}
+	}
+	for (size_t i = 0; i < hg_state_count(s, HG_KEY_IFACES); i++) {
+		const char *name = hg_state_iface(s, i);
+		bool covered = strchr(name, '*') != NULL;
+
+		for (size_t j = 0; j < np && !covered; j++)
+			covered = hg_pattern_match(hg_policy_token(p, HG_KEY_IFACES, j), name);
+		if (!covered)
+			n += hg_policy_add(p, HG_KEY_IFACES, name, &e) == 0;
+	}
+	hg_state_free(s);
+	hg_nl_close(nl);
+	return n;
+}
+
 int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 {
 	struct docker_state *d = NULL;
@@ -457,8 +504,14 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 	if (r == 0)
 		r = docker_state_to_policy(d, p, &e);
 	if (r < 0) {
-		err_msg("warning: %s; using the config without Docker's ports and bridges",
-			e.message[0] ? e.message : err);
+		int kept = keep_live_docker_entries(p);
+
+		if (kept > 0)
+			err_msg("warning: %s; keeping the %d published ports and bridges of the live table",
+				e.message[0] ? e.message : err, kept);
+		else
+			err_msg("warning: %s; using the config without Docker's ports and bridges",
+				e.message[0] ? e.message : err);
 		docker_state_free(d);
 		return r;
 	}

@@ -68,8 +68,10 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 /*
  * For apply, check and status: when the policy's docker_socket is not none
  * and the socket exists, add what Docker publishes (see above).  Docker
- * absent is silent; Docker failing is one warning line, and p stays what
- * the config says.  On success *ret_state (when not NULL) holds what Docker
+ * absent is silent; Docker failing is one warning line, and p is the
+ * config plus what the live table holds of Docker's (published ports,
+ * exact bridge names the config does not cover), never less than the
+ * config.  On success *ret_state (when not NULL) holds what Docker
  * reported (NULL without Docker).  Returns 0, or a negative errno after the
  * warning.
  */

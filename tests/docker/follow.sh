@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck disable=SC2034 # finish prints it
 TEST="docker-follow"
-CYCLES=${FOLLOW_CYCLES:-3}
+CYCLES=${FOLLOW_CYCLES:-2}
 
 O="hgt-o-$ID"
 F="hgt-f-$ID"
@@ -306,6 +306,28 @@ grep -q "not HTTP" "$T/ffollow.garbage" && pass "garbage: the warning says the a
 	fail "garbage: $(head -n 2 "$T/ffollow.garbage")"
 grep -q "not JSON" "$T/ffollow.badjson" && pass "bad JSON: the warning says the answer is not JSON" ||
 	fail "bad JSON: $(head -n 2 "$T/ffollow.badjson")"
+
+# apply (the repair timer's, say) while Docker answers garbage: the live
+# table keeps what it learned from Docker (web2's 9999 in $H), no hole
+expect_rc 0 "apply with a broken Docker socket exits 0" \
+	env HOSTGUARD_DOCKER_SOCKET="$T/fake-garbage.sock" ip netns exec "$H" "$HG" --config "$CONF" apply
+case $OUT in
+*warning*"not HTTP"*keeping*) pass "apply with a broken socket warns and keeps the live entries: $(echo "$OUT" | grep warning)" ;;
+*) fail "apply with a broken socket: $OUT" ;;
+esac
+if set_has published_tcp 9999; then
+	pass "published_tcp still holds 9999 after that apply"
+else
+	fail "apply with a broken Docker socket dropped 9999 from published_tcp"
+fi
+if set_has container_ifaces "$CB"; then
+	pass "container_ifaces still holds $CB after that apply"
+else
+	fail "apply with a broken Docker socket dropped $CB from container_ifaces"
+fi
+later f no "uid 2000 is still refused at 127.0.0.1:9999" host_probe 2000 127.0.0.1 9999
+later f ok "root still reaches 127.0.0.1:9999" host_probe 0 127.0.0.1 9999
+judge
 
 # one-shot apply against a hanging daemon: a warning after the timeout, the
 # config applied
