@@ -21,7 +21,6 @@
 
 #include "state.h"
 
-#define MAX_ATTEMPTS 10
 /* Not in bookworm's 6.1 uapi headers; a rule dump that also zeroes the
  * counters it reports (kernel >= 6.2). */
 #ifndef NFT_MSG_GETRULE_RESET
@@ -43,11 +42,15 @@ static void reset_counters(struct hg_nl *nl)
 
 	if (!r)
 		return;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
+	/* without the table filter the dump would zero every table's counters */
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME) < 0) {
+		nftnl_rule_free(r);
+		return;
+	}
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE_RESET, NFPROTO_INET, NLM_F_DUMP,
 				    hg_nl_next_seq(nl));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
+	hg_nftnl_free(nftnl_rule_free, r);
 	hg_nl_query(nl, nlh, ignore_cb, NULL);
 }
 
@@ -164,62 +167,57 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	return r;
 }
 
+struct apply_ctx {
+	const struct hg_canon *want;
+};
+
+static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
+{
+	const struct hg_canon *want = ((struct apply_ctx *)data)->want;
+	struct hg_state *s = NULL;
+	size_t changes = 0;
+	uint32_t gen;
+	int r;
+
+	r = hg_state_read(nl, &s, err);
+	if (r == -ENOENT) {
+		/* no table: created whole, guarded by the generation at which
+		 * it was seen missing */
+		r = hg_nl_genid(nl, &gen);
+		if (r < 0)
+			return r == -EPERM ? hg_err_perm(err)
+					   : hg_err(err, r, "cannot read the ruleset generation: %s", strerror(-r));
+		r = hg_batch_begin(b, nl, gen);
+		if (r == 0)
+			r = hg_batch_full_table(b, want);
+		changes = 1;
+	} else if (r == 0) {
+		r = hg_batch_begin(b, nl, s->genid);
+		if (r == 0)
+			r = plan_update(b, s, want, &changes);
+	} else {
+		return r;  /* err filled by hg_state_read() */
+	}
+	hg_state_free(s);
+	if (r < 0)
+		return hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
+	return changes > INT32_MAX ? INT32_MAX : (int)changes;
+}
+
 HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
 {
 	struct hg_canon want;
+	struct apply_ctx ctx = { &want };
 	int r;
 
+	if (!nl || !p)
+		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_canon_from_policy(p, &want, err);
 	if (r < 0)
 		return r;
-	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		struct hg_state *s = NULL;
-		struct hg_batch b;
-		size_t changes = 0;
-		uint32_t gen;
-
-		r = hg_state_read(nl, &s, err);
-		if (r == -ENOENT) {
-			/* no table: created whole, guarded by the generation
-			 * at which it was seen missing */
-			r = hg_nl_genid(nl, &gen);
-			if (r < 0) {
-				r = r == -EPERM ? hg_err_perm(err)
-						: hg_err(err, r, "cannot read the ruleset generation: %s", strerror(-r));
-				break;
-			}
-			r = hg_batch_begin(&b, nl, gen);
-			if (r == 0)
-				r = hg_batch_full_table(&b, &want);
-			changes = 1;
-		} else if (r == 0) {
-			r = hg_batch_begin(&b, nl, s->genid);
-			if (r == 0)
-				r = plan_update(&b, s, &want, &changes);
-		} else {
-			break;
-		}
-		hg_state_free(s);
-		if (r < 0) {
-			hg_batch_free(&b);
-			r = hg_err(err, r, "cannot build the transaction: %s", strerror(-r));
-			break;
-		}
-		if (changes == 0) {
-			hg_batch_free(&b);
-			r = 0;
-			break;
-		}
-		r = hg_batch_send(nl, &b, true, err);
-		hg_batch_free(&b);
-		if (r == -ERESTART)
-			continue;
-		if (r == 0)
-			r = 1;
-		break;
-	}
-	if (r == -ERESTART)
-		r = hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts", MAX_ATTEMPTS);
+	r = hg_transact(nl, plan_apply, &ctx, err);
+	if (r > 0)
+		r = 1;
 	if (r >= 0)
 		reset_counters(nl);
 	hg_canon_clear(&want);

@@ -14,7 +14,6 @@
 
 #include "state.h"
 
-#define MAX_ATTEMPTS 10
 
 static int parse_all(enum hg_key k, const char *const *tokens, size_t n, struct hg_range **ret,
 		     struct hg_error *err)
@@ -146,6 +145,52 @@ out:
 	return r;
 }
 
+struct edit_ctx {
+	enum hg_key k;
+	enum hg_edit op;
+	const struct hg_range *req;
+	const char *const *tokens;
+	size_t n;
+};
+
+/* Reads the set at a generation and plans the edit.  The codes that
+ * hg_edit_table() turns into sentences (-ENOENT, -ESRCH, -EBADSLT, -EPERM)
+ * come back bare; every other failure is named here. */
+static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
+{
+	const struct edit_ctx *c = data;
+	enum hg_key k = c->k;
+	struct hg_state *s = NULL;
+	size_t changes = 0;
+	uint32_t gen;
+	int r;
+
+	r = hg_nl_genid(nl, &gen);
+	if (r == 0)
+		r = hg_state_read_set(nl, k, HG_KIND(k) != HG_KIND_ID, &s);
+	if (r == -ENOENT || r == -ESRCH || r == -EBADSLT || r == -EPERM)
+		return r;
+	if (r < 0)
+		return hg_err(err, r, "cannot read set %s: %s", hg_setdefs[k].name, strerror(-r));
+	r = hg_batch_begin(b, nl, gen);
+	if (r == 0) {
+		if (HG_KIND(k) == HG_KIND_ID)
+			r = plan_ids(nl, b, k, c->op, c->req, c->n, &changes);
+		else if (HG_KIND(k) == HG_KIND_IFNAME)
+			r = plan_ifaces(b, c->op, s, c->tokens, c->n, &changes, err);
+		else
+			r = plan_ports(b, k, c->op, s, c->req, c->n, &changes);
+	}
+	hg_state_free(s);
+	if (r < 0) {
+		/* plan_ifaces names a refused pattern itself */
+		if (r == -EINVAL)
+			return r;
+		return hg_err(err, r, "cannot edit set %s: %s", hg_setdefs[k].name, strerror(-r));
+	}
+	return changes > INT32_MAX ? INT32_MAX : (int)changes;
+}
+
 HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			    const char *const *tokens, size_t n, struct hg_error *err)
 {
@@ -157,44 +202,12 @@ HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 	r = parse_all(k, tokens, n, &req, err);
 	if (r < 0)
 		return r;
-	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		struct hg_state *s = NULL;
-		struct hg_batch b;
-		size_t changes = 0;
-		uint32_t gen;
-
-		r = hg_nl_genid(nl, &gen);
-		if (r == 0)
-			r = hg_state_read_set(nl, k, k != HG_KEY_UIDS && k != HG_KEY_GIDS, &s);
-		if (r < 0)
-			break;
-		r = hg_batch_begin(&b, nl, gen);
-		if (r == 0) {
-			if (k == HG_KEY_UIDS || k == HG_KEY_GIDS)
-				r = plan_ids(nl, &b, k, op, req, n, &changes);
-			else if (k == HG_KEY_IFACES)
-				r = plan_ifaces(&b, op, s, tokens, n, &changes, err);
-			else
-				r = plan_ports(&b, k, op, s, req, n, &changes);
-		}
-		hg_state_free(s);
-		if (r < 0 || changes == 0) {
-			hg_batch_free(&b);
-			break;
-		}
-		r = hg_batch_send(nl, &b, true, err);
-		hg_batch_free(&b);
-		if (r == -ERESTART)
-			continue;
-		if (r == 0)
-			r = (int)(changes < INT32_MAX ? changes : INT32_MAX);
-		free(req);
-		return r;
+	{
+		struct edit_ctx ctx = { k, op, req, tokens, n };
+		r = hg_transact(nl, plan_edit, &ctx, err);
 	}
 	free(req);
 	switch (r) {
-	case 0:
-		return 0;
 	case -ENOENT:
 		return hg_err(err, -ENOENT, "table inet %s is not loaded", HG_TABLE_NAME);
 	case -ESRCH:
@@ -205,11 +218,8 @@ HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			      hg_setdefs[k].name, HG_TABLE_NAME);
 	case -EPERM:
 		return hg_err_perm(err);
-	case -ERESTART:
-		return hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts", MAX_ATTEMPTS);
 	default:
-		if (err && err->code == r)
-			return r;
-		return hg_err(err, r, "cannot edit set %s: %s", hg_setdefs[k].name, strerror(-r));
+		/* changes made, or a failure named where it happened */
+		return r;
 	}
 }

@@ -12,6 +12,9 @@
 #define HG_EXPORT __attribute__((visibility("default")))
 #define HG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* libnftnl's *_free() functions do not take NULL (an allocation that
+ * failed); tests/netns/faults.c fails every allocation in turn. */
+#define hg_nftnl_free(fn, p) do { if (p) fn(p); } while (0)
 #define IFNAMSIZ_ 16
 
 /* Fills err (when given) and returns code (a negative errno). */

@@ -322,21 +322,25 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 	struct msghdr m = { .msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
+	/* the buffer for the answers before the batch goes: once it is sent,
+	 * its outcome must be read */
+	rbuf = malloc(RECV_SIZE);
+	if (!rbuf)
+		return hg_err(err, -ENOMEM, "out of memory");
 	do
 		n = sendmsg(mnl_socket_get_fd(nl->sock), &m, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		if (errno == EPERM)
+		int e = errno;
+		free(rbuf);
+		if (e == EPERM)
 			return hg_err_perm(err);
-		return hg_err(err, -errno, "cannot send the transaction (%zu bytes): %s", b->len,
-			      strerror(errno));
+		return hg_err(err, -e, "cannot send the transaction (%zu bytes): %s", b->len,
+			      strerror(e));
 	}
 
 	/* The kernel ran the whole batch inside sendmsg(): every reply is
 	 * already queued, so read until the queue is empty. */
-	rbuf = malloc(RECV_SIZE);
-	if (!rbuf)
-		return hg_err(err, -ENOMEM, "out of memory");
 	for (;;) {
 		n = recv(mnl_socket_get_fd(nl->sock), rbuf, RECV_SIZE, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -389,11 +393,14 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	ssize_t n;
 	int r;
 
-	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
-		return -errno;
+	/* the buffer first: once the request is out, its answer must be read */
 	buf = malloc(RECV_SIZE);
 	if (!buf)
 		return -ENOMEM;
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
+		free(buf);
+		return -errno;
+	}
 	for (;;) {
 		n = mnl_socket_recvfrom(nl->sock, buf, RECV_SIZE);
 		if (n < 0 && errno == EINTR)
@@ -431,7 +438,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
 		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
+	hg_nftnl_free(nftnl_gen_free, g);
 	return MNL_CB_OK;
 }
 
@@ -449,4 +456,27 @@ int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)
 		return r;
 	*ret = gen;
 	return 0;
+}
+
+int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *err)
+{
+	int r = -ERESTART;
+
+	for (int attempt = 0; attempt < HG_TXN_ATTEMPTS; attempt++) {
+		struct hg_batch b = { 0 };
+		int changes = plan(nl, &b, data, err);
+
+		if (changes <= 0) {
+			hg_batch_free(&b);
+			return changes;
+		}
+		r = hg_batch_send(nl, &b, true, err);
+		hg_batch_free(&b);
+		if (r == 0)
+			return changes;
+		if (r != -ERESTART)
+			return r;
+	}
+	return hg_err(err, -EBUSY, "the ruleset kept changing; gave up after %d attempts",
+		      HG_TXN_ATTEMPTS);
 }

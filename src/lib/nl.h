@@ -52,6 +52,19 @@ void hg_batch_free(struct hg_batch *b);
  */
 int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_error *err);
 
+/*
+ * One generation-guarded transaction, written once for apply and edits:
+ * plan() reads what it needs, begins the batch with the generation it read
+ * at (hg_batch_begin) and fills it, returning the number of changes (0:
+ * nothing to send) or a negative errno with err filled.  The batch is sent;
+ * when the ruleset moved in between (-ERESTART) it reads and plans again,
+ * at most HG_TXN_ATTEMPTS times, then fails with -EBUSY.  Returns the number
+ * of changes committed, 0, or a negative errno with err filled.
+ */
+#define HG_TXN_ATTEMPTS 10
+typedef int (*hg_plan_fn)(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err);
+int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *err);
+
 /* Sends a request and runs cb over the replies; -EINTR when a dump was
  * interrupted by a concurrent change (restart it). */
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);

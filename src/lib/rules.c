@@ -86,7 +86,8 @@ static void x_lookup(struct rb *b, const char *set, uint32_t set_id, bool invert
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set) < 0)
+		b->oom = true;
 	if (set_id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
 	if (inverted)
@@ -140,8 +141,8 @@ static void x_verdict(struct rb *b, uint32_t verdict, const char *chain)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
-	if (chain)
-		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	if (chain && nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain) < 0)
+		b->oom = true;
 }
 
 static void x_counter(struct rb *b)
@@ -194,7 +195,8 @@ static void x_log(struct rb *b, const struct hg_log_settings *log, const char *p
 	e = add(b, "log");
 	if (!e)
 		return;
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix) < 0)
+		b->oom = true;
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, log->group);
 }
 
@@ -221,9 +223,12 @@ static struct rb next_rule(struct rules *l)
 		return b;
 	}
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, hg_chain_names[l->chain]);
 	l->v[l->n++] = r;
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME) < 0 ||
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, hg_chain_names[l->chain]) < 0) {
+		l->oom = true;
+		return b;
+	}
 	b.r = r;
 	b.oom = false;
 	return b;
@@ -465,8 +470,11 @@ struct nftnl_set *hg_icmpv6_set_build(void)
 	if (!s)
 		return NULL;
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME);
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME) < 0) {
+		nftnl_set_free(s);
+		return NULL;
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_ID, ANON_SET_ID);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, HG_TYPE_ICMP6_TYPE);
@@ -475,7 +483,7 @@ struct nftnl_set *hg_icmpv6_set_build(void)
 	for (size_t i = 0; i < ARRAY_SIZE(hg_icmpv6_nd_types); i++) {
 		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 		if (!e) {
-			nftnl_set_free(s);
+			hg_nftnl_free(nftnl_set_free, s);
 			return NULL;
 		}
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &hg_icmpv6_nd_types[i], 1);

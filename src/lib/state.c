@@ -74,7 +74,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (!t || nftnl_set_nlmsg_parse(nlh, t) < 0)
 		goto fail;
 	if (strcmp(nftnl_set_get_str(t, NFTNL_SET_TABLE), HG_TABLE_NAME) != 0) {
-		nftnl_set_free(t);
+		hg_nftnl_free(nftnl_set_free, t);
 		return MNL_CB_OK;
 	}
 	v = grow(s->sets, &d->cap_sets, s->n_sets, sizeof(*v));
@@ -93,10 +93,10 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_set_is_set(t, NFTNL_SET_DESC_SIZE))
 		v->size = nftnl_set_get_u32(t, NFTNL_SET_DESC_SIZE);
 	s->n_sets++;
-	nftnl_set_free(t);
+	hg_nftnl_free(nftnl_set_free, t);
 	return MNL_CB_OK;
 fail:
-	nftnl_set_free(t);
+	hg_nftnl_free(nftnl_set_free, t);
 	d->err = -ENOMEM;
 	return MNL_CB_ERROR;
 }
@@ -153,7 +153,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		goto fail;
 	/* the kernel dumps every table's chains of the family */
 	if (strcmp(nftnl_chain_get_str(t, NFTNL_CHAIN_TABLE), HG_TABLE_NAME) != 0) {
-		nftnl_chain_free(t);
+		hg_nftnl_free(nftnl_chain_free, t);
 		return MNL_CB_OK;
 	}
 	v = grow(s->chains, &d->cap_chains, s->n_chains, sizeof(*v));
@@ -171,14 +171,14 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		v->type = strdup(nftnl_chain_get_str(t, NFTNL_CHAIN_TYPE));
 	}
 	s->n_chains++;
-	nftnl_chain_free(t);
+	hg_nftnl_free(nftnl_chain_free, t);
 	if (!v->name || (v->base && !v->type)) {
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
 fail:
-	nftnl_chain_free(t);
+	hg_nftnl_free(nftnl_chain_free, t);
 	d->err = -ENOMEM;
 	return MNL_CB_ERROR;
 }
@@ -193,7 +193,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (!t || nftnl_rule_nlmsg_parse(nlh, t) < 0)
 		goto fail;
 	if (strcmp(nftnl_rule_get_str(t, NFTNL_RULE_TABLE), HG_TABLE_NAME) != 0) {
-		nftnl_rule_free(t);
+		hg_nftnl_free(nftnl_rule_free, t);
 		return MNL_CB_OK;
 	}
 	v = grow(s->rules, &d->cap_rules, s->n_rules, sizeof(*v));
@@ -210,7 +210,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	return MNL_CB_OK;
 fail:
-	nftnl_rule_free(t);
+	hg_nftnl_free(nftnl_rule_free, t);
 	d->err = -ENOMEM;
 	return MNL_CB_ERROR;
 }
@@ -230,42 +230,28 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_table_nlmsg_parse(nlh, t) == 0 && flags &&
 	    nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
 		*flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
-	nftnl_table_free(t);
+	hg_nftnl_free(nftnl_table_free, t);
 	return MNL_CB_OK;
 }
 
 /* 0 when the table exists (its flags in *ret_flags when given), -ENOENT when not. */
 static int table_exists(struct hg_nl *nl, uint32_t *ret_flags)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
 	char buf[512] = { 0 };
-	struct nlmsghdr *nlh;
-	int r;
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 
-	if (!t)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
-	nlh = dump_req(nl, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	r = hg_nl_query(nl, nlh, table_cb, ret_flags);
-	return r;
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, HG_TABLE_NAME);
+	return hg_nl_query(nl, nlh, table_cb, ret_flags);
 }
 
 static int dump_elems(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
 {
-	struct nftnl_set *t = nftnl_set_alloc();
 	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	int r;
 
-	if (!t)
-		return -ENOMEM;
-	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
-	nftnl_set_set_str(t, NFTNL_SET_NAME, ls->name);
-	nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-	nftnl_set_elems_nlmsg_build_payload(nlh, t);
-	nftnl_set_free(t);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, ls->name);
 	d->cur = ls;
 	r = hg_nl_query(nl, nlh, elem_cb, d);
 	return r < 0 ? (d->err ? d->err : r) : 0;
@@ -392,15 +378,11 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 	r = table_exists(nl, &s->table_flags);
 	if (r < 0)
 		return r;
+	/* requests are written with libmnl: nothing to allocate */
 	{
-		struct nftnl_set *t = nftnl_set_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
 		memset(buf, 0, sizeof(buf));
 		nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_DUMP);
-		nftnl_set_nlmsg_build_payload(nlh, t);
-		nftnl_set_free(t);
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
 		r = hg_nl_query(nl, nlh, set_cb, &d);
 		if (r < 0)
 			return d.err ? d.err : r;
@@ -417,27 +399,17 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 		}
 	}
 	{
-		struct nftnl_chain *t = nftnl_chain_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_chain_set_str(t, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
 		memset(buf, 0, sizeof(buf));
 		nlh = dump_req(nl, buf, NFT_MSG_GETCHAIN, NLM_F_DUMP);
-		nftnl_chain_nlmsg_build_payload(nlh, t);
-		nftnl_chain_free(t);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, HG_TABLE_NAME);
 		r = hg_nl_query(nl, nlh, chain_cb, &d);
 		if (r < 0)
 			return d.err ? d.err : r;
 	}
 	{
-		struct nftnl_rule *t = nftnl_rule_alloc();
-		if (!t)
-			return -ENOMEM;
-		nftnl_rule_set_str(t, NFTNL_RULE_TABLE, HG_TABLE_NAME);
 		memset(buf, 0, sizeof(buf));
 		nlh = dump_req(nl, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
-		nftnl_rule_nlmsg_build_payload(nlh, t);
-		nftnl_rule_free(t);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, HG_TABLE_NAME);
 		r = hg_nl_query(nl, nlh, rule_cb, &d);
 		if (r < 0)
 			return d.err ? d.err : r;
@@ -656,7 +628,6 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	struct hg_state *s = calloc(1, sizeof(*s));
 	struct dump_ctx d = { .s = s };
 	char buf[1024] = { 0 };
-	struct nftnl_set *t = NULL;
 	struct nlmsghdr *nlh;
 	int r;
 
@@ -665,26 +636,16 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	r = table_exists(nl, NULL);
 	if (r < 0)
 		goto out;
-	t = nftnl_set_alloc();
-	if (!t) {
-		r = -ENOMEM;
-		goto out;
-	}
-	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
-	nftnl_set_set_str(t, NFTNL_SET_NAME, hg_setdefs[k].name);
 	nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
-	nftnl_set_nlmsg_build_payload(nlh, t);
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, hg_setdefs[k].name);
 	r = hg_nl_query(nl, nlh, set_cb, &d);
 	if (r == -ENOENT || (r == 0 && s->n_sets != 1))
 		r = -ESRCH;
 	if (r < 0)
 		goto out;
 	if (with_elements) {
-		memset(buf, 0, sizeof(buf));
-		nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		nftnl_set_elems_nlmsg_build_payload(nlh, t);
-		d.cur = &s->sets[0];
-		r = hg_nl_query(nl, nlh, elem_cb, &d);
+		r = dump_elems(nl, &d, &s->sets[0]);
 		if (r < 0)
 			goto out;
 	}
@@ -703,8 +664,6 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 			r = -EBADSLT;
 	}
 out:
-	if (t)
-		nftnl_set_free(t);
 	if (r < 0) {
 		hg_state_free(s);
 		return d.err ? d.err : r;
@@ -721,26 +680,22 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key)
 {
-	struct nftnl_set *t = nftnl_set_alloc();
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
+	struct nlattr *list, *elem, *kn;
 	int n = 0, r;
 
-	if (!t || !e) {
-		nftnl_set_free(t);
-		nftnl_set_elem_free(e);
-		return -ENOMEM;
-	}
-	nftnl_set_set_str(t, NFTNL_SET_TABLE, HG_TABLE_NAME);
-	nftnl_set_set_str(t, NFTNL_SET_NAME, hg_setdefs[k].name);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, hg_setdefs[k].key_len);
-	nftnl_set_elem_add(t, e);
 	/* a non-dump GETSETELEM looks up just this key: the cost does not
 	 * grow with the size of the set */
-	nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
-	nftnl_set_elems_nlmsg_build_payload(nlh, t);
-	nftnl_set_free(t);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, hg_setdefs[k].name);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, hg_setdefs[k].key_len, key);
+	mnl_attr_nest_end(nlh, kn);
+	mnl_attr_nest_end(nlh, elem);
+	mnl_attr_nest_end(nlh, list);
 	r = hg_nl_query(nl, nlh, count_cb, &n);
 	if (r == -ENOENT)
 		return 0;
@@ -1124,9 +1079,10 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
 	struct lines l = { 0 };
 	struct hg_canon want;
+	int r = hg_canon_from_policy(p, &want, NULL);
 
-	if (hg_canon_from_policy(p, &want, NULL) < 0)
-		return -EINVAL;
+	if (r < 0)
+		return r;
 
 	/* a dormant table is loaded but sees no packet: the worst drift */
 	if (s->table_flags & NFT_TABLE_F_DORMANT)

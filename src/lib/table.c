@@ -130,6 +130,7 @@ int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live
 		if (r == 0)
 			r = hg_batch_units(b, k, u, nu, NFT_MSG_DELSETELEM);
 		free(u);
+		u = NULL;
 	}
 	if (r == 0 && nn) {
 		r = hg_units_from_canon(&add, k, &u, &nu);
@@ -144,11 +145,23 @@ out:
 	return r;
 }
 
-static void set_base(struct nftnl_set *s, const char *name)
+/* -ENOMEM when libnftnl could not copy a name */
+static int set_base(struct nftnl_set *s, const char *name)
 {
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, name) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int chain_base(struct nftnl_chain *c, const char *name)
+{
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME) < 0 ||
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags)
@@ -158,17 +171,20 @@ int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags)
 	char *at = hg_batch_tail(b);
 
 	if (!t || !at) {
-		nftnl_table_free(t);
+		hg_nftnl_free(nftnl_table_free, t);
 		return -ENOMEM;
 	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME);
+	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, HG_TABLE_NAME) < 0) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
 	/* explicit zero flags: on an existing table this wakes a dormant one */
 	if (type == NFT_MSG_NEWTABLE)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	nlh = nftnl_table_nlmsg_build_hdr(at, type, NFPROTO_INET, flags, hg_batch_seq(b));
 	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
+	hg_nftnl_free(nftnl_table_free, t);
 	hg_batch_add(b, nlh, -1, "%s table inet %s", type == NFT_MSG_DELTABLE ? "delete" : "add",
 		     HG_TABLE_NAME);
 	return b->oom ? -ENOMEM : 0;
@@ -183,9 +199,8 @@ int hg_batch_set(struct hg_batch *b, enum hg_key k)
 	char *at = hg_batch_tail(b);
 	int r = -ENOMEM;
 
-	if (!s || !ud || !at)
+	if (!s || !ud || !at || set_base(s, d->name) < 0)
 		goto out;
-	set_base(s, d->name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)k + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
@@ -193,16 +208,18 @@ int hg_batch_set(struct hg_batch *b, enum hg_key k)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
 	/* Byte order is userspace metadata: it lets "nft list" print
 	 * 1001 rather than 1001 byte-swapped. */
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, d->byteorder);
-	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	if (!nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, d->byteorder) ||
+	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			       nftnl_udata_buf_len(ud)) < 0)
+		goto out;
 	nlh = nftnl_set_nlmsg_build_hdr(at, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
 					hg_batch_seq(b));
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	hg_batch_add(b, nlh, -1, "set %s", d->name);
 	r = b->oom ? -ENOMEM : 0;
 out:
-	nftnl_udata_buf_free(ud);
-	nftnl_set_free(s);
+	hg_nftnl_free(nftnl_udata_buf_free, ud);
+	hg_nftnl_free(nftnl_set_free, s);
 	return r;
 }
 
@@ -220,20 +237,18 @@ int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, s
 		struct nlmsghdr *nlh;
 		char *at = hg_batch_tail(b);
 
-		if (!s || !at) {
-			if (s)
-				nftnl_set_free(s);
+		if (!s || !at || set_base(s, d->name) < 0) {
+			hg_nftnl_free(nftnl_set_free, s);
 			return -ENOMEM;
 		}
-		set_base(s, d->name);
 		for (size_t j = i; j < n && j < i + per; j++) {
 			struct nftnl_set_elem *e = nftnl_set_elem_alloc(), *x = NULL;
 			if (e && u[j].has_end)
 				x = nftnl_set_elem_alloc();
 			if (!e || (u[j].has_end && !x)) {
 				if (e)
-					nftnl_set_elem_free(e);
-				nftnl_set_free(s);
+					hg_nftnl_free(nftnl_set_elem_free, e);
+				hg_nftnl_free(nftnl_set_free, s);
 				return -ENOMEM;
 			}
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, u[j].start, d->key_len);
@@ -248,7 +263,7 @@ int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, s
 						     type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
 						     hg_batch_seq(b));
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
+		hg_nftnl_free(nftnl_set_free, s);
 		hg_batch_add(b, nlh, (int)k, "%s set %s", verb, d->name);
 		if (b->oom)
 			return -ENOMEM;
@@ -263,7 +278,7 @@ int hg_batch_anon_set(struct hg_batch *b)
 	char *at = hg_batch_tail(b);
 
 	if (!s || !at) {
-		nftnl_set_free(s);
+		hg_nftnl_free(nftnl_set_free, s);
 		return -ENOMEM;
 	}
 	nlh = nftnl_set_nlmsg_build_hdr(at, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
@@ -272,14 +287,14 @@ int hg_batch_anon_set(struct hg_batch *b)
 	hg_batch_add(b, nlh, -1, "set of ICMPv6 neighbour discovery types");
 	at = hg_batch_tail(b);
 	if (!at) {
-		nftnl_set_free(s);
+		hg_nftnl_free(nftnl_set_free, s);
 		return -ENOMEM;
 	}
 	nlh = nftnl_set_elem_nlmsg_build_hdr(at, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE,
 					     hg_batch_seq(b));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	hg_batch_add(b, nlh, -1, "elements of the ICMPv6 neighbour discovery set");
-	nftnl_set_free(s);
+	hg_nftnl_free(nftnl_set_free, s);
 	return b->oom ? -ENOMEM : 0;
 }
 
@@ -297,14 +312,15 @@ int hg_batch_chain(struct hg_batch *b, int ch)
 	char *at = hg_batch_tail(b);
 
 	if (!c || !at) {
+		hg_nftnl_free(nftnl_chain_free, c);
+		return -ENOMEM;
+	}
+	if (chain_base(c, hg_chain_names[ch]) < 0 ||
+	    (hg_chaindefs[ch].base && nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter") < 0)) {
 		nftnl_chain_free(c);
 		return -ENOMEM;
 	}
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, hg_chain_names[ch]);
 	if (hg_chaindefs[ch].base) {
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hg_chaindefs[ch].hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, hg_chaindefs[ch].prio);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -312,7 +328,7 @@ int hg_batch_chain(struct hg_batch *b, int ch)
 	nlh = nftnl_chain_nlmsg_build_hdr(at, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE,
 					  hg_batch_seq(b));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
+	hg_nftnl_free(nftnl_chain_free, c);
 	hg_batch_add(b, nlh, -1, "chain %s", hg_chain_names[ch]);
 	return b->oom ? -ENOMEM : 0;
 }
@@ -385,34 +401,36 @@ int hg_batch_delete(struct hg_batch *b, uint16_t type, const char *name)
 		return -ENOMEM;
 	if (type == NFT_MSG_DELSET) {
 		struct nftnl_set *s = nftnl_set_alloc();
-		if (!s)
+		if (!s || set_base(s, name) < 0) {
+			hg_nftnl_free(nftnl_set_free, s);
 			return -ENOMEM;
-		set_base(s, name);
+		}
 		nlh = nftnl_set_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
 		nftnl_set_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
+		hg_nftnl_free(nftnl_set_free, s);
 		hg_batch_add(b, nlh, -1, "delete set %s", name);
 	} else if (type == NFT_MSG_DELCHAIN) {
 		struct nftnl_chain *c = nftnl_chain_alloc();
-		if (!c)
+		if (!c || chain_base(c, name) < 0) {
+			hg_nftnl_free(nftnl_chain_free, c);
 			return -ENOMEM;
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, HG_TABLE_NAME);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+		}
 		nlh = nftnl_chain_nlmsg_build_hdr(at, type, NFPROTO_INET, 0, hg_batch_seq(b));
 		nftnl_chain_nlmsg_build_payload(nlh, c);
-		nftnl_chain_free(c);
+		hg_nftnl_free(nftnl_chain_free, c);
 		hg_batch_add(b, nlh, -1, "delete chain %s", name);
 	} else {
 		struct nftnl_rule *r = nftnl_rule_alloc();
-		if (!r)
+		/* a DELRULE without its chain would flush every chain */
+		if (!r || nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME) < 0 ||
+		    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name) < 0) {
+			hg_nftnl_free(nftnl_rule_free, r);
 			return -ENOMEM;
+		}
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
 		nlh = nftnl_rule_nlmsg_build_hdr(at, NFT_MSG_DELRULE, NFPROTO_INET, 0, hg_batch_seq(b));
 		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_rule_free(r);
+		hg_nftnl_free(nftnl_rule_free, r);
 		hg_batch_add(b, nlh, -1, "flush chain %s", name);
 	}
 	return b->oom ? -ENOMEM : 0;

@@ -2,6 +2,8 @@
 # The harness itself: dockerd starts, runs a container from the imported
 # image, stops, starts again on the same data, and leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
+# shellcheck disable=SC2034 # finish prints it
+TEST=docker-harness
 
 t0=$(date +%s%N)
 docker_start --userland-proxy=false
