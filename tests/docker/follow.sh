@@ -19,6 +19,8 @@
 # shellcheck disable=SC2034 # finish prints it
 TEST="docker-follow"
 CYCLES=${FOLLOW_CYCLES:-2}
+# this test names its sockets in its configs (the fake ones too)
+unset HOSTGUARD_DOCKER_SOCKET
 
 O="hgt-o-$ID"
 F="hgt-f-$ID"
