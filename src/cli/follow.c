@@ -149,7 +149,7 @@ static int sync_table(struct follow *f, bool initial)
 	char err[DOCKER_ERR_LEN] = "";
 	const char *sock;
 	bool retry = false;
-	int r, ret = -1, lock;
+	int r, dr, ret = -1, lock;
 
 	lock = lock_config_dir(LOCK_SH, false);
 	if (load_config(&p) < 0)
@@ -159,7 +159,7 @@ static int sync_table(struct follow *f, bool initial)
 		free(f->sock);
 		f->sock = sock ? strdup(sock) : NULL;
 	}
-	r = sock ? docker_read(sock, &d, err) : -ENOENT;
+	r = dr = sock ? docker_read(sock, &d, err) : -ENOENT;
 	/* no Docker yet (never seen): the config alone, silently */
 	if (r < 0 && !(r == -ENOENT && !f->have_docker)) {
 		if (!f->warned)
@@ -185,7 +185,8 @@ static int sync_table(struct follow *f, bool initial)
 		for (size_t i = 0; i < s->n_bridges; i++)
 			nb += s->bridges[i].added;
 		out_line("hostguard: following Docker at %s (%s: %zu published ports, %zu bridges of its own); table inet hostguard %s",
-			 sock, d ? "running" : "not running", s->n_ports, nb,
+			 sock, d ? "running" : dr == -ENOENT ? "not running" : "not readable",
+			 s->n_ports, nb,
 			 r ? "applied" : "already in sync");
 	}
 	if (d) {
@@ -236,7 +237,11 @@ int cmd_follow(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGPIPE);
+	/* A shell without job control starts "&" commands with SIGINT ignored,
+	 * and an ignored signal never reaches the signalfd: take them back. */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    signal(SIGTERM, SIG_DFL) == SIG_ERR || signal(SIGINT, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR ||
 	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		err_msg("follow: signalfd: %s", strerror(errno));
 		return EXIT_FAIL;
