@@ -69,7 +69,8 @@ struct hg_policy;
 
 /* An empty policy (every set empty). NULL when out of memory. */
 struct hg_policy *hg_policy_new(void);
-/* The built-in defaults: uid 0; docker0, br-*, veth*, macvlan*, ipvlan*; no ports. */
+/* The built-in defaults: uid 0; docker0, docker_gwbridge, br-*, veth*, macvlan*,
+ * ipvlan*; no ports. */
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 
@@ -86,6 +87,19 @@ size_t hg_policy_count(const struct hg_policy *p, enum hg_key key);
 const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i);
 /* Checks the policy as a whole (overlapping interface patterns). */
 int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
+
+/*
+ * What loading a config skipped, one line each: a user or group name in
+ * allowed_uids / allowed_gids that does not resolve ("FILE:LINE: unknown
+ * user 'alice' (skipped)").  Allowing is all a name can do, so a name that
+ * no longer resolves fails closed: the rest of the config loads.  The
+ * array belongs to the policy; *ret_n is its length.
+ */
+const char *const *hg_policy_warnings(const struct hg_policy *p, size_t *ret_n);
+/* The config's ignore_ifaces patterns: bridges, macvlan/ipvlan links and
+ * bridge ports that need not be covered by container_ifaces (no kernel set;
+ * "hostguard check" does not report them). */
+const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p, size_t *ret_n);
 
 /* Logging of denied packets (config keys log_denied, log_group, log_rate):
  * when enabled, each drop rule is preceded by a rule that logs the same
@@ -120,10 +134,14 @@ char *hg_policy_to_nft(const struct hg_policy *p);
 /*
  * Reads a config file.  Keys missing from the file keep their built-in
  * default.  Returns -ENOENT when the file does not exist (err says so),
- * -EINVAL with err->line set for a bad line or value, -EPERM when the file
+ * -EINVAL with err->line set for a bad line or value, or for a file that is
+ * not a regular file (a FIFO is never read: it is opened non-blocking and
+ * checked first), -EPERM when the file, or any directory from / down to it,
  * is owned by someone other than root or the caller, or is writable by
- * group or others (it is refused, as sshd's StrictModes would), or another
- * negative errno.
+ * group or others (refused, as sshd's StrictModes would; a root-owned
+ * sticky directory such as /tmp is accepted above the config's own
+ * directory), or another negative errno.  Unknown user and group names
+ * are skipped with a warning (hg_policy_warnings()).
  */
 int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err);
 /* The same for text in memory; name is used in messages. */
@@ -151,6 +169,15 @@ void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
 /* The key's new line, without the newline, for messages. */
 const char *hg_config_edit_line(const struct hg_config_edit *e);
+/*
+ * Removes what edits killed midway left beside the config: regular files
+ * named like their temporary files (".NAME.XXXXXX", ".NAME.XXXXXX.old"),
+ * owned by root or the caller, in a directory that passes the trust checks
+ * of hg_config_load().  Call it only while no other edit of that config can
+ * run (the CLI holds its exclusive lock).  Returns the number removed, or a
+ * negative errno (-EPERM: an untrusted directory, nothing removed).
+ */
+int hg_config_edit_cleanup(const char *path, struct hg_error *err);
 
 /* ---- kernel ------------------------------------------------------------ */
 
@@ -193,6 +220,7 @@ struct hg_link {
 	char kind[32];         /* "bridge", "veth", "macvlan", ..., "device", "loopback" */
 	unsigned index;
 	bool up;
+	unsigned master;       /* ifindex of the bridge (or bond...) it is a port of, 0: none */
 };
 /* The interfaces of the caller's network namespace (rtnetlink); free(*ret). */
 int hg_links_read(struct hg_link **ret, size_t *ret_n, struct hg_error *err);

@@ -72,7 +72,7 @@ else
 	fail "examples/c: $(cat "$T/cc.log")"
 fi
 out=$(LD_LIBRARY_PATH=$R$libdir "$T/example" "$T/nonexistent.conf" 2>&1)
-if printf '%s' "$out" | grep -q '^libhostguard 0.1.0: 1 uids, 5 interface patterns$' &&
+if printf '%s' "$out" | grep -q '^libhostguard 0.1.0: 1 uids, 6 interface patterns$' &&
 	printf '%s' "$out" | grep -q '^table inet hostguard {$' &&
 	printf '%s' "$out" | grep -q "^0 is refused: port '0' is out of range"; then
 	pass "the example runs against the installed library"

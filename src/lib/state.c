@@ -51,7 +51,6 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 	free(s->rules);
 	hg_lines_free(s->anomalies, s->n_anomalies);
 	hg_canon_clear(&s->canon);
-	free(s->anon_text);
 	free(s);
 }
 
@@ -434,7 +433,7 @@ static int kelem_cmp(const void *a, const void *b)
 }
 
 /* The rbtree backend dumps in descending order: reversing is enough then. */
-static void sort_elems(struct lset *ls)
+void hg_lset_sort(struct lset *ls)
 {
 	bool descending = true;
 
@@ -478,7 +477,7 @@ static bool key_is_zero(const struct hg_kelem *e)
 /* Intervals come as start/end element pairs (rbtree dumps them in
  * descending order).  A start with no end runs to the end of the key space;
  * an end at key zero is nft's "first non-matching segment" marker. */
-static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct hg_canon *c = &s->canon;
@@ -494,9 +493,9 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 			memcpy(&v, ls->e[i].key, 4);
 			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
 		}
-		/* keys are host-endian: sort by value, not by bytes */
-		if (n)
-			qsort(c->r[k], n, sizeof(struct hg_range), hg_range_cmp);
+		/* keys are host-endian: sort by value, not by bytes; a set holds
+		 * each key once, a dump racing a rehash may repeat one */
+		c->n[k] = hg_ranges_normalize(c->r[k], c->n[k], false);
 		return 0;
 	}
 	if (k == HG_KEY_IFACES) {
@@ -588,7 +587,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		 * and ends; hash sets are sorted by value when decoded */
 		for (size_t i = 0; i < s->n_sets; i++)
 			if (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS))
-				sort_elems(&s->sets[i]);
+				hg_lset_sort(&s->sets[i]);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 			for (size_t i = 0; i < s->n_sets; i++) {
 				struct lset *ls = &s->sets[i];
@@ -596,7 +595,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 				if (strcmp(ls->name, d->name) == 0 && ls->key_len == d->key_len &&
 				    (ls->flags & NFT_SET_INTERVAL) == (d->flags & NFT_SET_INTERVAL)) {
 					ls->key = k;
-					r = decode_set(s, k, ls);
+					r = hg_lset_decode(s, k, ls);
 					break;
 				}
 			}
@@ -658,8 +657,8 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	}
 	s->sets[0].key = k;
 	if (with_elements) {
-		sort_elems(&s->sets[0]);
-		r = decode_set(s, k, &s->sets[0]);
+		hg_lset_sort(&s->sets[0]);
+		r = hg_lset_decode(s, k, &s->sets[0]);
 		if (r == 0 && s->sets[0].anomaly)
 			r = -EBADSLT;
 	}
@@ -908,17 +907,12 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
-static const char *anon_lookup(const char *name, void *data)
+/* An anonymous set's contents, for the canonical text of the rule that
+ * uses it: its kernel-chosen name differs from table to table. */
+static void anon_lookup(FILE *f, const char *name, const void *data)
 {
-	struct hg_state *s = data;
-	FILE *f;
-	size_t len;
+	const struct hg_state *s = data;
 
-	free(s->anon_text);
-	s->anon_text = NULL;
-	f = open_memstream(&s->anon_text, &len);
-	if (!f)
-		return NULL;
 	for (size_t i = 0; i < s->n_sets; i++) {
 		if (strcmp(s->sets[i].name, name) != 0)
 			continue;
@@ -927,14 +921,17 @@ static const char *anon_lookup(const char *name, void *data)
 			fprintf(f, " %u", s->sets[i].e[j].key[0]);
 		fputc('}', f);
 	}
-	fclose(f);
-	return s->anon_text;
 }
 
-static const char *anon_wanted(const char *name, void *data)
+/* What hostguard's only anonymous set holds. */
+static void anon_wanted(FILE *f, const char *name, const void *data)
 {
 	(void)name;
-	return data;
+	(void)data;
+	fprintf(f, "{type %u len 1", HG_TYPE_ICMP6_TYPE);
+	for (size_t i = 0; i < ARRAY_SIZE(hg_icmpv6_nd_types); i++)
+		fprintf(f, " %u", hg_icmpv6_nd_types[i]);
+	fputc('}', f);
 }
 
 static const char *hook_name(uint32_t hook)
@@ -980,16 +977,7 @@ const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
 	return NULL;
 }
 
-static const char *want_anon_text(void)
-{
-	static char text[64];
-
-	snprintf(text, sizeof(text), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
-		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
-	return text;
-}
-
-int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			 struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
@@ -1022,7 +1010,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 			continue;
 		}
 		a = hg_rule_canonical(s->rules[i].r, anon_lookup, s);
-		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon_text());
+		b = hg_rule_canonical(want[k], anon_wanted, NULL);
 		if (!a || !b)
 			err = -ENOMEM;
 		else if (strcmp(a, b) != 0 && !r.first_diff)
@@ -1043,7 +1031,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, int ch,
+static void diff_chain(struct lines *l, const struct hg_state *s, int ch,
 		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
@@ -1076,7 +1064,7 @@ static void diff_chain(struct lines *l, struct hg_state *s, int ch,
 
 HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
 {
-	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
+	const struct hg_state *s = cs;
 	struct lines l = { 0 };
 	struct hg_canon want;
 	int r = hg_canon_from_policy(p, &want, NULL);

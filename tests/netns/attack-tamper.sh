@@ -15,7 +15,7 @@ serve "$C" 0 udp 9000
 serve "$H" 2000 tcp 5301
 write_conf <<'CONF'
 allowed_uids = 0
-container_ifaces = br-*
+container_ifaces = br-*, veth*
 allow_from_containers_tcp = 5300
 CONF
 expect_rc 0 "apply" hg apply
