@@ -32,6 +32,7 @@ struct follow {
 	bool have_docker;               /* docker is the last good answer */
 	char *sock;                     /* the socket of the last config read */
 	int64_t sync_at;                /* -1: no re-sync due */
+	bool defaults_ok;               /* no config file: the built-in defaults */
 	bool warned;                    /* a warning about Docker is out; quiet
 					   until the stream has been up a while */
 };
@@ -121,15 +122,25 @@ static void print_changes(const struct docker_state *a, const struct docker_stat
 	}
 }
 
-static int load_config(struct hg_policy **ret)
+/*
+ * The config, or the built-in defaults when there is no file and that was
+ * decided at start (see cmd_follow); a config that vanishes later is an
+ * error, the table stays.  Prints why it failed.
+ */
+static int load_config(struct hg_policy **ret, bool defaults_ok)
 {
 	struct hg_error e = { 0 };
 	int r = hg_config_load(config_path, ret, &e);
 
-	if (r == -ENOENT && e.line == 0)
+	if (r == -ENOENT && e.line == 0) {
+		if (!defaults_ok) {
+			err_msg("warning: %s does not exist (any more); table unchanged", config_path);
+			return r;
+		}
 		r = hg_policy_new_default(ret, &e);
+	}
 	if (r < 0)
-		err_msg("%s", e.message);
+		err_msg("warning: %s; table unchanged", e.message);
 	return r;
 }
 
@@ -149,10 +160,12 @@ static int sync_table(struct follow *f, bool initial)
 	char err[DOCKER_ERR_LEN] = "";
 	const char *sock;
 	bool retry = false;
-	int r, dr, ret = -1, lock;
+	int r, dr, ret = -1, lock = -1;
 
-	lock = lock_config_dir(LOCK_SH, false);
-	if (load_config(&p) < 0)
+	/* shared, like apply: no edit rewrites the config meanwhile */
+	if (config_lock("follow", LOCK_SH, false, &lock) != EXIT_OK)
+		goto out;
+	if (load_config(&p, f->defaults_ok) < 0)
 		goto out;
 	sock = docker_socket(p);
 	if (!sock || !f->sock || strcmp(sock, f->sock) != 0) {
@@ -251,11 +264,40 @@ int cmd_follow(int argc, char **argv)
 		goto out;
 	}
 
-	/* An invalid config at start is a usage error; later it is a warning. */
+	/* An invalid config at start is a usage error; later it is a warning.
+	 * Without a config file, follow loads the defaults only where apply
+	 * would: not over a table that holds more (apply exits 1 there). */
 	{
 		struct hg_policy *p = NULL;
-		if (load_config(&p) < 0) {
-			ret = EXIT_INVALID;
+		struct hg_error e = { 0 };
+		int r = hg_config_load(config_path, &p, &e);
+
+		if (r == -ENOENT && e.line == 0) {
+			struct hg_nl *nl = NULL;
+			struct hg_state *s = NULL;
+
+			if (open_nl(&nl) != EXIT_OK)
+				goto out;
+			r = hg_state_read(nl, &s, &e);
+			hg_nl_close(nl);
+			if (r < 0 && e.code != -ENOENT) {
+				ret = fail(&e);
+				goto out;
+			}
+			if (s && live_beyond_defaults(s) != 0) {
+				hg_state_free(s);
+				err_msg("follow: %s does not exist, and the live table holds more than the built-in defaults: "
+					"restore the config, or load the defaults on purpose with 'hostguard apply --defaults'",
+					config_path);
+				goto out;
+			}
+			hg_state_free(s);
+			f.defaults_ok = true;
+			r = hg_policy_new_default(&p, &e);
+		}
+		if (r < 0) {
+			err_msg("%s", e.message);
+			ret = r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 			goto out;
 		}
 		if (!docker_socket(p)) {
