@@ -192,12 +192,17 @@ void hg_nl_close(struct hg_nl *nl);
  * of the change is live or none of it.  The table is updated in place
  * (elements added and removed, chains refilled only where they differ), so
  * packets never see a moment without it.  Returns 1 when it changed the
- * table, 0 when it was already in sync, -EPERM without CAP_NET_ADMIN, or
- * another negative errno with err naming the object the kernel refused.
- * On success the drop counters are zeroed, so that they count drops since
- * the last apply.
+ * table, 0 when it was already in sync (then nothing at all is sent),
+ * -EPERM without CAP_NET_ADMIN, or another negative errno with err naming
+ * the object the kernel refused.  Drop counters are cumulative: they start
+ * when their rule is created and hg_apply() leaves them alone.
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
+/* hg_apply() with flags; HG_APPLY_RESET_COUNTERS also zeroes the drop
+ * counters, in the same transaction (their rules are re-created). */
+#define HG_APPLY_RESET_COUNTERS 0x1u
+int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
+		   struct hg_error *err);
 
 /*
  * Adds or removes values (as typed, see hg_value_parse) in one set of the
@@ -249,6 +254,9 @@ int hg_state_log_group(const struct hg_state *s);
 /* Packets and bytes counted by the drop rule of a chain (0 when absent). */
 void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 		    uint64_t *ret_packets, uint64_t *ret_bytes);
+/* Since when (unix time) the drop counters of a chain count; 0 when the
+ * table does not say (rules loaded by another tool). */
+long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain);
 
 /*
  * Compares the live table with a policy.  Fills *ret_lines with one malloc'd

@@ -28,8 +28,8 @@ fi
 
 expected=(
 	"$sbindir/hostguard"
-	"$libdir/libhostguard.so.0.1.0"
-	"$libdir/libhostguard.so.0"
+	"$libdir/libhostguard.so.1.0.0"
+	"$libdir/libhostguard.so.1"
 	"$libdir/libhostguard.so"
 	"$libdir/pkgconfig/hostguard.pc"
 	"$prefix/include/hostguard.h"
@@ -50,9 +50,9 @@ else
 	fail "installed file list differs: $(cat "$T/diff")"
 fi
 
-lib=$R$libdir/libhostguard.so.0.1.0
-readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.0\]' && pass "soname libhostguard.so.0" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
-bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_1$')
+lib=$R$libdir/libhostguard.so.1.0.0
+readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.1\]' && pass "soname libhostguard.so.1" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
+bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_[12]$')
 [ -z "$bad" ] && pass "only hg_* symbols are exported (version script)" || fail "also exported: $bad"
 nm -D --defined-only "$lib" | grep -q ' hg_apply@@HOSTGUARD_1$' && pass "symbols are versioned HOSTGUARD_1" || fail "no symbol versions"
 file=$(readlink -f "$R$sbindir/hostguard")

@@ -8,14 +8,25 @@
 
 #include "cli.h"
 
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void print_applied(int r, const struct hg_policy *p)
 {
-	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries, %zu tcp and %zu udp published)\n",
-	       r ? "applied" : "already in sync:",
-	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
-	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
-	       hg_policy_count(p, HG_KEY_UDP), hg_policy_count(p, HG_KEY_PUBLISHED_TCP),
-	       hg_policy_count(p, HG_KEY_PUBLISHED_UDP));
+	size_t u = hg_policy_count(p, HG_KEY_UIDS), g = hg_policy_count(p, HG_KEY_GIDS);
+	size_t i = hg_policy_count(p, HG_KEY_IFACES), t = hg_policy_count(p, HG_KEY_TCP);
+	size_t d = hg_policy_count(p, HG_KEY_UDP);
+	size_t pt = hg_policy_count(p, HG_KEY_PUBLISHED_TCP), pu = hg_policy_count(p, HG_KEY_PUBLISHED_UDP);
+
+	printf("hostguard: %s table inet hostguard (%zu %s, %zu %s, %zu interface %s, %zu tcp and %zu udp port %s",
+	       r ? "applied" : "already in sync:", u, plural(u, "uid", "uids"), g, plural(g, "gid", "gids"),
+	       i, plural(i, "pattern", "patterns"), t, d, plural(t + d, "entry", "entries"));
+	/* Docker's (or the config's) published ports, when there are any */
+	if (pt + pu)
+		printf(", %zu tcp and %zu udp published", pt, pu);
+	printf(")\n");
 }
 
 /*
@@ -103,23 +114,43 @@ int cmd_apply(int argc, char **argv)
 	struct hg_policy *p = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	bool dry = false, defaults = false;
+	bool dry = false, defaults = false, quiet = false;
+	unsigned flags = 0;
 	int ret, lock = -1, kept = EXIT_OK;
+
+	/* "hostguard reset-counters" is "apply --reset-counters" */
+	bool reset_cmd = strcmp(argv[0], "reset-counters") == 0;
+
+	if (reset_cmd)
+		flags |= HG_APPLY_RESET_COUNTERS;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
+			if (reset_cmd) {
+				cmd_usage(stdout, "reset-counters");
+				printf("  Zeroes the drop counters (status shows since when they count), in the\n"
+				       "  same transaction as an apply of the config.\n");
+				return EXIT_OK;
+			}
 			cmd_usage(stdout, "apply");
-			printf("  --dry-run   print the ruleset in nft syntax and change nothing\n"
-			       "  --defaults  when the config does not exist, load the built-in defaults\n"
-			       "              even over a loaded table that holds more\n"
+			printf("  --dry-run         print the ruleset in nft syntax and change nothing\n"
+			       "  --defaults        when the config does not exist, load the built-in\n"
+			       "                    defaults even over a loaded table that holds more\n"
+			       "  --reset-counters  also zero the drop counters (they are cumulative)\n"
+			       "  --quiet           say nothing when the table is already in sync\n"
+			       "                    (an in-sync apply sends nothing to the kernel)\n"
 			       "  Without a config, a loaded table that holds more than the defaults is\n"
 			       "  kept (exit 1). With an invalid config nothing changes (exit 2), except\n"
 			       "  when no table is loaded: then the built-in defaults are loaded (exit 2).\n");
 			return EXIT_OK;
-		} else if (strcmp(argv[i], "--dry-run") == 0) {
+		} else if (strcmp(argv[i], "--dry-run") == 0 && !reset_cmd) {
 			dry = true;
-		} else if (strcmp(argv[i], "--defaults") == 0) {
+		} else if (strcmp(argv[i], "--defaults") == 0 && !reset_cmd) {
 			defaults = true;
+		} else if (strcmp(argv[i], "--reset-counters") == 0) {
+			flags |= HG_APPLY_RESET_COUNTERS;
+		} else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+			quiet = true;
 		} else {
 			err_msg("apply: unexpected argument '%s'", argv[i]);
 			cmd_usage(stderr, "apply");
@@ -164,12 +195,15 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = hg_apply(nl, p, &e);
+	ret = hg_apply_flags(nl, p, flags, &e);
 	if (ret < 0) {
 		ret = fail(&e);
 		goto out;
 	}
-	print_applied(ret, p);
+	if (ret || !quiet)
+		print_applied(ret, p);
+	if (flags & HG_APPLY_RESET_COUNTERS)
+		printf("hostguard: drop counters zeroed\n");
 	ret = kept;
 out:
 	if (lock >= 0)

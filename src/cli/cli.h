@@ -55,7 +55,9 @@ void cmd_usage(FILE *f, const char *name);
  * given flags; returns -1 to continue, or an exit code. */
 bool is_help(const char *arg);
 
-enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2 };
+/* CAPS_OPTIONAL: CAP_NET_ADMIN is wanted, not required (ifaces lists
+ * without it, judging coverage by the config) */
+enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4 };
 /* Keeps the needed capabilities the process has, drops all others.
  * Returns the CAPS_* flags held, or -1. */
 int caps_limit(unsigned need);

@@ -87,7 +87,8 @@ int cmd_edit(int argc, char **argv)
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	const char **vals = NULL, **kvals = NULL;
+	char **vals = NULL;        /* argv's own strings */
+	const char **kvals = NULL;
 	size_t n = 0, nk = 0;
 	bool runtime = false, loaded = true;
 	enum hg_key key;
@@ -120,7 +121,28 @@ int cmd_edit(int argc, char **argv)
 		/* anything else, "-1" included, is a value and is checked as one */
 		vals[n++] = argv[i];
 	}
-	if (c->key == HG_KEY_TCP) {
+	if (c->key == HG_KEY_TCP && n && strchr(vals[0], '/')) {
+		/* ufw's form: 53/udp 5353/udp; one set per transaction, so one
+		 * protocol per command */
+		const char *proto = strchr(vals[0], '/') + 1;
+		for (size_t i = 0; i < n; i++) {
+			char *slash = strchr(vals[i], '/');
+			if (!slash || (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0)) {
+				err_msg("%s: '%s': expected PORT/tcp or PORT/udp", c->name, vals[i]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+			if (strcmp(slash + 1, proto) != 0) {
+				err_msg("%s: '%s' and '%s': one protocol per command (each is one transaction on one set); nothing changed",
+					c->name, vals[0], vals[i]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		}
+		key = strcmp(proto, "tcp") == 0 ? HG_KEY_TCP : HG_KEY_UDP;
+		for (size_t i = 0; i < n; i++)
+			*strchr(vals[i], '/') = '\0';
+	} else if (c->key == HG_KEY_TCP) {
 		if (n == 0 || (strcmp(vals[0], "tcp") != 0 && strcmp(vals[0], "udp") != 0)) {
 			if (n)
 				err_msg("%s: unknown protocol '%s' (expected tcp or udp)", c->name, vals[0]);
@@ -177,7 +199,7 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 	}
 	if (!runtime) {
-		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
+		cr = hg_config_edit_prepare(config_path, key, c->op, (const char *const *)vals, n, &ce, &e);
 		if (cr < 0) {
 			err_msg("%s: %s; nothing changed", c->name, e.message);
 			ret = e.code == -EINVAL || e.code == -ENOENT || e.code == -EPERM ? EXIT_INVALID : EXIT_FAIL;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli.h"
 
 static const char *id_name(enum hg_key k, uint32_t id)
@@ -174,9 +176,13 @@ int cmd_status(int argc, char **argv)
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
 				hg_state_drops(s, ch, &pk, &by);
-				printf("%s\"%s\":{\"dropped_packets\":%llu,\"dropped_bytes\":%llu}",
+				printf("%s\"%s\":{\"dropped_packets\":%llu,\"dropped_bytes\":%llu,\"since\":",
 				       ch ? "," : "", ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local",
 				       (unsigned long long)pk, (unsigned long long)by);
+				if (hg_state_counting_since(s, ch))
+					printf("%lld}", hg_state_counting_since(s, ch));
+				else
+					printf("null}");
 			}
 			putchar('}');
 		}
@@ -226,13 +232,19 @@ int cmd_status(int argc, char **argv)
 					printf("%s%s", i ? ", " : " ", ign[i]);
 				putchar('\n');
 			}
-			printf("drops since the last apply:\n");
+			printf("drops (cumulative; 'hostguard reset-counters' zeroes them):\n");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
+				long long since = hg_state_counting_since(s, ch);
+				char when[64] = "an unknown time";
+				time_t t = (time_t)since;
+				struct tm tm;
+				if (since && gmtime_r(&t, &tm))
+					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 				hg_state_drops(s, ch, &pk, &by);
-				printf("  %-14s (%s) %llu packets, %llu bytes\n",
+				printf("  %-14s (%s) %llu packets, %llu bytes since %s\n",
 				       ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local", chain_dir[ch],
-				       (unsigned long long)pk, (unsigned long long)by);
+				       (unsigned long long)pk, (unsigned long long)by, when);
 			}
 		}
 		for (size_t i = 0; i < n_warn; i++)

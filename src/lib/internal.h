@@ -124,6 +124,8 @@ extern const char *const hg_chain_names[HG_NCHAINS];
 
 struct nftnl_rule;
 struct nftnl_set;
+/* The comment of a counting rule: "counting since <unix time>" */
+#define HG_SINCE_PREFIX "hostguard: counting since "
 /* NFLOG prefixes of the two chains' log rules ("hostguard watch" reads them) */
 #define HG_LOG_PREFIX_EGRESS "hostguard egress: "
 #define HG_LOG_PREFIX_INGRESS "hostguard ingress: "

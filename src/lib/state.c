@@ -11,6 +11,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -796,6 +797,37 @@ HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 	}
 	*ret_packets = p;
 	*ret_bytes = b;
+}
+
+HG_EXPORT long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain)
+{
+	long long since = 0;
+
+	if (!s || (unsigned)chain >= HG_CHAIN_MAX)
+		return 0;
+	for (size_t i = 0; i < s->n_rules; i++) {
+		int ch = chain_index(s->rules[i].chain);
+		const char *ud;
+		uint32_t len = 0;
+		long long t;
+
+		if (ch < 0 || hg_chaindefs[ch].dir != chain ||
+		    !nftnl_rule_is_set(s->rules[i].r, NFTNL_RULE_USERDATA))
+			continue;
+		ud = nftnl_rule_get_data(s->rules[i].r, NFTNL_RULE_USERDATA, &len);
+		/* one TLV: type NFTNL_UDATA_RULE_COMMENT, length, the text */
+		if (len < 2 || ud[0] != NFTNL_UDATA_RULE_COMMENT || (uint8_t)ud[1] + 2u > len)
+			continue;
+		{
+			char text[64];
+			size_t n = (uint8_t)ud[1] < sizeof(text) - 1 ? (uint8_t)ud[1] : sizeof(text) - 1;
+			memcpy(text, ud + 2, n);
+			text[n] = '\0';
+			if (sscanf(text, HG_SINCE_PREFIX "%lld", &t) == 1 && t > 0 && (!since || t < since))
+				since = t;
+		}
+	}
+	return since;
 }
 
 /* ---- diff ------------------------------------------------------------------------- */
