@@ -18,10 +18,15 @@ static void print_applied(int r, const struct hg_policy *p)
 	size_t u = hg_policy_count(p, HG_KEY_UIDS), g = hg_policy_count(p, HG_KEY_GIDS);
 	size_t i = hg_policy_count(p, HG_KEY_IFACES), t = hg_policy_count(p, HG_KEY_TCP);
 	size_t d = hg_policy_count(p, HG_KEY_UDP);
+	size_t pt = hg_policy_count(p, HG_KEY_PUBLISHED_TCP), pu = hg_policy_count(p, HG_KEY_PUBLISHED_UDP);
 
-	printf("hostguard: %s table inet hostguard (%zu %s, %zu %s, %zu interface %s, %zu tcp and %zu udp port %s)\n",
+	printf("hostguard: %s table inet hostguard (%zu %s, %zu %s, %zu interface %s, %zu tcp and %zu udp port %s",
 	       r ? "applied" : "already in sync:", u, plural(u, "uid", "uids"), g, plural(g, "gid", "gids"),
 	       i, plural(i, "pattern", "patterns"), t, d, plural(t + d, "entry", "entries"));
+	/* Docker's (or the config's) published ports, when there are any */
+	if (pt + pu)
+		printf(", %zu tcp and %zu udp published", pt, pu);
+	printf(")\n");
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "docker.h"
 
 void err_msg(const char *fmt, ...)
 {
@@ -48,6 +49,9 @@ int load_policy(struct hg_policy **ret)
 		err_msg("%s", e.message);
 		return r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 	}
+	/* What Docker publishes, when it runs (docker.h: on failure a warning, and
+	 * the config plus what the live table learned from Docker before). */
+	docker_augment_policy(*ret, NULL);
 	return EXIT_OK;
 }
 
