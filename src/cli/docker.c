@@ -498,6 +498,13 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 
 	if (!sock)
 		return 0;
+	/* HOSTGUARD_DOCKER_SOCKET=keep: do not ask Docker, keep what the live
+	 * table learned from it (the boot unit: a socket-activated docker.sock
+	 * would start dockerd, which is ordered after us, and we would wait) */
+	if (strcmp(sock, "keep") == 0) {
+		keep_live_docker_entries(p);
+		return 0;
+	}
 	r = docker_read(sock, &d, err);
 	if (r == -ENOENT)
 		return 0;       /* no Docker on this host */

@@ -300,9 +300,9 @@ int cmd_follow(int argc, char **argv)
 			ret = r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 			goto out;
 		}
-		if (!docker_socket(p)) {
-			err_msg("follow: docker_socket is none in %s: there is no Docker to follow",
-				config_label());
+		if (!docker_socket(p) || strcmp(docker_socket(p), "keep") == 0) {
+			err_msg("follow: docker_socket is none in %s (or HOSTGUARD_DOCKER_SOCKET none or keep): "
+				"there is no Docker to follow", config_label());
 			hg_policy_free(p);
 			ret = EXIT_INVALID;
 			goto out;
