@@ -132,6 +132,14 @@ expect_match "unknown command 'frobnicate'" "unknown command is named"
 expect_rc 2 "no command -> 2" "$HG"
 expect_rc 2 "unknown option -> 2" "$HG" --bogus apply
 expect_rc 2 "extra argument -> 2" hg check extra
+# HOSTGUARD_DOCKER_SOCKET=keep (the boot unit): Docker is not asked, what
+# the live table learned from it stays; none drops it
+h nft add element inet hostguard published_tcp '{ 8888 }'
+expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=keep" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET=keep "$HG" --config "$CONF" apply
+h nft list set inet hostguard published_tcp | grep -q 8888 && pass "keep: the published port stays" || fail "keep dropped the published port"
+expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=none" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET=none "$HG" --config "$CONF" apply
+h nft list set inet hostguard published_tcp | grep -q 8888 && fail "none kept the published port" || pass "none: Docker's entries go"
+
 # habits
 expect_rc 0 "-V" "$HG" -V
 expect_match "^hostguard [0-9]" "-V prints the version"
