@@ -10,8 +10,95 @@
 
 #include "cli.h"
 
-static const char *id_name(enum hg_key k, uint32_t id)
+/*
+ * Names of ids.  A small set asks NSS id by id; a large one reads the user
+ * or group database once (one lookup per id through systemd's userdb made
+ * status of 50,000 uids take 6 s).  Ids the enumeration does not list
+ * (directories that do not enumerate) are shown without a name.
+ */
+#define ENUMERATE_FROM 64
+
+struct idname {
+	uint32_t id;
+	char *name;
+};
+
+static struct idname *names_v[HG_KEY_MAX];
+static size_t names_n[HG_KEY_MAX];
+static bool names_read[HG_KEY_MAX];
+
+static int idname_cmp(const void *a, const void *b)
 {
+	uint32_t x = ((const struct idname *)a)->id, y = ((const struct idname *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static void names_load(enum hg_key k)
+{
+	size_t cap = 0;
+
+	names_read[k] = true;
+	if (k == HG_KEY_UIDS)
+		setpwent();
+	else
+		setgrent();
+	for (;;) {
+		const char *name;
+		uint32_t id;
+		struct idname *v;
+
+		if (k == HG_KEY_UIDS) {
+			struct passwd *pw = getpwent();
+			if (!pw)
+				break;
+			name = pw->pw_name, id = pw->pw_uid;
+		} else {
+			struct group *gr = getgrent();
+			if (!gr)
+				break;
+			name = gr->gr_name, id = gr->gr_gid;
+		}
+		if (names_n[k] == cap) {
+			cap = cap ? 2 * cap : 256;
+			v = realloc(names_v[k], cap * sizeof(*v));
+			if (!v)
+				break;
+			names_v[k] = v;
+		}
+		names_v[k][names_n[k]].id = id;
+		if (!(names_v[k][names_n[k]].name = strdup(name)))
+			break;
+		names_n[k]++;
+	}
+	if (k == HG_KEY_UIDS)
+		endpwent();
+	else
+		endgrent();
+	if (names_n[k])
+		qsort(names_v[k], names_n[k], sizeof(*names_v[k]), idname_cmp);
+}
+
+static void names_free(void)
+{
+	for (int k = 0; k < HG_KEY_MAX; k++) {
+		for (size_t i = 0; i < names_n[k]; i++)
+			free(names_v[k][i].name);
+		free(names_v[k]);
+		names_v[k] = NULL;
+		names_n[k] = 0;
+		names_read[k] = false;
+	}
+}
+
+static const char *id_name(const struct hg_state *s, enum hg_key k, uint32_t id)
+{
+	if (hg_state_count(s, k) >= ENUMERATE_FROM) {
+		struct idname key = { id, NULL }, *found;
+		if (!names_read[k])
+			names_load(k);
+		found = names_n[k] ? bsearch(&key, names_v[k], names_n[k], sizeof(key), idname_cmp) : NULL;
+		return found ? found->name : NULL;
+	}
 	if (k == HG_KEY_UIDS) {
 		struct passwd *pw = getpwuid(id);
 		return pw ? pw->pw_name : NULL;
@@ -37,7 +124,7 @@ static void print_set_text(const struct hg_state *s, enum hg_key k)
 		}
 		hg_state_range(s, k, i, &lo, &hi);
 		if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
-			const char *name = id_name(k, lo);
+			const char *name = id_name(s, k, lo);
 			if (name)
 				printf("%s%u (%s)", sep, lo, name);
 			else
@@ -67,7 +154,7 @@ static void print_set_json(const struct hg_state *s, enum hg_key k)
 		}
 		hg_state_range(s, k, i, &lo, &hi);
 		if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
-			const char *name = id_name(k, lo);
+			const char *name = id_name(s, k, lo);
 			printf("{\"id\":%u,\"name\":", lo);
 			if (name)
 				json_str(stdout, name);
@@ -252,6 +339,7 @@ int cmd_status(int argc, char **argv)
 	}
 	ret = cfg;
 out:
+	names_free();
 	lines_free(warn, n_warn);
 	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);
 	hg_state_free(s);

@@ -16,6 +16,7 @@ vg() { # vg EXPECTED-RC DESCRIPTION ARGS...
 	shift 2
 	ip netns exec "$H" valgrind --quiet --error-exitcode=99 --leak-check=full \
 		--show-leak-kinds=all --errors-for-leak-kinds=all --track-fds=no \
+		--suppressions="$(dirname "$0")/valgrind.supp" \
 		"$HG" "$@" >"$T/vg.out" 2>&1
 	rc=$?
 	if [ $rc = "$want" ]; then
