@@ -40,7 +40,7 @@ expected=(
 )
 unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
 if [ -n "$unitdir" ]; then
-	expected+=("$unitdir/hostguard.service" "$unitdir/hostguard-repair.service" "$unitdir/hostguard-repair.timer")
+	expected+=("$unitdir/hostguard.service" "$unitdir/hostguard-repair.service" "$unitdir/hostguard-repair.timer" "$unitdir/hostguard-follow.service")
 fi
 (cd "$R" && find . -type f -o -type l | sed 's|^\.||' | sort) >"$T/got"
 printf '%s\n' "${expected[@]}" | sort >"$T/want"
@@ -83,17 +83,18 @@ fi
 # bash completion
 comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'; COMP_WORDS=($1); COMP_CWORD=$2; _hostguard; printf '%s ' \"\${COMPREPLY[@]}\""; }
 [ "$(comp 'hostguard allow-p' 1)" = "allow-port " ] && pass "completion: commands" || fail "completion: '$(comp 'hostguard allow-p' 1)'"
+[ "$(comp 'hostguard fol' 1)" = "follow " ] && pass "completion: follow" || fail "completion: '$(comp 'hostguard fol' 1)'"
 [ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
 comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
 comp 'hostguard --config x revoke-gid ro' 4 | grep -qw root && pass "completion: group names after --config" || fail "completion of groups"
 
 # systemd units
 if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
-	for u in hostguard.service hostguard-repair.service hostguard-repair.timer; do
+	for u in hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-follow.service; do
 		# verify needs ExecStart= to exist: point it at the installed binary
 		sed "s|$sbindir/hostguard|$R$sbindir/hostguard|g" "$R$unitdir/$u" >"$T/$u"
 	done
-	if (cd "$T" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no hostguard.service hostguard-repair.service hostguard-repair.timer) >"$T/verify" 2>&1 &&
+	if (cd "$T" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-follow.service) >"$T/verify" 2>&1 &&
 		! grep -v -e 'nftables.service' -e '^$' "$T/verify" | grep -q .; then
 		pass "systemd-analyze verify: no complaints"
 	else
@@ -102,6 +103,11 @@ if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
 	grep -q '^ExecStart=.*/hostguard apply$' "$R$unitdir/hostguard.service" && grep -q '^Before=.*docker.service' "$R$unitdir/hostguard.service" &&
 		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/hostguard.service" && pass "unit: apply, before docker, CAP_NET_ADMIN only" ||
 		fail "unit contents"
+	grep -q '^ExecStart=.*/hostguard follow$' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^After=.*docker.service' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^Restart=on-failure$' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/hostguard-follow.service" &&
+		pass "follow unit: after docker, restarted on failure, CAP_NET_ADMIN only" || fail "follow unit contents"
 else
 	fail "no systemd unit directory or systemd-analyze: install systemd"
 fi

@@ -10,11 +10,12 @@
 
 static void print_applied(int r, const struct hg_policy *p)
 {
-	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
+	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries, %zu tcp and %zu udp published)\n",
 	       r ? "applied" : "already in sync:",
 	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
 	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
-	       hg_policy_count(p, HG_KEY_UDP));
+	       hg_policy_count(p, HG_KEY_UDP), hg_policy_count(p, HG_KEY_PUBLISHED_TCP),
+	       hg_policy_count(p, HG_KEY_PUBLISHED_UDP));
 }
 
 /*

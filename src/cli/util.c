@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "docker.h"
 
 void err_msg(const char *fmt, ...)
 {
@@ -44,6 +45,8 @@ int load_policy(struct hg_policy **ret)
 		err_msg("%s", e.message);
 		return r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 	}
+	/* What Docker publishes, when it runs; on failure a warning and the config alone. */
+	docker_augment_policy(*ret, NULL);
 	return EXIT_OK;
 }
 
