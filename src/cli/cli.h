@@ -55,7 +55,7 @@ void cmd_usage(FILE *f, const char *name);
  * given flags; returns -1 to continue, or an exit code. */
 bool is_help(const char *arg);
 
-enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2 };
+enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_SETID = 4 };
 /* Keeps the needed capabilities the process has, drops all others.
  * Returns the CAPS_* flags held, or -1. */
 int caps_limit(unsigned need);
@@ -70,6 +70,8 @@ int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 bool iface_covered(const char *name, const char *const *patterns, size_t n);
 /* The live container_ifaces patterns (pointers into s; free the array). */
