@@ -253,7 +253,7 @@ int audit_docker_read(const char *sock, struct audit_docker *d, char err[DOCKER_
 	if (r < 0)
 		return r;
 	n = jlen(list);
-	np = n + 3;
+	np = n + 4;
 	paths = calloc(np, sizeof(*paths));
 	res = calloc(np, sizeof(*res));
 	codes = calloc(np, sizeof(*codes));
@@ -263,6 +263,7 @@ int audit_docker_read(const char *sock, struct audit_docker *d, char err[DOCKER_
 	paths[0] = strdup("/info");
 	paths[1] = strdup("/version");
 	paths[2] = strdup("/networks/bridge");
+	paths[3] = strdup("/networks");
 	for (size_t i = 0; i < n; i++) {
 		const char *id = jstr(json_object_array_get_idx(list, i), "Id");
 		size_t k;
@@ -273,35 +274,36 @@ int audit_docker_read(const char *sock, struct audit_docker *d, char err[DOCKER_
 			r = -EPROTO;
 			goto out;
 		}
-		if (asprintf(&paths[3 + i], "/containers/%s/json", id) < 0) {
-			paths[3 + i] = NULL;
+		if (asprintf(&paths[4 + i], "/containers/%s/json", id) < 0) {
+			paths[4 + i] = NULL;
 			goto oom;
 		}
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++)
 			if (!paths[k])
 				goto oom;
 	}
 	r = docker_get_many(sock, (const char *const *)paths, np, res, codes, err);
 	if (r < 0)
 		goto out;
-	if (codes[0] < 0 || codes[1] < 0) {
-		snprintf(err, DOCKER_ERR_LEN, "docker: GET %s on %s: no answer", codes[0] < 0 ? "/info" : "/version", sock);
+	if (codes[0] < 0 || codes[1] < 0 || codes[3] < 0) {
+		snprintf(err, DOCKER_ERR_LEN, "docker: GET %s on %s: no answer",
+			 codes[0] < 0 ? "/info" : codes[1] < 0 ? "/version" : "/networks", sock);
 		r = -EIO;
 		goto out;
 	}
+	r = docker_state_from_networks(res[3], sock, &d->state, err);
+	if (r < 0)
+		goto out;
 	d->info = res[0];
 	d->version = res[1];
 	d->bridge_net = res[2];
 	res[0] = res[1] = res[2] = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (res[3 + i]) {       /* NULL: gone between list and inspect */
-			d->inspect[d->n++] = res[3 + i];
-			res[3 + i] = NULL;
+		if (res[4 + i]) {       /* NULL: gone between list and inspect */
+			d->inspect[d->n++] = res[4 + i];
+			res[4 + i] = NULL;
 		}
 	qsort(d->inspect, d->n, sizeof(*d->inspect), inspect_cmp);
-	r = docker_read(sock, &d->state, err);
-	if (r < 0)
-		goto out;
 	d->pid = find_dockerd(sock, &d->argv, &d->argc);
 	r = 0;
 	goto out;
@@ -1004,11 +1006,11 @@ static void print_text(const struct audit *a, const struct audit_live *l)
 	json_object *d = a->daemon;
 	char b1[40], b2[40], b3[40], b4[40], b5[40], b6[40], b7[40], s[1024];
 
-	printf("CONTAINERS\n%-16s %-8s %-4s %-10s %-12s %-10s %-12s %-13s %s\n", "CONTAINER", "USER",
+	printf("CONTAINERS\n%-14s %-8s %-4s %-8s %-10s %-8s %-10s %-12s %s\n", "CONTAINER", "USER",
 	       "PRIV", "NETWORK", "CAP_ADD", "CAP_DROP", "SEC_OPT", "BIND_MOUNTS", "PORTS");
 	for (size_t i = 0; i < jlen(a->containers); i++) {
 		json_object *c = json_object_array_get_idx(a->containers, i), *m = jpath(c, "mounts");
-		char caps[256], drop[256], sec[256], mounts[512] = "", ports[256] = "";
+		char caps[256], drop[256], sec[256], mounts[512] = "", ports[256] = "", b8[40];
 		size_t n = 0;
 
 		join(jpath(c, "cap_add"), NULL, caps, sizeof(caps));
@@ -1026,20 +1028,28 @@ static void print_text(const struct audit *a, const struct audit_live *l)
 		m = jpath(c, "ports");
 		for (size_t k = 0; k < jlen(m) && n < sizeof(ports); k++) {
 			json_object *p = json_object_array_get_idx(m, k);
-			if (!jstr(p, "host_ip"))
+			const char *hip = jstr(p, "host_ip");
+			char one[96];
+			bool wild;
+
+			if (!hip)
 				continue;
-			n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%s:%d->%d/%s", n ? "," : "",
-					      jstr(p, "host_ip"), (int)jint(p, "host_port", 0),
-					      (int)jint(p, "port", 0), jstr(p, "proto"));
+			/* "8080->80/tcp" for every address (0.0.0.0 and :: once) */
+			wild = !*hip || strcmp(hip, "0.0.0.0") == 0 || strcmp(hip, "::") == 0;
+			snprintf(one, sizeof(one), "%s%s%d->%d/%s", wild ? "" : hip, wild ? "" : ":",
+				 (int)jint(p, "host_port", 0), (int)jint(p, "port", 0), jstr(p, "proto"));
+			if (strstr(ports, one))
+				continue;
+			n += (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%s", n ? "," : "", one);
 		}
-		printf("%-16s %-8s %-4s %-10s %-12s %-10s %-12s %-13s %s\n",
-		       fit(jstr(c, "name"), 16, b1, sizeof(b1)),
+		printf("%-14s %-8s %-4s %-8s %-10s %-8s %-10s %-12s %s\n",
+		       fit(jstr(c, "name"), 14, b1, sizeof(b1)),
 		       fit(*jstr(c, "user") ? jstr(c, "user") : "(root)", 8, b2, sizeof(b2)),
 		       jbool(c, "privileged") ? "yes" : "-",
-		       fit(jstr(c, "network_mode"), 10, b3, sizeof(b3)),
-		       fit(*caps ? caps : "-", 12, b4, sizeof(b4)), fit(*drop ? drop : "-", 10, b5, sizeof(b5)),
-		       fit(*sec ? sec : "-", 12, b6, sizeof(b6)), fit(*mounts ? mounts : "-", 13, b7, sizeof(b7)),
-		       *ports ? ports : "-");
+		       fit(jstr(c, "network_mode"), 8, b3, sizeof(b3)),
+		       fit(*caps ? caps : "-", 10, b4, sizeof(b4)), fit(*drop ? drop : "-", 8, b5, sizeof(b5)),
+		       fit(*sec ? sec : "-", 10, b6, sizeof(b6)), fit(*mounts ? mounts : "-", 12, b7, sizeof(b7)),
+		       fit(*ports ? ports : "-", 17, b8, sizeof(b8)));
 	}
 	if (!jlen(a->containers))
 		printf("(no running containers)\n");

@@ -505,6 +505,25 @@ bad:
 	return -EPROTO;
 }
 
+int docker_state_from_networks(json_object *networks, const char *sock,
+			       struct docker_state **ret, char err[DOCKER_ERR_LEN])
+{
+	struct docker_state *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	r = read_bridges(networks, d, sock, err);
+	if (r < 0) {
+		docker_state_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
 int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR_LEN])
 {
 	struct docker_state *d;

@@ -81,6 +81,10 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state);
 
 struct json_object;
 
+/* The bridges of a GET /networks answer (no ports), as docker_read reads them. */
+int docker_state_from_networks(struct json_object *networks, const char *sock,
+			       struct docker_state **ret, char err[DOCKER_ERR_LEN]);
+
 /* GET path on the socket; *ret is the JSON of a 200 (json_object_put it).
  * -ENOENT for a missing socket or a 404. */
 int docker_get_json(const char *sock, const char *path, struct json_object **ret,
