@@ -5,7 +5,7 @@
 # dockerd runs with --icc=false --userland-proxy=false --no-new-privileges
 # --live-restore.
 #
-# Containers (the test image; sleepers, but hard serves tcp/udp 80):
+# Containers (the test image running sleep):
 #   priv     --privileged (through the runtime wrapper below)
 #   capsys   --cap-add SYS_ADMIN
 #   hostnet  --network host (a sleeper)
@@ -88,7 +88,7 @@ phase "dockerd starting"
 docker_start --add-runtime hgt-runc="$T/runc-wrap"
 docker_image
 phase "containers starting"
-# sleepers, but hard: it serves its published port
+# sleepers: audit reads settings, it sends no packet
 sleeper() { # sleeper NAME [DOCKER RUN OPTION...]
 	local name=$1
 	shift
@@ -100,10 +100,9 @@ sleeper capsys --cap-add SYS_ADMIN &
 sleeper sock -v "$DK_SOCK:/var/run/docker.sock" &
 sleeper etc -v /etc:/hostetc &
 sleeper hostnet --network host &
-dk_serve_bg hard --user 1000 --cap-drop ALL --security-opt no-new-privileges --read-only \
-	--tmpfs /tmp:mode=1777 --memory 64m --pids-limit 64 -p 8080:80 &
+sleeper hard --user 1000 --cap-drop ALL --security-opt no-new-privileges --read-only \
+	--memory 64m --pids-limit 64 -p 8080:80 &
 wait_jobs
-dk_ready hard
 phase "containers up"
 
 # ---- Docker unreachable, usage ----
@@ -179,7 +178,7 @@ jexpect "1" "cannot_close names the host-network container" '[.cannot_close[] | 
 # an uncovered bridge: a network created after apply (follow is not running)
 dk network create -o com.docker.network.bridge.name=hgtcust0 --subnet 172.30.99.0/24 hgcust >/dev/null ||
 	fail "docker network create hgcust"
-dk_serve cust --network hgcust
+sleeper cust --network hgcust
 audit_json
 jexpect "false" "exposure: a container on a bridge created after apply is open" \
 	'.exposure[] | select(.container == "cust" and .path == "bridge") | .closed'
@@ -205,7 +204,7 @@ expect_rc 1 "audit --fail-on medium exits 1 (icc, userland-proxy...)" hg audit -
 phase "dockerd restarting with hardened flags"
 docker_stop
 docker_start --add-runtime hgt-runc="$T/runc-wrap" --icc=false --userland-proxy=false --no-new-privileges --live-restore
-dk_serve plain
+sleeper plain
 audit_json
 for id in 2.2 2.16 2.14 2.15; do
 	if daemon_ids | grep -qx "$id"; then fail "daemon finding $id with the hardened flags"; else pass "no daemon finding $id with the hardened flags"; fi
