@@ -214,4 +214,10 @@ jexpect "false false true true" "daemon: icc, userland_proxy off; no_new_privile
 lacks 5.26 plain
 jexpect "false" "exposure: no docker-proxy path without the userland proxy" \
 	'[.exposure[] | select(.path == "docker-proxy")] | length > 0'
+# the same command under valgrind: no memory error, no definite leak
+if command -v valgrind >/dev/null; then
+	expect_rc 0 "valgrind: audit --json is clean (exit 99 would be a valgrind error)" \
+		ip netns exec "$H" valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite "$HG" --config "$CONF" audit --json
+fi
 docker_finish

@@ -97,4 +97,10 @@ else
 fi
 hg apply >/dev/null 2>&1 || fail "apply"
 expect_rc 0 "apply learns hgtcust0 and 8082: verify exits 0 again" hg verify
+# the same command under valgrind: no memory error, no definite leak
+if command -v valgrind >/dev/null; then
+	expect_rc 0 "valgrind: verify is clean (exit 99 would be a valgrind error)" \
+		ip netns exec "$H" valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite "$HG" --config "$CONF" verify
+fi
 docker_finish
