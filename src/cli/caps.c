@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Least privilege: keep CAP_NET_ADMIN when the command needs it (and
- * CAP_CHOWN for edits, to give a rewritten config its old owner back) and
+ * CAP_CHOWN for edits, to give a rewritten config its old owner back;
+ * CAP_SETUID and CAP_SETGID for verify, which probes as other uids) and
  * drop every other capability from the effective, permitted and inheritable
  * sets, before the config is read (the iputils pattern). */
 #include <errno.h>
@@ -16,6 +17,9 @@ int caps_limit(unsigned need)
 	static const struct { unsigned flag; cap_value_t cap; } map[] = {
 		{ CAPS_NET_ADMIN, CAP_NET_ADMIN },
 		{ CAPS_CHOWN, CAP_CHOWN },
+		/* verify: to drop to the uids it probes as */
+		{ CAPS_SETID, CAP_SETUID },
+		{ CAPS_SETID, CAP_SETGID },
 	};
 	int r = -1, held = 0;
 

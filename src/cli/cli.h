@@ -56,8 +56,9 @@ void cmd_usage(FILE *f, const char *name);
 bool is_help(const char *arg);
 
 /* CAPS_OPTIONAL: CAP_NET_ADMIN is wanted, not required (ifaces lists
- * without it, judging coverage by the config) */
-enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4 };
+ * without it, judging coverage by the config); CAPS_SETID: CAP_SETUID and
+ * CAP_SETGID (verify's probes drop to other uids) */
+enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4, CAPS_SETID = 8 };
 /* Keeps the needed capabilities the process has, drops all others.
  * Returns the CAPS_* flags held, or -1. */
 int caps_limit(unsigned need);
@@ -78,6 +79,8 @@ int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 bool iface_covered(const char *name, const char *const *patterns, size_t n);
 /* The live container_ifaces patterns (pointers into s; free the array). */

@@ -144,51 +144,38 @@ static CURL *easy_new(const char *sock, const char *path)
 	return c;
 }
 
-/* GET path; *ret is the parsed JSON answer of a 200. */
-static int docker_get(const char *sock, const char *path, json_object **ret,
-		      char err[DOCKER_ERR_LEN])
+/* The answer of a finished request as JSON: a 200 with exactly one JSON value. */
+static int parse_answer(CURL *c, CURLcode cr, struct body *b, const char *sock, const char *path,
+			json_object **ret, char err[DOCKER_ERR_LEN])
 {
-	struct body b = { 0 };
 	json_tokener *tok = NULL;
 	json_object *obj = NULL;
 	long status = 0;
-	CURLcode cr;
 	int r = -EIO;
-	CURL *c = easy_new(sock, path);
 
-	if (!c) {
-		seterr(err, "docker: out of memory");
-		return -ENOMEM;
-	}
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	cr = curl_easy_perform(c);
 	if (cr != CURLE_OK) {
-		if (b.too_big)
+		if (b->too_big)
 			seterr(err, "docker: GET %s on %s: answer larger than %u MiB", path, sock,
 			       DOCKER_MAX_BODY >> 20);
 		else
 			seterr(err, "docker: GET %s on %s: %s", path, sock, curl_reason(cr));
-		r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
-		    cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
-		goto out;
+		return cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
+		       cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		seterr(err, "docker: GET %s on %s: HTTP status %ld", path, sock, status);
-		goto out;
+		return status == 404 ? -ENOENT : -EIO;
 	}
 	tok = json_tokener_new();
 	if (!tok) {
 		seterr(err, "docker: out of memory");
-		r = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, b.data ? b.data : "", (int)b.len);
+	obj = json_tokener_parse_ex(tok, b->data ? b->data : "", (int)b->len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != b.len) {
+	    json_tokener_get_parse_end(tok) != b->len) {
 		enum json_tokener_error je = json_tokener_get_error(tok);
 		seterr(err, "docker: GET %s on %s: the answer is not JSON (%s)", path, sock,
 		       je == json_tokener_success ? "trailing data" :
@@ -199,10 +186,152 @@ static int docker_get(const char *sock, const char *path, json_object **ret,
 	*ret = obj;
 	r = 0;
 out:
-	if (tok)        /* json-c 0.16 does not take NULL */
-		json_tokener_free(tok);
+	json_tokener_free(tok);   /* json-c 0.16 does not take NULL */
+	return r;
+}
+
+/* GET path; *ret is the parsed JSON answer of a 200; -ENOENT for a 404. */
+static int docker_get_raw(const char *sock, const char *path, json_object **ret,
+			  char err[DOCKER_ERR_LEN])
+{
+	struct body b = { 0 };
+	CURLcode cr;
+	int r;
+	CURL *c = easy_new(sock, path);
+
+	if (!c) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cr = curl_easy_perform(c);
+	r = parse_answer(c, cr, &b, sock, path, ret, err);
 	free(b.data);
 	curl_easy_cleanup(c);
+	return r;
+}
+
+/* The same, for docker_read: a 404 there is a broken daemon, not an absent
+ * one (-ENOENT means no Docker, and apply would drop its ports). */
+static int docker_get(const char *sock, const char *path, json_object **ret,
+		      char err[DOCKER_ERR_LEN])
+{
+	int r = docker_get_raw(sock, path, ret, err);
+
+	return r == -ENOENT ? -EIO : r;
+}
+
+int docker_get_json(const char *sock, const char *path, json_object **ret,
+		    char err[DOCKER_ERR_LEN])
+{
+	struct stat st;
+
+	if (stat(sock, &st) < 0) {
+		seterr(err, "docker: %s: %m", sock);
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		seterr(err, "docker: %s is not a socket", sock);
+		return -ENOTSOCK;
+	}
+	return docker_get_raw(sock, path, ret, err);
+}
+
+int docker_get_many(const char *sock, const char *const *paths, size_t n, json_object **ret,
+		    int *ret_codes, char err[DOCKER_ERR_LEN])
+{
+	struct body *b = calloc(n + 1, sizeof(*b));
+	CURL **c = calloc(n + 1, sizeof(*c));
+	CURLM *m = curl_multi_init();
+	size_t next = 0, done = 0;
+	int r = 0, running = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ret[i] = NULL;
+		ret_codes[i] = -EIO;
+	}
+	if (!b || !c || !m) {
+		seterr(err, "docker: out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	/* dockerd serves each connection in its own goroutine: a few dozen in
+	 * flight, not thousands of sockets at once */
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 32L);
+	for (; next < n; next++) {
+		c[next] = easy_new(sock, paths[next]);
+		if (!c[next]) {
+			seterr(err, "docker: out of memory");
+			r = -ENOMEM;
+			goto out;
+		}
+		curl_easy_setopt(c[next], CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
+		curl_easy_setopt(c[next], CURLOPT_WRITEFUNCTION, body_write);
+		curl_easy_setopt(c[next], CURLOPT_WRITEDATA, &b[next]);
+		curl_easy_setopt(c[next], CURLOPT_PRIVATE, (void *)(uintptr_t)next);
+		if (curl_multi_add_handle(m, c[next]) != CURLM_OK) {
+			curl_easy_cleanup(c[next]);
+			c[next] = NULL;
+			seterr(err, "docker: out of memory");
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	while (done < n) {
+		CURLMsg *msg;
+		int left;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+			seterr(err, "docker: the transfer loop failed");
+			r = -EIO;
+			goto out;
+		}
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left))) {
+			char e[DOCKER_ERR_LEN];
+			void *priv = NULL;
+			size_t i;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&priv);
+			i = (size_t)(uintptr_t)priv;
+			ret_codes[i] = parse_answer(c[i], msg->data.result, &b[i], sock, paths[i],
+						    &ret[i], e);
+			/* the first failure that is not a 404 (a container gone meanwhile) */
+			if (ret_codes[i] < 0 && ret_codes[i] != -ENOENT && !r) {
+				snprintf(err, DOCKER_ERR_LEN, "%s", e);
+				r = ret_codes[i];
+			}
+			done++;
+		}
+		if (!running && done < n) {
+			seterr(err, "docker: requests ended without an answer");
+			r = -EIO;
+			goto out;
+		}
+	}
+out:
+	for (size_t i = 0; i < next && c; i++) {
+		if (!c[i])
+			continue;
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+	}
+	for (size_t i = 0; b && i < n; i++)
+		free(b[i].data);
+	if (m)
+		curl_multi_cleanup(m);
+	free(b);
+	free(c);
+	if (r < 0 && r != -ENOENT)
+		for (size_t i = 0; i < n; i++) {
+			json_object_put(ret[i]);
+			ret[i] = NULL;
+		}
 	return r;
 }
 
@@ -374,6 +503,25 @@ static int read_bridges(json_object *arr, struct docker_state *d, const char *so
 bad:
 	seterr(err, "docker: GET /networks on %s: unexpected JSON, or a bridge name that is not an interface name", sock);
 	return -EPROTO;
+}
+
+int docker_state_from_networks(json_object *networks, const char *sock,
+			       struct docker_state **ret, char err[DOCKER_ERR_LEN])
+{
+	struct docker_state *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	r = read_bridges(networks, d, sock, err);
+	if (r < 0) {
+		docker_state_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
 }
 
 int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR_LEN])

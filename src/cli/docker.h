@@ -77,6 +77,28 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
  */
 int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state);
 
+/* ---- plain requests ----------------------------------------------------- */
+
+struct json_object;
+
+/* The bridges of a GET /networks answer (no ports), as docker_read reads them. */
+int docker_state_from_networks(struct json_object *networks, const char *sock,
+			       struct docker_state **ret, char err[DOCKER_ERR_LEN]);
+
+/* GET path on the socket; *ret is the JSON of a 200 (json_object_put it).
+ * -ENOENT for a missing socket or a 404. */
+int docker_get_json(const char *sock, const char *path, struct json_object **ret,
+		    char err[DOCKER_ERR_LEN]);
+
+/*
+ * n GETs at once (curl multi, a few dozen connections in flight): ret[i] is
+ * the JSON of paths[i] and ret_codes[i] 0, or NULL and a negative errno
+ * (-ENOENT: 404, a container that went away meanwhile).  Returns 0, or the
+ * first error other than a 404 with err set (then every ret[i] is NULL).
+ */
+int docker_get_many(const char *sock, const char *const *paths, size_t n,
+		    struct json_object **ret, int *ret_codes, char err[DOCKER_ERR_LEN]);
+
 /* ---- /events ------------------------------------------------------------ */
 
 struct docker_events;

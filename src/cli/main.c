@@ -26,6 +26,10 @@ static const struct cmd commands[] = {
 	  "print denied attempts as they happen (needs log_denied = yes)", CAPS_NET_ADMIN },
 	{ "follow", cmd_follow, "",
 	  "apply, then keep the table in step with Docker's containers and networks", CAPS_NET_ADMIN },
+	{ "audit", cmd_audit, "[--json] [--fail-on low|medium|high] [--daemon-json PATH]",
+	  "containers, daemon and who reaches each container port (docker-bench ids)", CAPS_NET_ADMIN },
+	{ "verify", cmd_verify, "[--uid UID|USER] [--timeout MS] [--json]",
+	  "prove with real connects that a non-allowed user reaches no container", CAPS_NET_ADMIN | CAPS_SETID },
 	{ "ifaces", cmd_ifaces, "[--json]",
 	  "list interfaces, and warn about bridges container_ifaces misses", CAPS_NET_ADMIN | CAPS_OPTIONAL },
 	{ "allow-uid", cmd_edit, "[--runtime] UID|USER...",
@@ -90,9 +94,11 @@ static void usage(FILE *f)
 		"\n"
 		"Exit codes: 0 ok; 1 failed (kernel refused, I/O, lock held too long; for\n"
 		"apply: no config and the live table kept; for check: missing, drifted, a\n"
-		"user/group name skipped, or an interface not covered); 2 usage, invalid input\n"
-		"or invalid config (nothing changed; at boot, with no table, apply loads the\n"
-		"built-in defaults); 4 needs root or CAP_NET_ADMIN.\n"
+		"user/group name skipped, or an interface not covered; for audit: a finding\n"
+		"reaching --fail-on, or Docker unreachable; for verify: a leak or an allowed\n"
+		"attempt refused); 2 usage, invalid input or invalid config (nothing\n"
+		"changed; at boot, with no table, apply loads the built-in defaults); 4 needs\n"
+		"root or CAP_NET_ADMIN.\n"
 		"\n"
 		"Edits (allow-*, revoke-*, add-iface, remove-iface) change the live table in\n"
 		"one transaction and the config file along with it (only that key's line);\n"
