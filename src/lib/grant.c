@@ -397,8 +397,8 @@ int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t
 /*
  * The element changes that turn live's grant set gs into want's.  Live
  * elements with a timeout are runtime grants: never deleted, never counted
- * as differences, and a wanted grant equal to one of them is not added
- * (the kernel holds it; when it expires, the next apply adds it).
+ * as differences; but one equal to a wanted grant is replaced by the
+ * permanent one (else the config's grant would expire with it).
  */
 int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 			const struct hg_canon *want, size_t *changes)
@@ -414,6 +414,12 @@ int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 	while (i < na || j < nw) {
 		int c = i == na ? 1 : j == nw ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
 		if (c == 0) {
+			/* the config's grant is there, but expiring: make it
+			 * permanent */
+			if (live->g[gs][i].timeout_ms) {
+				del[nd++] = live->g[gs][i];
+				add[nn++] = want->g[gs][j];
+			}
 			i++, j++;
 		} else if (c < 0) {
 			if (!live->g[gs][i].timeout_ms)

@@ -1112,6 +1112,10 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
 		if (c == 0) {
+			if (live->g[gs][i].timeout_ms && missing++ < MAX_LISTED) {
+				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
+				line_add(l, "%s: %s is in the config but the table holds it with a timeout", key, buf);
+			}
 			i++, j++;
 		} else if (c < 0) {
 			if (!live->g[gs][i].timeout_ms && extra++ < MAX_LISTED) {
