@@ -38,9 +38,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2
 # the 10,000-grant one (so that load on the machine hits both alike);
 # prints "small_ms large_ms"
 measure() {
-	local i
+
 	: >"$T/small" && : >"$T/large"
-	for i in $(seq 15); do
+	for _ in $(seq 15); do
 		one_edit "$H" "$CONF" "$@" >>"$T/small"
 		one_edit "$H2" "$T/large.conf" "$@" >>"$T/large"
 	done

@@ -102,21 +102,30 @@ expect ok "alice reaches her container again" probe "$H" tcp 10.77.0.2 9000 $ALI
 before_conf=$(cat "$CONF")
 expect_rc 0 "allow-uid alice --to bob's --for 3s" hg allow-uid $ALICE --to 10.78.0.2:9001 --for 3s
 t0=$(date +%s%N)
-[ "$(cat "$CONF")" = "$before_conf" ] && pass "--for does not touch the config" || fail "--for changed the config"
 expect ok "alice reaches bob's 9001 for now" probe "$H" tcp 10.78.0.2 9001 $ALICE
+[ "$(cat "$CONF")" = "$before_conf" ] && pass "--for does not touch the config" || fail "--for changed the config"
 OUT=$(hg status)
 expect_match "uid $ALICE +10\\.78\\.0\\.2:9001 +runtime, expires in [1-3]s" "status shows the time left"
-expect_rc 0 "apply keeps the runtime grant" hg apply
-expect_rc 0 "check: a runtime grant is no drift" hg check
-expect ok "alice still reaches bob's 9001 after apply" probe "$H" tcp 10.78.0.2 9001 $ALICE
 expect_rc 0 "allow-uid stranger --for 3s (no --to: every address)" hg allow-uid $STRANGER --for 3s
+t1=$(date +%s%N)
 expect ok "the stranger reaches alice's, v4" probe "$H" tcp 10.77.0.2 9000 $STRANGER
 expect ok "the stranger reaches alice's, v6" probe "$H" tcp fd77::2 9000 $STRANGER
 if pgrep -f "$T/hostguard" >/dev/null; then fail "a hostguard process is left running"; else pass "no hostguard process left running"; fi
-while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 4200 ]; do sleep 0.2; done
+while [ $(( ($(date +%s%N) - t1) / 1000000 )) -lt 4200 ]; do sleep 0.2; done
 expect timeout "after 3s alice no longer reaches bob's 9001" probe "$H" tcp 10.78.0.2 9001 $ALICE
 expect timeout "after 3s the stranger no longer reaches alice's" probe "$H" tcp 10.77.0.2 9000 $STRANGER
 expect ok "alice's config grant is untouched" probe "$H" tcp 10.77.0.2 9000 $ALICE
+OUT=$(hg status --json)
+n=$(printf '%s' "$OUT" | jq '[.grants[] | select(.source == "runtime")] | length')
+[ "$n" = 0 ] && pass "no runtime grant left in status --json" || fail "$n runtime grants left"
+
+# apply and check leave runtime grants alone; revoking one works
+expect_rc 0 "allow-uid alice --to bob's 9001 --for 1h" hg allow-uid $ALICE --to 10.78.0.2:9001 --for 1h
+expect_rc 0 "apply keeps the runtime grant" hg apply
+expect_rc 0 "check: a runtime grant is no drift" hg check
+expect ok "alice still reaches bob's 9001 after apply" probe "$H" tcp 10.78.0.2 9001 $ALICE
+expect_rc 0 "revoke-uid alice --to bob's 9001 --runtime" hg revoke-uid $ALICE --runtime --to 10.78.0.2:9001
+expect timeout "the runtime grant is gone" probe "$H" tcp 10.78.0.2 9001 $ALICE
 
 # a config grant that the table holds with a timeout is made permanent
 expect_rc 0 "bob --to alice's 9001 --for 1h" hg allow-uid $BOB --to 10.77.0.2:9001 --for 1h
