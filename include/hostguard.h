@@ -31,7 +31,8 @@ struct hg_error {
 	char message[512];
 };
 
-/* The policy keys; each is also the name of a config key and of a set. */
+/* The policy keys; each is also the name of a config key and, but for the
+ * grants (each held in two sets, one per address family), of a set. */
 enum hg_key {
 	HG_KEY_UIDS,           /* allowed_uids */
 	HG_KEY_GIDS,           /* allowed_gids */
@@ -40,6 +41,8 @@ enum hg_key {
 	HG_KEY_UDP,            /* allow_from_containers_udp */
 	HG_KEY_PUBLISHED_TCP,  /* published_tcp: host ports that lead into containers */
 	HG_KEY_PUBLISHED_UDP,  /* published_udp */
+	HG_KEY_GRANT_UIDS,     /* grant_uids: "USER@TARGET", held in sets grant_uids4/6 */
+	HG_KEY_GRANT_GIDS,     /* grant_gids: "GROUP@TARGET", in sets grant_gids4/6 */
 	HG_KEY_MAX
 };
 
@@ -56,8 +59,12 @@ int hg_key_from_name(const char *name);
 /*
  * Parses one value of a key as a user types it: a uid or user name, a gid or
  * group name (resolved through NSS), an interface name or "prefix*", a port
- * or "first-last" range.  Ids and ports come back as [*ret_lo, *ret_hi]
- * (lo == hi for ids and single ports); interfaces only validate.
+ * or "first-last" range, or a grant "PRINCIPAL@TARGET" where PRINCIPAL is a
+ * user (grant_uids) or group (grant_gids) and TARGET an address or prefix
+ * with an optional port or range: "192.0.2.2", "192.0.2.0/24:8080",
+ * "[2001:db8::2]:8000-8100", "2001:db8::/64".  Ids and ports come back as
+ * [*ret_lo, *ret_hi] (lo == hi for ids and single ports; a grant gives its
+ * principal's id); interfaces only validate.
  * Returns 0, -EINVAL (malformed, out of range) or -ENOENT (unknown name).
  */
 int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
@@ -217,6 +224,16 @@ int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
  */
 int hg_edit_table(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
 		  const char *const *tokens, size_t n, struct hg_error *err);
+/*
+ * The same for grants (HG_KEY_GRANT_UIDS/GIDS) with a lifetime: each added
+ * element carries a timeout of timeout_ms (0: none) and the kernel removes it
+ * when it expires; apply never deletes an element that carries a timeout.
+ * A grant that overlaps a live one of the same principal without being
+ * equal to it is refused by the kernel (-EEXIST), naming the grant.
+ */
+int hg_edit_table_for(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
+		      const char *const *tokens, size_t n, uint64_t timeout_ms,
+		      struct hg_error *err);
 
 /* Deletes the table and nothing else. -ENOENT when it is not loaded. */
 int hg_remove(struct hg_nl *nl, struct hg_error *err);
@@ -252,6 +269,19 @@ size_t hg_state_count(const struct hg_state *s, enum hg_key key);
 void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
 		    uint32_t *ret_lo, uint32_t *ret_hi);
 const char *hg_state_iface(const struct hg_state *s, size_t i);
+/* Live grants (both keys, both families), sorted by kind, principal, then
+ * target.  The text is canonical: "1002@192.0.2.0/24:8080" (numeric id;
+ * no port: every port).  timeout_ms / expires_ms are 0 for grants without
+ * a timeout (from the config). */
+struct hg_grant_info {
+	bool gid;                 /* a grant_gids element */
+	uint32_t id;
+	char text[96];
+	uint64_t timeout_ms, expires_ms;
+};
+size_t hg_state_grant_count(const struct hg_state *s);
+int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret);
+
 /* The NFLOG group the live table logs drops to, or -1 when it does not log. */
 int hg_state_log_group(const struct hg_state *s);
 /* Packets and bytes counted by the drop rule of a chain (0 when absent). */

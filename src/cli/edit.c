@@ -92,6 +92,45 @@ static void edit_usage(FILE *f, const struct edit_cmd *c)
 		fprintf(f, "  --force    even a pattern that covers the interface of the default route\n"
 			   "             or of this SSH session (new connections to the host through\n"
 			   "             it would be dropped)\n");
+	if (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)
+		fprintf(f, "  --to TARGET     a grant: only this destination (key %s of the config):\n"
+			   "                  ADDRESS, PREFIX or [IPv6 ADDRESS/PREFIX], with an optional\n"
+			   "                  :PORT or :FIRST-LAST (no port: every port), e.g.\n"
+			   "                  192.0.2.2:8080, 192.0.2.0/24, [2001:db8::2]:8000-8100;\n"
+			   "                  repeat it: all --to are one transaction\n"
+			   "%s",
+			c->key == HG_KEY_UIDS ? "grant_uids" : "grant_gids",
+			c->op == HG_EDIT_ADD
+			? "  --for DURATION  a runtime grant that the kernel expires: 90s, 30m, 2h, 1d\n"
+			  "                  (not written to the config; without --to: every address)\n" : "");
+}
+
+/* "90s", "30m", "2h", "1d" in milliseconds; 0 when invalid */
+static uint64_t parse_duration(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t unit;
+
+	if (!s || s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0)
+		return 0;
+	if (strcmp(end, "s") == 0 || !*end)
+		unit = 1000;
+	else if (strcmp(end, "m") == 0)
+		unit = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600 * 1000;
+	else if (strcmp(end, "d") == 0)
+		unit = 86400 * 1000;
+	else
+		return 0;
+	if (v > 366ULL * 86400 * 1000 / unit)
+		return 0;
+	return v * unit;
 }
 
 int cmd_edit(int argc, char **argv)
@@ -100,9 +139,11 @@ int cmd_edit(int argc, char **argv)
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	char **vals = NULL;        /* argv's own strings */
-	const char **kvals = NULL;
-	size_t n = 0, nk = 0;
+	char **vals = NULL;        /* argv's own strings, or the grants */
+	const char **kvals = NULL, **targets = NULL;
+	char **grants = NULL;
+	size_t n = 0, nk = 0, nt = 0, n_grants = 0;
+	uint64_t timeout_ms = 0;
 	bool force = false, runtime = false, loaded = true;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
@@ -114,12 +155,17 @@ int cmd_edit(int argc, char **argv)
 		return EXIT_INVALID;
 	key = c->key;
 	vals = calloc((size_t)argc, sizeof(*vals));
-	if (!vals)
+	targets = calloc((size_t)argc, sizeof(*targets));
+	if (!vals || !targets) {
+		free(vals);
+		free(targets);
 		return EXIT_FAIL;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			edit_usage(stdout, c);
 			free(vals);
+			free(targets);
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "--runtime") == 0) {
@@ -128,6 +174,28 @@ int cmd_edit(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--force") == 0 && c->key == HG_KEY_IFACES) {
 			force = true;
+			continue;
+		}
+		if ((strcmp(argv[i], "--to") == 0 || strcmp(argv[i], "--for") == 0) &&
+		    (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)) {
+			bool to = argv[i][2] == 't';
+			if (i + 1 >= argc) {
+				err_msg("%s: %s needs a value; nothing changed", c->name, argv[i]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+			if (to) {
+				targets[nt++] = argv[++i];
+				continue;
+			}
+			if (c->op != HG_EDIT_ADD || !(timeout_ms = parse_duration(argv[i + 1]))) {
+				err_msg(c->op != HG_EDIT_ADD ? "%s: --for is only for allowing; nothing changed"
+							      : "%s: invalid duration '%s' (expected e.g. 90s, 30m, 2h, 1d); nothing changed",
+					c->name, argv[i + 1]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+			i++;
 			continue;
 		}
 		if (strcmp(argv[i], "--") == 0) {
@@ -182,6 +250,38 @@ int cmd_edit(int argc, char **argv)
 			goto out;
 		ret = EXIT_FAIL;
 	}
+	if (nt || timeout_ms) {
+		/* grants: USER@TARGET for each --to; --for without --to grants
+		 * every address (a runtime grant: never in the config) */
+		static const char *const everywhere[] = { "0.0.0.0/0", "::/0" };
+		const char *const *tv = nt ? (const char *const *)targets : everywhere;
+		size_t tn = nt ? nt : 2;
+		if (n != 1) {
+			err_msg("%s: --to and --for take one %s, got %zu; nothing changed", c->name, c->what, n);
+			ret = EXIT_INVALID;
+			goto out;
+		}
+		grants = calloc(tn, sizeof(*grants));
+		if (!grants)
+			goto out;
+		for (size_t i = 0; i < tn; i++) {
+			if (asprintf(&grants[i], "%s@%s", vals[0], tv[i]) < 0) {
+				grants[i] = NULL;
+				goto out;
+			}
+			n_grants++;
+		}
+		key = c->key == HG_KEY_UIDS ? HG_KEY_GRANT_UIDS : HG_KEY_GRANT_GIDS;
+		free(vals);
+		vals = calloc(tn, sizeof(*vals));
+		if (!vals)
+			goto out;
+		for (size_t i = 0; i < tn; i++)
+			vals[i] = grants[i];
+		n = tn;
+		if (timeout_ms)
+			runtime = true;
+	}
 	/* the kernel edit gets the values that resolve; revoking a user or
 	 * group name that no longer resolves only removes it from the config */
 	kvals = calloc(n, sizeof(*kvals));
@@ -189,7 +289,9 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		int r = hg_value_parse(key, vals[i], NULL, NULL, &e);
-		if (r == -ENOENT && c->op == HG_EDIT_REMOVE && (key == HG_KEY_UIDS || key == HG_KEY_GIDS)) {
+		if (r == -ENOENT && c->op == HG_EDIT_REMOVE &&
+		    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || key == HG_KEY_GRANT_UIDS ||
+		     key == HG_KEY_GRANT_GIDS)) {
 			if (runtime) {
 				err_msg("%s: %s: it is not in the live table (which holds ids); nothing changed",
 					c->name, e.message);
@@ -242,7 +344,7 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	kr = nk ? hg_edit_table(nl, key, c->op, kvals, nk, &e) : 0;
+	kr = nk ? hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e) : 0;
 	if (kr == -ENOENT) {
 		loaded = false;
 		if (runtime) {
@@ -284,7 +386,10 @@ int cmd_edit(int argc, char **argv)
 		print_values(kvals, nk);
 		printf(", unchanged\n");
 	}
-	if (runtime)
+	if (timeout_ms)
+		printf("hostguard: note: --for: expires in %llus, and the config file was not changed\n",
+		       (unsigned long long)(timeout_ms / 1000));
+	else if (runtime)
 		printf("hostguard: note: --runtime: the config file was not changed\n");
 	ret = EXIT_OK;
 out:
@@ -294,5 +399,9 @@ out:
 		close(lock);
 	free(vals);
 	free(kvals);
+	free(targets);
+	for (size_t i = 0; i < n_grants; i++)
+		free(grants[i]);
+	free(grants);
 	return ret;
 }

@@ -168,6 +168,75 @@ static void print_set_json(const struct hg_state *s, enum hg_key k)
 	putchar(']');
 }
 
+static bool is_grant_key(int k)
+{
+	return k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS;
+}
+
+/* "alice@192.0.2.2:8080" without its principal */
+static const char *grant_target(const struct hg_grant_info *g)
+{
+	const char *at = strchr(g->text, '@');
+	return at ? at + 1 : g->text;
+}
+
+static void print_grants_text(const struct hg_state *s)
+{
+	size_t n = hg_state_grant_count(s);
+
+	printf("grants:%s\n", n ? "" : " (none)");
+	for (size_t i = 0; i < n; i++) {
+		struct hg_grant_info g;
+		const char *name;
+		char who[64];
+
+		if (hg_state_grant(s, i, &g) < 0)
+			continue;
+		name = id_name(s, g.gid ? HG_KEY_GIDS : HG_KEY_UIDS, g.id);
+		if (name)
+			snprintf(who, sizeof(who), "%s %u (%s)", g.gid ? "gid" : "uid", g.id, name);
+		else
+			snprintf(who, sizeof(who), "%s %u", g.gid ? "gid" : "uid", g.id);
+		printf("  %-26s %-34s ", who, grant_target(&g));
+		if (g.timeout_ms)
+			printf("runtime, expires in %llus\n",
+			       (unsigned long long)((g.expires_ms + 999) / 1000));
+		else
+			printf("config\n");
+	}
+}
+
+static void print_grants_json(const struct hg_state *s)
+{
+	size_t n = hg_state_grant_count(s);
+
+	printf(",\"grants\":[");
+	for (size_t i = 0, first = 1; i < n; i++) {
+		struct hg_grant_info g;
+		const char *name;
+
+		if (hg_state_grant(s, i, &g) < 0)
+			continue;
+		name = id_name(s, g.gid ? HG_KEY_GIDS : HG_KEY_UIDS, g.id);
+		printf("%s{\"kind\":\"%s\",\"id\":%u,\"name\":", first ? "" : ",",
+		       g.gid ? "gid" : "uid", g.id);
+		first = 0;
+		if (name)
+			json_str(stdout, name);
+		else
+			fputs("null", stdout);
+		printf(",\"target\":");
+		json_str(stdout, grant_target(&g));
+		printf(",\"source\":\"%s\",\"timeout_ms\":", g.timeout_ms ? "runtime" : "config");
+		if (g.timeout_ms)
+			printf("%llu,\"expires_in_ms\":%llu}", (unsigned long long)g.timeout_ms,
+			       (unsigned long long)g.expires_ms);
+		else
+			printf("null,\"expires_in_ms\":null}");
+	}
+	putchar(']');
+}
+
 static const char *const chain_dir[HG_CHAIN_MAX] = {
 	[HG_CHAIN_EGRESS] = "host to container",
 	[HG_CHAIN_INGRESS] = "container to host",
@@ -255,11 +324,15 @@ int cmd_status(int argc, char **argv)
 		if (s) {
 			printf(",\"sets\":{");
 			for (int k = 0; k < HG_KEY_MAX; k++) {
+				if (is_grant_key(k))
+					continue;
 				if (k)
 					putchar(',');
 				print_set_json(s, k);
 			}
-			printf("},\"counters\":{");
+			putchar('}');
+			print_grants_json(s);
+			printf(",\"counters\":{");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
 				hg_state_drops(s, ch, &pk, &by);
@@ -308,7 +381,8 @@ int cmd_status(int argc, char **argv)
 		if (s) {
 			printf("sets:\n");
 			for (int k = 0; k < HG_KEY_MAX; k++)
-				print_set_text(s, k);
+				if (!is_grant_key(k))
+					print_set_text(s, k);
 			if (p) {
 				size_t ni;
 				const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
@@ -319,6 +393,7 @@ int cmd_status(int argc, char **argv)
 					printf("%s%s", i ? ", " : " ", ign[i]);
 				putchar('\n');
 			}
+			print_grants_text(s);
 			printf("drops (cumulative; 'hostguard reset-counters' zeroes them):\n");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;

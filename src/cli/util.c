@@ -75,6 +75,17 @@ int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
 		if (!learned && (k == HG_KEY_PUBLISHED_TCP || k == HG_KEY_PUBLISHED_UDP))
 			continue;
+		if (k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS) {
+			/* what a config decides: grants without a timeout */
+			for (size_t i = 0; i < hg_state_grant_count(s) && r == 0; i++) {
+				struct hg_grant_info g;
+				if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms ||
+				    g.gid != (k == HG_KEY_GRANT_GIDS))
+					continue;
+				r = hg_policy_add(p, k, g.text, &e);
+			}
+			continue;
+		}
 		for (size_t i = 0; i < hg_state_count(s, k) && r == 0; i++) {
 			char tok[32];
 			uint32_t lo = 0, hi = 0;

@@ -42,7 +42,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		       unsigned flags, size_t *changes)
 {
 	struct hg_chaincheck cc[HG_NCHAINS];
-	int status[HG_KEY_MAX];
+	int status[HG_KEY_MAX], gstatus[HG_NGSETS];
 	bool refill[HG_NCHAINS], unbind = false;
 	int r = 0;
 
@@ -54,12 +54,17 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 			return r;
 		(*changes)++;
 	}
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		gstatus[gs] = hg_state_gset_status(s, gs);
+		unbind |= gstatus[gs] == HG_SET_WRONG_DEF || gstatus[gs] == HG_SET_ANOMALY;
+	}
 	for (int k = 0; k < HG_KEY_MAX; k++) {
-		status[k] = hg_state_set_status(s, k);
+		status[k] = HG_KIND(k) == HG_KIND_GRANT ? HG_SET_OK : hg_state_set_status(s, k);
 		unbind |= status[k] == HG_SET_WRONG_DEF || status[k] == HG_SET_ANOMALY;
 	}
 	for (size_t i = 0; i < s->n_sets; i++)
-		unbind |= s->sets[i].key < 0 && !(s->sets[i].flags & NFT_SET_ANONYMOUS);
+		unbind |= s->sets[i].key < 0 && s->sets[i].grant < 0 &&
+			  !(s->sets[i].flags & NFT_SET_ANONYMOUS);
 	for (size_t i = 0; i < s->n_chains; i++)
 		unbind |= !hg_is_our_chain(s->chains[i].name);
 	unbind |= s->n_foreign > 0;
@@ -104,13 +109,35 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		(*changes)++;
 	}
 	for (size_t i = 0; i < s->n_sets && r == 0; i++) {
-		if (s->sets[i].key >= 0 || (s->sets[i].flags & NFT_SET_ANONYMOUS))
+		if (s->sets[i].key >= 0 || s->sets[i].grant >= 0 ||
+		    (s->sets[i].flags & NFT_SET_ANONYMOUS))
 			continue;
 		/* a set of our name but a foreign type: re-created below */
 		r = hg_batch_delete(b, NFT_MSG_DELSET, s->sets[i].name);
 		(*changes)++;
 	}
+	for (int gs = 0; gs < HG_NGSETS && r == 0; gs++) {
+		switch (gstatus[gs]) {
+		case HG_SET_OK:
+			r = hg_batch_grant_diff(b, gs, &s->canon, want, changes);
+			break;
+		case HG_SET_WRONG_DEF:
+		case HG_SET_ANOMALY:
+			/* runtime grants in a set someone changed are lost */
+			r = hg_batch_delete(b, NFT_MSG_DELSET, hg_gsetdefs[gs].name);
+			/* fall through */
+		case HG_SET_MISSING:
+			if (r == 0)
+				r = hg_batch_gset(b, gs);
+			if (r == 0 && want->ng[gs])
+				r = hg_batch_grants(b, gs, want->g[gs], want->ng[gs], NFT_MSG_NEWSETELEM, 0);
+			(*changes)++;
+			break;
+		}
+	}
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;
 		switch (status[k]) {
 		case HG_SET_OK:
 			r = hg_batch_diff(b, k, &s->canon, want, changes);

@@ -168,7 +168,7 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	for (char *v = eq + 1, *tok; (tok = next_token(&v));) {
 		struct hg_error e2 = { 0 };
 		r = hg_policy_add(p, k, tok, &e2);
-		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS)) {
+		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS || HG_KIND(k) == HG_KIND_GRANT)) {
 			/* allowing is all a name can do: one that does not
 			 * resolve (renamed, deleted) is skipped, never fatal */
 			if (hg_policy_warn(p, "%s:%u: %s (skipped)", name, lineno, e2.message) < 0)
@@ -360,6 +360,10 @@ HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 		char msg[sizeof(err->message)];
 		if (err) {
 			unsigned l = seen[HG_KEY_IFACES];
+			/* an overlap of two grants: the line of their key */
+			for (int k = HG_KEY_GRANT_UIDS; k <= HG_KEY_GRANT_GIDS; k++)
+				if (strncmp(err->message, hg_key_name(k), strlen(hg_key_name(k))) == 0)
+					l = seen[k];
 			snprintf(msg, sizeof(msg), "%s", err->message);
 			r = hg_err_line(err, r, l, "%s:%u: %s", name, l, msg);
 		}
@@ -577,6 +581,25 @@ static int edit_tokens(enum hg_key k, enum hg_edit op, struct toks *t, const cha
 	struct hg_range req, x;
 	int r = 0;
 
+	if (HG_KIND(k) == HG_KIND_GRANT) {
+		struct hg_grant want, gx;
+		/* equal grants are one token, however typed; revoking a grant
+		 * whose principal no longer resolves removes its literal token */
+		int rp = hg_grant_parse(k, tok, &want, NULL);
+		for (size_t i = 0; i < t->n; i++) {
+			bool same = strcmp(t->v[i], tok) == 0 ||
+				    (rp == 0 && hg_grant_parse(k, t->v[i], &gx, NULL) == 0 &&
+				     hg_grant_equal(&want, &gx));
+			if (!same)
+				continue;
+			if (op == HG_EDIT_ADD)
+				return 0;
+			toks_del(t, i--);
+		}
+		if (rp < 0 && op == HG_EDIT_ADD)
+			return -EINVAL;
+		return op == HG_EDIT_ADD ? toks_add(t, tok) : 0;
+	}
 	if (k == HG_KEY_IFACES) {
 		for (size_t i = 0; i < t->n; i++) {
 			if (strcmp(t->v[i], tok) != 0)
@@ -846,7 +869,8 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	for (size_t i = 0; i < n; i++) {
 		r = hg_value_parse(key, tokens[i], NULL, NULL, err);
 		/* revoking a name that no longer resolves removes its token */
-		if (r == -ENOENT && op == HG_EDIT_REMOVE && (key == HG_KEY_UIDS || key == HG_KEY_GIDS))
+		if (r == -ENOENT && op == HG_EDIT_REMOVE &&
+		    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
 			r = 0;
 		if (r < 0)
 			return r;

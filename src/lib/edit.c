@@ -151,7 +151,73 @@ struct edit_ctx {
 	const struct hg_range *req;
 	const char *const *tokens;
 	size_t n;
+	uint64_t timeout_ms;
 };
+
+/*
+ * grants: each one looked up on its own.  Adding one that is there without
+ * a timeout changes nothing; one that is there with a timeout is replaced
+ * (a new --for restarts its clock, a persistent grant makes it permanent).
+ */
+static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_ctx *c,
+		       size_t *changes, struct hg_error *err)
+{
+	struct hg_grant *del[HG_NGSETS] = { 0 }, *add[HG_NGSETS] = { 0 };
+	size_t nd[HG_NGSETS] = { 0 }, na[HG_NGSETS] = { 0 };
+	int r = 0;
+
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		del[gs] = calloc(c->n + 1, sizeof(struct hg_grant));
+		add[gs] = calloc(c->n + 1, sizeof(struct hg_grant));
+		if (!del[gs] || !add[gs]) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		struct hg_grant g;
+		uint64_t tmo = 0;
+		bool dup = false;
+		int gs;
+
+		r = hg_grant_parse(c->k, c->tokens[i], &g, err);
+		if (r < 0)
+			goto out;
+		gs = (c->k == HG_KEY_GRANT_GIDS ? 2 : 0) + g.v6;
+		for (size_t j = 0; j < na[gs]; j++)
+			dup |= hg_grant_equal(&add[gs][j], &g);
+		for (size_t j = 0; j < nd[gs]; j++)
+			dup |= c->op == HG_EDIT_REMOVE && hg_grant_equal(&del[gs][j], &g);
+		if (dup)
+			continue;
+		r = hg_gset_lookup(nl, gs, &g, &tmo);
+		if (r < 0)
+			goto out;
+		if (c->op == HG_EDIT_REMOVE) {
+			if (r == 1)
+				del[gs][nd[gs]++] = g;
+		} else if (r == 0) {
+			add[gs][na[gs]++] = g;
+		} else if (tmo) {
+			del[gs][nd[gs]++] = g;
+			add[gs][na[gs]++] = g;
+		}
+		r = 0;
+	}
+	for (int gs = 0; gs < HG_NGSETS && r == 0; gs++) {
+		if (nd[gs])
+			r = hg_batch_grants(b, gs, del[gs], nd[gs], NFT_MSG_DELSETELEM, 0);
+		if (r == 0 && na[gs])
+			r = hg_batch_grants(b, gs, add[gs], na[gs], NFT_MSG_NEWSETELEM, c->timeout_ms);
+		*changes += c->op == HG_EDIT_REMOVE ? nd[gs] : na[gs];
+	}
+out:
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		free(del[gs]);
+		free(add[gs]);
+	}
+	return r;
+}
 
 /* Reads the set at a generation and plans the edit.  The codes that
  * hg_edit_table() turns into sentences (-ENOENT, -ESRCH, -EBADSLT, -EPERM)
@@ -167,14 +233,17 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 
 	r = hg_nl_genid(nl, &gen);
 	if (r == 0)
-		r = hg_state_read_set(nl, k, HG_KIND(k) != HG_KIND_ID, &s);
+		r = HG_KIND(k) == HG_KIND_GRANT ? hg_state_read_gsets(nl, &s)
+						: hg_state_read_set(nl, k, HG_KIND(k) != HG_KIND_ID, &s);
 	if (r == -ENOENT || r == -ESRCH || r == -EBADSLT || r == -EPERM)
 		return r;
 	if (r < 0)
 		return hg_err(err, r, "cannot read set %s: %s", hg_setdefs[k].name, strerror(-r));
 	r = hg_batch_begin(b, nl, gen);
 	if (r == 0) {
-		if (HG_KIND(k) == HG_KIND_ID)
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			r = plan_grants(nl, b, c, &changes, err);
+		else if (HG_KIND(k) == HG_KIND_ID)
 			r = plan_ids(nl, b, k, c->op, c->req, c->n, &changes);
 		else if (HG_KIND(k) == HG_KIND_IFNAME)
 			r = plan_ifaces(b, c->op, s, c->tokens, c->n, &changes, err);
@@ -194,16 +263,25 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			    const char *const *tokens, size_t n, struct hg_error *err)
 {
+	return hg_edit_table_for(nl, k, op, tokens, n, 0, err);
+}
+
+HG_EXPORT int hg_edit_table_for(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
+				const char *const *tokens, size_t n, uint64_t timeout_ms,
+				struct hg_error *err)
+{
 	struct hg_range *req = NULL;
 	int r;
 
 	if ((unsigned)k >= HG_KEY_MAX)
 		return hg_err(err, -EINVAL, "invalid key");
+	if (timeout_ms && (HG_KIND(k) != HG_KIND_GRANT || op != HG_EDIT_ADD))
+		return hg_err(err, -EINVAL, "a timeout is only for adding grants");
 	r = parse_all(k, tokens, n, &req, err);
 	if (r < 0)
 		return r;
 	{
-		struct edit_ctx ctx = { k, op, req, tokens, n };
+		struct edit_ctx ctx = { k, op, req, tokens, n, timeout_ms };
 		r = hg_transact(nl, plan_edit, &ctx, err);
 	}
 	free(req);
@@ -212,10 +290,10 @@ HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 		return hg_err(err, -ENOENT, "table inet %s is not loaded", HG_TABLE_NAME);
 	case -ESRCH:
 		return hg_err(err, -ESRCH, "set %s is missing from table inet %s; run 'hostguard apply'",
-			      hg_setdefs[k].name, HG_TABLE_NAME);
+			      HG_KIND(k) == HG_KIND_GRANT ? "grant_*" : hg_setdefs[k].name, HG_TABLE_NAME);
 	case -EBADSLT:
 		return hg_err(err, -EBADSLT, "set %s of table inet %s was changed by someone else; run 'hostguard apply'",
-			      hg_setdefs[k].name, HG_TABLE_NAME);
+			      HG_KIND(k) == HG_KIND_GRANT ? "grant_*" : hg_setdefs[k].name, HG_TABLE_NAME);
 	case -EPERM:
 		return hg_err_perm(err);
 	default:

@@ -67,6 +67,42 @@ struct hg_ifrange {
 	int open_end;             /* no end element: up to the largest key */
 };
 
+/* One grant as the kernel holds it: principal, an address interval and a
+ * port interval (both inclusive).  Addresses are in network byte order;
+ * IPv4 uses the first 4 bytes. */
+struct hg_grant {
+	uint32_t id;
+	uint8_t v6;
+	uint8_t a_lo[16], a_hi[16];
+	uint16_t p_lo, p_hi;
+	uint64_t timeout_ms, expires_ms;  /* runtime grants: 0 when none */
+};
+/* The four grant sets, indexed by (gid ? 2 : 0) + (v6 ? 1 : 0). */
+#define HG_NGSETS 4
+struct hg_gsetdef {
+	const char *name;
+	enum hg_key key;          /* HG_KEY_GRANT_UIDS or _GIDS */
+	bool v6;
+	uint32_t key_type, key_len;
+	uint32_t field_len[3];
+};
+extern const struct hg_gsetdef hg_gsetdefs[HG_NGSETS];
+/* NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT */
+#define HG_GSET_FLAGS (0x4u | 0x10u | 0x80u)
+/* Returns the grant set index of a set name, or -1. */
+int hg_gset_index(const char *name);
+/* Parses "PRINCIPAL@TARGET" of key k. */
+int hg_grant_parse(enum hg_key k, const char *tok, struct hg_grant *ret, struct hg_error *err);
+/* "1002@192.0.2.0/24:8080"; -EINVAL when the intervals are no prefix. */
+int hg_grant_format(const struct hg_grant *g, char *buf, size_t len);
+int hg_grant_cmp(const void *a, const void *b);
+bool hg_grant_equal(const struct hg_grant *a, const struct hg_grant *b);
+/* The kernel key of a grant's start (end: false) or end. */
+void hg_grant_key(const struct hg_grant *g, bool end, unsigned char out[24]);
+/* The grant of a start and end key of set gs; -EINVAL when they disagree. */
+int hg_grant_from_keys(int gs, const unsigned char *start, const unsigned char *end,
+		       struct hg_grant *ret);
+
 struct hg_canon {
 	/* HG_KEY_UIDS/GIDS: unique sorted ids (lo == hi);
 	 * HG_KEY_TCP/UDP: sorted, merged port ranges.  */
@@ -76,9 +112,14 @@ struct hg_canon {
 	struct hg_ifrange *ifr;
 	char **ifnames;           /* the pattern of each ifr */
 	size_t n_if;
+	/* grants, per grant set, sorted (hg_grant_cmp), no two overlapping */
+	struct hg_grant *g[HG_NGSETS];
+	size_t ng[HG_NGSETS];
 	struct hg_log_settings log;
 };
 
+/* The grants of a policy into c->g (grant.c). */
+int hg_canon_grants(const struct hg_policy *p, struct hg_canon *c, struct hg_error *err);
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 			 struct hg_error *err);
 void hg_canon_clear(struct hg_canon *c);
@@ -95,6 +136,8 @@ size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge);
 
 /* nftables userspace datatypes (nftables include/datatype.h) and byte order. */
 enum {
+	HG_TYPE_IPADDR = 7,
+	HG_TYPE_IP6ADDR = 8,
 	HG_TYPE_INET_SERVICE = 13,
 	HG_TYPE_UID = 24,
 	HG_TYPE_GID = 25,
@@ -105,7 +148,9 @@ enum { HG_BYTEORDER_HOST = 1, HG_BYTEORDER_BIG = 2 };
 
 /* What the values of a set are; decides parsing, canonical form and the
  * kernel encoding of a key. */
-enum hg_kind { HG_KIND_ID, HG_KIND_IFNAME, HG_KIND_PORT };
+enum hg_kind { HG_KIND_ID, HG_KIND_IFNAME, HG_KIND_PORT, HG_KIND_GRANT };
+/* nft's type of a concatenation: each type shifted by 6 bits */
+#define HG_CONCAT_TYPE(a, b, c) ((((uint32_t)(a) << 6 | (b)) << 6) | (c))
 
 struct hg_setdef {
 	const char *name;

@@ -18,6 +18,8 @@ static const char *const key_names[HG_KEY_MAX] = {
 	[HG_KEY_UDP] = "allow_from_containers_udp",
 	[HG_KEY_PUBLISHED_TCP] = "published_tcp",
 	[HG_KEY_PUBLISHED_UDP] = "published_udp",
+	[HG_KEY_GRANT_UIDS] = "grant_uids",
+	[HG_KEY_GRANT_GIDS] = "grant_gids",
 };
 
 int hg_err(struct hg_error *err, int code, const char *fmt, ...)
@@ -192,6 +194,13 @@ HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_l
 	case HG_KEY_PUBLISHED_UDP:
 		r = parse_ports(token, &lo, &hi, err);
 		break;
+	case HG_KEY_GRANT_UIDS:
+	case HG_KEY_GRANT_GIDS: {
+		struct hg_grant g = { 0 };
+		r = hg_grant_parse(key, token, &g, err);
+		lo = hi = g.id;
+		break;
+	}
 	default:
 		return hg_err(err, -EINVAL, "invalid key");
 	}
@@ -340,6 +349,11 @@ static bool entry_equal(enum hg_key key, const struct hg_list *l, size_t i, cons
 {
 	if (key == HG_KEY_IFACES)
 		return strcmp(HG_TOKEN(l, i), tok) == 0;
+	if (HG_KIND(key) == HG_KIND_GRANT) {
+		struct hg_grant a, b;
+		return l->v[i].lo == lo && hg_grant_parse(key, tok, &a, NULL) == 0 &&
+		       hg_grant_parse(key, HG_TOKEN(l, i), &b, NULL) == 0 && hg_grant_equal(&a, &b);
+	}
 	return l->v[i].lo == lo && l->v[i].hi == hi;
 }
 
@@ -525,6 +539,8 @@ void hg_canon_clear(struct hg_canon *c)
 {
 	for (int k = 0; k < HG_KEY_MAX; k++)
 		free(c->r[k]);
+	for (int gs = 0; gs < HG_NGSETS; gs++)
+		free(c->g[gs]);
 	for (size_t i = 0; c->ifnames && i < c->n_if; i++)
 		free(c->ifnames[i]);
 	free(c->ifnames);
@@ -633,9 +649,14 @@ int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 	struct hg_canon c = { 0 };
 	int r = 0;
 
-	for (int k = 0; k < HG_KEY_MAX && r == 0; k++)
+	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;
 		r = k == HG_KEY_IFACES ? canon_ifaces(&p->lists[k], &c, err)
 				       : canon_ranges(k, &p->lists[k], &c, err);
+	}
+	if (r == 0)
+		r = hg_canon_grants(p, &c, err);
 	if (r < 0) {
 		hg_canon_clear(&c);
 		return r;

@@ -48,6 +48,8 @@ struct reg {
 	uint32_t off, len;                /* payload */
 	uint32_t mask;                    /* ct state & mask */
 	uint8_t l4proto, nfproto;         /* dependencies nft adds by itself */
+	bool swapped;                     /* byteorder hton of a meta skuid/skgid */
+	char concat[48];                  /* " . ip daddr . th dport" */
 };
 
 static const char *meta_name(uint32_t key)
@@ -153,6 +155,14 @@ static int print_lookup(FILE *f, const struct reg *g, const struct nftnl_expr *e
 	*first = false;
 	if (lhs(f, g) < 0 || !set)
 		return -EINVAL;
+	if (g->concat[0]) {
+		if (inv)
+			return -EINVAL;
+		fprintf(f, "%s @%s", g->concat, set);
+		return 0;
+	}
+	if (g->swapped)
+		return -EINVAL;
 	if (strncmp(set, "__set", 5) == 0) {
 		/* the only anonymous set: ICMPv6 neighbour discovery types */
 		if (inv)
@@ -198,6 +208,29 @@ int hg_rule_to_nft(FILE *f, const struct nftnl_rule *r)
 					  .l4proto = l4, .nfproto = nf };
 		} else if (strcmp(name, "ct") == 0) {
 			g = (struct reg){ .kind = R_CT, .key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) };
+		} else if (strcmp(name, "byteorder") == 0) {
+			if (g.kind != R_META || (g.key != NFT_META_SKUID && g.key != NFT_META_SKGID) ||
+			    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_OP) != NFT_BYTEORDER_HTON)
+				ret = -EINVAL;
+			g.swapped = true;
+		} else if (strcmp(name, "payload") == 0 &&
+			   nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG) != NFT_REG_1) {
+			/* the next field of a concatenation (grants) */
+			uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+			uint32_t off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+			uint32_t len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+			const char *field = NULL;
+			if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 16 && len == 4 && g.nfproto == NFPROTO_IPV4)
+				field = " . ip daddr";
+			else if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 24 && len == 16 &&
+				 g.nfproto == NFPROTO_IPV6)
+				field = " . ip6 daddr";
+			else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && len == 2)
+				field = " . th dport";
+			if (!field || !g.swapped || strlen(g.concat) + strlen(field) >= sizeof(g.concat))
+				ret = -EINVAL;
+			else
+				strcat(g.concat, field);
 		} else if (strcmp(name, "payload") == 0) {
 			if (nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE) != NFT_PAYLOAD_TRANSPORT_HEADER)
 				ret = -EINVAL;
@@ -306,6 +339,8 @@ HG_EXPORT char *hg_policy_to_nft(const struct hg_policy *p)
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		static const char *const types[] = { [HG_KIND_IFNAME] = "ifname",
 						     [HG_KIND_PORT] = "inet_service" };
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;
 		const char *type = HG_KIND(k) == HG_KIND_ID ? (k == HG_KEY_UIDS ? "uid" : "gid")
 							    : types[HG_KIND(k)];
 		fprintf(f, "\tset %s {\n\t\ttype %s\n", hg_key_name(k), type);
@@ -314,6 +349,7 @@ HG_EXPORT char *hg_policy_to_nft(const struct hg_policy *p)
 		elements(f, &c, k);
 		fputs("\t}\n\n", f);
 	}
+	hg_gsets_to_nft(f, &c);
 	/* in apply's order: the base chains, then the regular ones */
 	for (int ch = 0; r == 0 && ch < HG_NCHAINS; ch++) {
 		if (ch)

@@ -27,6 +27,9 @@ const struct hg_setdef hg_setdefs[HG_KEY_MAX] = {
 				   NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
 	[HG_KEY_PUBLISHED_UDP] = { "published_udp", HG_KIND_PORT, HG_TYPE_INET_SERVICE, 2,
 				   NFT_SET_INTERVAL, HG_BYTEORDER_BIG },
+	/* config keys only: their elements live in the grant sets (grant.c) */
+	[HG_KEY_GRANT_UIDS] = { "grant_uids", HG_KIND_GRANT, 0, 0, 0, 0 },
+	[HG_KEY_GRANT_GIDS] = { "grant_gids", HG_KIND_GRANT, 0, 0, 0, 0 },
 };
 
 const char *const hg_chain_names[HG_NCHAINS] = {
@@ -145,6 +148,42 @@ static void x_verdict(struct rb *b, uint32_t verdict, const char *chain)
 		b->oom = true;
 }
 
+/* meta skuid|skgid . ip|ip6 daddr . th dport @grant_*: nft's concatenation,
+ * one 32-bit register per field from reg 1 on; the id is byte-swapped so
+ * that the interval set orders it as a number. */
+static void m_grant(struct rb *b, int gs)
+{
+	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	struct nftnl_expr *e;
+
+	x_meta(b, NFT_META_NFPROTO);
+	x_cmp_u8(b, d->v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	x_meta(b, d->key == HG_KEY_GRANT_GIDS ? NFT_META_SKGID : NFT_META_SKUID);
+	e = add(b, "byteorder");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
+	}
+	e = add(b, "payload");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_01);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, d->v6 ? 24 : 16);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, d->v6 ? 16 : 4);
+	}
+	e = add(b, "payload");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, d->v6 ? NFT_REG32_05 : NFT_REG32_02);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	}
+	x_lookup(b, d->name, 0, false);
+}
+
 static void x_counter(struct rb *b)
 {
 	add(b, "counter");
@@ -203,7 +242,7 @@ static void x_log(struct rb *b, const struct hg_log_settings *log, const char *p
 /* A chain's rules are built as a list; each rule starts with its match. */
 struct rules {
 	int chain;
-	struct nftnl_rule *v[12];
+	struct nftnl_rule *v[16];
 	size_t n;
 	bool oom;
 };
@@ -306,6 +345,12 @@ static void build_egress(struct rules *l)
  *       a remote address (IP_FREEBIND) can forge the reply of a container's
  *       forwarded flow, and that reply does not come from a host address.
  *       Not "established": a revoked user's open flows must stop.
+ *   meta skuid . ip daddr . th dport @grant_uids4 accept
+ *   meta skuid . ip6 daddr . th dport @grant_uids6 accept
+ *   meta skgid . ip daddr . th dport @grant_gids4 accept
+ *   meta skgid . ip6 daddr . th dport @grant_gids6 accept
+ *       Grants: this uid (gid) may reach this address and port range.
+ *       Before the drops, after the replies; one lookup per family.
  *   [log]  oifname @container_ifaces counter drop
  *       Bridges and their ports (veth*): a socket can send straight out of a
  *       bridge port (SO_BINDTODEVICE, IP_PKTINFO, IPV6_MULTICAST_IF).
@@ -335,6 +380,12 @@ static void build_from_unallowed(struct rules *l, const struct hg_log_settings *
 	x_verdict(&b, NF_ACCEPT, NULL);
 	done(l, &b);
 
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		b = next_rule(l);
+		m_grant(&b, gs);
+		x_verdict(&b, NF_ACCEPT, NULL);
+		done(l, &b);
+	}
 	drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_ifname_out, NULL);
 	for (size_t i = 0; i < 2; i++)
 		drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_published, &pub[i]);

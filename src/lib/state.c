@@ -35,6 +35,7 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 	for (size_t i = 0; i < s->n_sets; i++) {
 		free(s->sets[i].name);
 		free(s->sets[i].e);
+		free(s->sets[i].ge);
 	}
 	free(s->sets);
 	for (size_t i = 0; i < s->n_foreign; i++)
@@ -87,6 +88,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	v->name = strdup(nftnl_set_get_str(t, NFTNL_SET_NAME));
 	if (!v->name)
 		goto fail;
+	v->grant = hg_gset_index(v->name);
 	v->flags = nftnl_set_is_set(t, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(t, NFTNL_SET_FLAGS) : 0;
 	v->key_type = nftnl_set_get_u32(t, NFTNL_SET_KEY_TYPE);
 	v->key_len = nftnl_set_get_u32(t, NFTNL_SET_KEY_LEN);
@@ -99,6 +101,64 @@ fail:
 	hg_nftnl_free(nftnl_set_free, t);
 	d->err = -ENOMEM;
 	return MNL_CB_ERROR;
+}
+
+static void data_value(const struct nlattr *x, unsigned char *out, size_t max)
+{
+	const struct nlattr *v;
+
+	mnl_attr_for_each_nested(v, x) {
+		uint16_t len = mnl_attr_get_payload_len(v);
+		if (mnl_attr_get_type(v) == NFTA_DATA_VALUE)
+			memcpy(out, mnl_attr_get_payload(v), len < max ? len : max);
+	}
+}
+
+static uint64_t be64_attr(const struct nlattr *x)
+{
+	uint64_t v;
+
+	if (mnl_attr_get_payload_len(x) != sizeof(v))
+		return 0;
+	memcpy(&v, mnl_attr_get_payload(x), sizeof(v));
+	return be64toh(v);
+}
+
+/* A grant set's elements: a start key, an (inclusive) end key, and for
+ * runtime grants a timeout and the time left. */
+static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlattr *list)
+{
+	const struct nlattr *el, *x;
+
+	mnl_attr_for_each_nested(el, list) {
+		struct hg_gkelem *k = grow(ls->ge, &ls->gcap, ls->gn, sizeof(*k));
+
+		if (!k) {
+			d->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		ls->ge = k;
+		k = &ls->ge[ls->gn++];
+		memset(k, 0, sizeof(*k));
+		mnl_attr_for_each_nested(x, el) {
+			switch (mnl_attr_get_type(x)) {
+			case NFTA_SET_ELEM_KEY:
+				data_value(x, k->key, sizeof(k->key));
+				break;
+			case NFTA_SET_ELEM_KEY_END:
+				data_value(x, k->key_end, sizeof(k->key_end));
+				k->has_end = true;
+				break;
+			case NFTA_SET_ELEM_TIMEOUT:
+				k->timeout_ms = be64_attr(x);
+				break;
+			case NFTA_SET_ELEM_EXPIRATION:
+				k->expires_ms = be64_attr(x);
+				break;
+			}
+		}
+	}
+	return MNL_CB_OK;
 }
 
 /* Elements are decoded straight from the wire with libmnl: a set of
@@ -114,6 +174,8 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 			list = a;
 	if (!list)
 		return MNL_CB_OK;
+	if (ls->grant >= 0)
+		return grant_elem_cb(d, ls, list);
 	mnl_attr_for_each_nested(el, list) {
 		const struct nlattr *x, *v;
 		struct hg_kelem *k = grow(ls->e, &ls->cap, ls->n, sizeof(*k));
@@ -590,6 +652,8 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 			if (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS))
 				hg_lset_sort(&s->sets[i]);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
+			if (HG_KIND(k) == HG_KIND_GRANT)
+				continue;
 			for (size_t i = 0; i < s->n_sets; i++) {
 				struct lset *ls = &s->sets[i];
 				const struct hg_setdef *d = &hg_setdefs[k];
@@ -601,6 +665,9 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 				}
 			}
 		}
+		for (size_t i = 0; r == 0 && i < s->n_sets; i++)
+			if (s->sets[i].grant >= 0 && hg_state_gset_status(s, s->sets[i].grant) != HG_SET_WRONG_DEF)
+				r = hg_lset_decode_grants(s, s->sets[i].grant, &s->sets[i]);
 		if (r < 0)
 			r = hg_err(err, r, "out of memory");
 	} else if (r == -ENOENT) {
@@ -702,13 +769,140 @@ int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key)
 	return r < 0 ? r : n > 0;
 }
 
+struct gget_ctx {
+	struct dump_ctx d;
+	struct lset ls;
+};
+
+static int gget_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct gget_ctx *c = data;
+
+	c->d.cur = &c->ls;
+	return elem_cb(nlh, &c->d);
+}
+
+/* Looks up one grant in its set (a non-dump GETSETELEM of its start and
+ * end keys: the cost does not grow with the size of the set).  Returns 1
+ * with *ret_timeout_ms when the set holds exactly this grant, 0 when not. */
+int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms)
+{
+	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	struct gget_ctx c = { .ls = { .grant = gs, .key = -1 } };
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
+	struct nlattr *list, *elem, *kn;
+	unsigned char k[24], ke[24];
+	int r, found = 0;
+
+	hg_grant_key(g, false, k);
+	hg_grant_key(g, true, ke);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, d->name);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, d->key_len, k);
+	mnl_attr_nest_end(nlh, kn);
+	kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY_END);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, d->key_len, ke);
+	mnl_attr_nest_end(nlh, kn);
+	mnl_attr_nest_end(nlh, elem);
+	mnl_attr_nest_end(nlh, list);
+	r = hg_nl_query(nl, nlh, gget_cb, &c);
+	if (r == 0 && c.d.err)
+		r = c.d.err;
+	/* the kernel answers with the element that holds the start key:
+	 * only an element with the same ends is this grant */
+	for (size_t i = 0; r == 0 && i < c.ls.gn; i++) {
+		if (memcmp(c.ls.ge[i].key, k, d->key_len) == 0 &&
+		    memcmp(c.ls.ge[i].key_end, ke, d->key_len) == 0) {
+			found = 1;
+			if (ret_timeout_ms)
+				*ret_timeout_ms = c.ls.ge[i].timeout_ms;
+		}
+	}
+	free(c.ls.ge);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : found;
+}
+
+/* Reads the definitions of the grant sets; -ENOENT: no table; -ESRCH: a
+ * grant set is missing; -EBADSLT: one is not of hostguard's type. */
+int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret)
+{
+	struct hg_state *s = calloc(1, sizeof(*s));
+	struct dump_ctx d = { .s = s };
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = table_exists(nl, NULL);
+	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, hg_gsetdefs[gs].name);
+		r = hg_nl_query(nl, nlh, set_cb, &d);
+		if (r == -ENOENT)
+			r = -ESRCH;
+		if (r == 0 && hg_state_gset_status(s, gs) != HG_SET_OK)
+			r = hg_state_gset_status(s, gs) == HG_SET_MISSING ? -ESRCH : -EBADSLT;
+	}
+	if (r < 0) {
+		hg_state_free(s);
+		return d.err ? d.err : r;
+	}
+	*ret = s;
+	return 0;
+}
+
 /* ---- accessors -------------------------------------------------------------------- */
 
 HG_EXPORT size_t hg_state_count(const struct hg_state *s, enum hg_key key)
 {
+	size_t n = 0;
+
 	if ((unsigned)key >= HG_KEY_MAX)
 		return 0;
+	if (HG_KIND(key) == HG_KIND_GRANT) {
+		for (int gs = 0; gs < HG_NGSETS; gs++)
+			if (hg_gsetdefs[gs].key == key)
+				n += s->canon.ng[gs];
+		return n;
+	}
 	return key == HG_KEY_IFACES ? s->canon.n_if : s->canon.n[key];
+}
+
+HG_EXPORT size_t hg_state_grant_count(const struct hg_state *s)
+{
+	size_t n = 0;
+
+	for (int gs = 0; gs < HG_NGSETS; gs++)
+		n += s->canon.ng[gs];
+	return n;
+}
+
+HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret)
+{
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		const struct hg_grant *g;
+		if (i >= s->canon.ng[gs]) {
+			i -= s->canon.ng[gs];
+			continue;
+		}
+		g = &s->canon.g[gs][i];
+		memset(ret, 0, sizeof(*ret));
+		ret->gid = hg_gsetdefs[gs].key == HG_KEY_GRANT_GIDS;
+		ret->id = g->id;
+		ret->timeout_ms = g->timeout_ms;
+		ret->expires_ms = g->expires_ms;
+		return hg_grant_format(g, ret->text, sizeof(ret->text));
+	}
+	return -ENOENT;
 }
 
 HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
@@ -960,6 +1154,42 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
+/* Grants: runtime ones (with a timeout) are no difference. */
+static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
+			const struct hg_canon *want)
+{
+	const char *key = hg_key_name(hg_gsetdefs[gs].key);
+	size_t na = live->ng[gs], nb = want->ng[gs], i = 0, j = 0, missing = 0, extra = 0;
+	char buf[96];
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
+		if (c == 0) {
+			if (live->g[gs][i].timeout_ms && missing++ < MAX_LISTED) {
+				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
+				line_add(l, "%s: %s is in the config but the table holds it with a timeout", key, buf);
+			}
+			i++, j++;
+		} else if (c < 0) {
+			if (!live->g[gs][i].timeout_ms && extra++ < MAX_LISTED) {
+				hg_grant_format(&live->g[gs][i], buf, sizeof(buf));
+				line_add(l, "%s: %s is in the table but not in the config", key, buf);
+			}
+			i++;
+		} else {
+			if (missing++ < MAX_LISTED) {
+				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
+				line_add(l, "%s: %s is in the config but not in the table", key, buf);
+			}
+			j++;
+		}
+	}
+	if (extra > MAX_LISTED)
+		line_add(l, "%s: %zu more grants in the table but not in the config", key, extra - MAX_LISTED);
+	if (missing > MAX_LISTED)
+		line_add(l, "%s: %zu more grants in the config but not in the table", key, missing - MAX_LISTED);
+}
+
 /* An anonymous set's contents, for the canonical text of the rule that
  * uses it: its kernel-chosen name differs from table to table. */
 static void anon_lookup(FILE *f, const char *name, const void *data)
@@ -1020,6 +1250,50 @@ int hg_state_set_status(const struct hg_state *s, enum hg_key k)
 	if (ls->anomaly)
 		return HG_SET_ANOMALY;
 	return HG_SET_OK;
+}
+
+int hg_state_gset_status(const struct hg_state *s, int gs)
+{
+	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	const struct lset *ls = hg_state_set(s, d->name);
+
+	if (!ls)
+		return HG_SET_MISSING;
+	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != HG_GSET_FLAGS ||
+	    ls->size)
+		return HG_SET_WRONG_DEF;
+	if (ls->anomaly)
+		return HG_SET_ANOMALY;
+	return HG_SET_OK;
+}
+
+int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
+{
+	struct hg_canon *c = &s->canon;
+
+	free(c->g[gs]);
+	c->ng[gs] = 0;
+	c->g[gs] = calloc(ls->gn ? ls->gn : 1, sizeof(struct hg_grant));
+	if (!c->g[gs])
+		return -ENOMEM;
+	for (size_t i = 0; i < ls->gn; i++) {
+		const struct hg_gkelem *k = &ls->ge[i];
+		struct hg_grant g;
+
+		if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
+			ls->anomaly = true;
+			if (add_anomaly(s, "set %s: an element that is no grant hostguard makes",
+					hg_gsetdefs[gs].name) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		g.timeout_ms = k->timeout_ms;
+		g.expires_ms = k->expires_ms;
+		c->g[gs][c->ng[gs]++] = g;
+	}
+	if (c->ng[gs])
+		qsort(c->g[gs], c->ng[gs], sizeof(struct hg_grant), hg_grant_cmp);
+	return 0;
 }
 
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
@@ -1136,6 +1410,8 @@ static int diff_or_delta(const struct hg_state *s, const struct hg_policy *p, bo
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		const struct hg_setdef *d = &hg_setdefs[k];
 		const struct lset *ls = NULL;
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;
 		for (size_t i = 0; i < s->n_sets; i++)
 			if (strcmp(s->sets[i].name, d->name) == 0)
 				ls = &s->sets[i];
@@ -1152,10 +1428,21 @@ static int diff_or_delta(const struct hg_state *s, const struct hg_policy *p, bo
 		else
 			diff_ranges(&l, k, &s->canon, &want);
 	}
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		int st = hg_state_gset_status(s, gs);
+		if (st == HG_SET_MISSING)
+			line_add(&l, "set %s: missing", hg_gsetdefs[gs].name);
+		else if (st == HG_SET_WRONG_DEF)
+			line_add(&l, "set %s: type, flags or size differ from hostguard's", hg_gsetdefs[gs].name);
+		else
+			diff_grants(&l, gs, &s->canon, &want);
+	}
 	for (size_t i = 0; i < s->n_anomalies; i++)
 		line_add(&l, "%s", s->anomalies[i]);
 	for (size_t i = 0; i < s->n_sets; i++) {
-		if ((s->sets[i].flags & NFT_SET_ANONYMOUS) || hg_key_from_name(s->sets[i].name) >= 0)
+		if ((s->sets[i].flags & NFT_SET_ANONYMOUS) || s->sets[i].grant >= 0 ||
+		    (hg_key_from_name(s->sets[i].name) >= 0 &&
+		     HG_KIND(hg_key_from_name(s->sets[i].name)) != HG_KIND_GRANT))
 			continue;
 		line_add(&l, "set %s: not part of hostguard", s->sets[i].name);
 	}

@@ -11,9 +11,19 @@ struct lset {
 	uint32_t flags, key_type, key_len;
 	uint32_t size;            /* a size limit: ours have none */
 	int key;                  /* hg_key when it is one of ours, else -1 */
+	int grant;                /* grant set index (by name), else -1 */
+	struct hg_gkelem *ge;     /* a grant set's elements */
+	size_t gn, gcap;
 	bool anomaly;             /* holds elements that decode to no value */
 	struct hg_kelem *e;
 	size_t n, cap;
+};
+
+/* One element of a grant set as dumped. */
+struct hg_gkelem {
+	unsigned char key[24], key_end[24];
+	bool has_end;
+	uint64_t timeout_ms, expires_ms;
 };
 
 struct lrule {
@@ -63,6 +73,9 @@ struct hg_chaincheck {
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
+int hg_state_gset_status(const struct hg_state *s, int gs);
+/* Decodes a grant set's elements into s->canon.g[gs] (kernel-free). */
+int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls);
 int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			  struct hg_chaincheck *ret);
 /* Is this the name of one of the table's chains? */
@@ -79,6 +92,10 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the
  * set is not of hostguard's type. */
 int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret);
+/* Grants: one looked up (1: present, its timeout in *ret_timeout_ms), and
+ * the four sets' definitions checked (-ESRCH missing, -EBADSLT changed). */
+int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms);
+int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
 /* 1 when the set holds exactly this key, 0 when not. */
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
 

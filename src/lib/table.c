@@ -420,6 +420,8 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 		struct hg_unit *u;
 		size_t n;
 
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;
 		r = hg_batch_set(b, k);
 		if (r == 0)
 			r = hg_units_from_canon(c, k, &u, &n);
@@ -427,6 +429,11 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 			r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM);
 			free(u);
 		}
+	}
+	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
+		r = hg_batch_gset(b, gs);
+		if (r == 0 && c->ng[gs])
+			r = hg_batch_grants(b, gs, c->g[gs], c->ng[gs], NFT_MSG_NEWSETELEM, 0);
 	}
 	/* every chain before any rule: the base chains' rules jump to the
 	 * regular ones */

@@ -46,6 +46,16 @@ int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype,
  * *changes grows by their number. */
 int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
 		  const struct hg_canon *want, size_t *changes);
+/* Grants (grant.c): a grant set, its elements (timeout_ms 0: none), and
+ * the element changes that turn live's grant set gs into want's (runtime
+ * elements, those with a timeout, are left alone). */
+int hg_batch_gset(struct hg_batch *b, int gs);
+int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t n, uint16_t type,
+		    uint64_t timeout_ms);
+int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
+			const struct hg_canon *want, size_t *changes);
+void hg_gsets_to_nft(FILE *f, const struct hg_canon *c);
+
 /* Creates the whole table (table, sets, elements, chains, rules). */
 int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c);
 

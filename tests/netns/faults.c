@@ -194,6 +194,19 @@ static struct hg_policy *policy(const char *uids, const char *ports, const char 
 	return p;
 }
 
+static struct hg_policy *with_grants(struct hg_policy *p, const char *grants)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", grants);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		hg_policy_add(p, HG_KEY_GRANT_UIDS, t, NULL);
+	return p;
+}
+
+#define GRANTS_A "1001@10.0.0.1:80 7@[fd00::1]"
+#define GRANTS_B "1001@10.0.0.0/24 8@[fd00::2]:53 9@10.1.0.0/16:8000-8100"
+
 /* Does the live table equal p?  1 yes, 0 no, -ENOENT no table. */
 static int live_is(struct hg_nl *nl, const struct hg_policy *p)
 {
@@ -213,9 +226,10 @@ static int live_is(struct hg_nl *nl, const struct hg_policy *p)
 	return n == 0;
 }
 
-enum op { OP_CREATE, OP_UPDATE, OP_EDIT_UID, OP_EDIT_IFACE, OP_STATUS, OP_MAX };
+enum op { OP_CREATE, OP_UPDATE, OP_EDIT_UID, OP_EDIT_IFACE, OP_STATUS, OP_EDIT_GRANT, OP_MAX };
 static const char *const op_names[OP_MAX] = {
 	"apply (no table)", "apply (update)", "allow-uid", "add-iface", "status (read + diff)",
+	"allow-uid --to (two grants)",
 };
 
 /* Runs one operation with the Nth allocation failing; returns 1 when the
@@ -224,6 +238,7 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 {
 	static const char *const uid[] = { "4242" };
 	static const char *const iface[] = { "podman0" };
+	static const char *const grant[] = { "4242@192.0.2.1:8080", "4242@[2001:db8::1]" };
 	struct hg_error e = { 0 };
 	struct hg_state *s = NULL;
 	char **lines = NULL;
@@ -248,6 +263,9 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 		break;
 	case OP_EDIT_IFACE:
 		r = hg_edit_table(nl, HG_KEY_IFACES, HG_EDIT_ADD, iface, 1, &e);
+		break;
+	case OP_EDIT_GRANT:
+		r = hg_edit_table(nl, HG_KEY_GRANT_UIDS, HG_EDIT_ADD, grant, 2, &e);
 		break;
 	case OP_STATUS:
 		r = hg_state_read(nl, &s, &e);
@@ -290,9 +308,12 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 		       op_names[op], n, r);
 		break;
 	case OP_EDIT_UID:
+	case OP_EDIT_GRANT:
 	case OP_EDIT_IFACE: {
-		struct hg_policy *want = policy(op == OP_EDIT_UID ? "0 1001 4242" : "0 1001", "53 8000-8100",
-						op == OP_EDIT_IFACE ? "docker0 br-* podman0" : "docker0 br-*");
+		struct hg_policy *want = with_grants(
+			policy(op == OP_EDIT_UID ? "0 1001 4242" : "0 1001", "53 8000-8100",
+			       op == OP_EDIT_IFACE ? "docker0 br-* podman0" : "docker0 br-*"),
+			op == OP_EDIT_GRANT ? GRANTS_A " 4242@192.0.2.1:8080 4242@[2001:db8::1]" : GRANTS_A);
 		live = r >= 0 ? live_is(nl, want) : live_is(nl, a);
 		EXPECT(live == 1, "%s, allocation %ld fails: r=%d, set is neither old nor new",
 		       op_names[op], n, r);
@@ -307,8 +328,8 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 
 int main(void)
 {
-	struct hg_policy *a = policy("0 1001", "53 8000-8100", "docker0 br-*");
-	struct hg_policy *b = policy("0 2002 3003", "53 9000", "docker0 br-* virbr0");
+	struct hg_policy *a = with_grants(policy("0 1001", "53 8000-8100", "docker0 br-*"), GRANTS_A);
+	struct hg_policy *b = with_grants(policy("0 2002 3003", "53 9000", "docker0 br-* virbr0"), GRANTS_B);
 	struct hg_nl *nl;
 	long total = 0;
 

@@ -21,7 +21,7 @@
 struct seen {
 	int tables, sets, elem_msgs, chains, rules;
 	size_t max_len;
-	char rule_exprs[16][256];
+	char rule_exprs[24][256];
 	int n_rules;
 	size_t uid_elems;
 };
@@ -110,6 +110,13 @@ static void walk_set(const struct nlmsghdr *nlh)
 		ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
 		/* one TLV: type 0 (key byte order), length 4, host u32 value */
 		CHECK(len == 6 && ud[0] == 0 && ud[1] == 4 && ud[2] == d->byteorder, "%s byte order udata", name);
+	} else if (hg_gset_index(name) >= 0) {
+		const struct hg_gsetdef *d = &hg_gsetdefs[hg_gset_index(name)];
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE) == d->key_type, "%s key type", name);
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == d->key_len, "%s key len", name);
+		CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) ==
+		      (NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT), "%s flags", name);
+		CHECK(nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT), "%s concat field lengths", name);
 	} else {
 		CHECK(strcmp(name, "__set%d") == 0, "unexpected set %s", name);
 		CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) == (NFT_SET_ANONYMOUS | NFT_SET_CONSTANT), "anon flags");
@@ -150,7 +157,7 @@ static void walk_rule(const struct nlmsghdr *nlh, struct seen *sn)
 
 	CHECK(nftnl_rule_nlmsg_parse(nlh, r) == 0, "rule parse");
 	CHECK(nlh->nlmsg_flags & NLM_F_APPEND, "rules are appended");
-	out = sn->rule_exprs[sn->n_rules < 16 ? sn->n_rules : 15];
+	out = sn->rule_exprs[sn->n_rules < 24 ? sn->n_rules : 23];
 	out[0] = '\0';
 	it = nftnl_expr_iter_create(r);
 	while ((e = nftnl_expr_iter_next(it))) {
@@ -213,26 +220,29 @@ int main(void)
 	CHECK(build(p, &b) == 0, "build");
 	walk(&b, &sn);
 	CHECK(sn.tables == 1, "one NEWTABLE (%d): the table is never deleted", sn.tables);
-	CHECK(sn.sets == 8, "seven named sets and the ICMPv6 set (%d)", sn.sets);
+	CHECK(sn.sets == 12, "seven named sets, four grant sets and the ICMPv6 set (%d)", sn.sets);
 	CHECK(sn.chains == 4, "two base chains and two regular ones (%d)", sn.chains);
-	CHECK(sn.n_rules == 14, "fourteen rules (%d)", sn.n_rules);
+	CHECK(sn.n_rules == 18, "eighteen rules (%d)", sn.n_rules);
 	CHECK(sn.uid_elems == 2, "two uids (%zu)", sn.uid_elems);
 	/* egress: skuid, skgid, jump from_unallowed */
 	CHECK_STR(sn.rule_exprs[0], "meta lookup meta lookup immediate ");
 	/* ingress_local: iifname @container_ifaces jump from_containers */
 	CHECK_STR(sn.rule_exprs[1], "meta lookup immediate ");
-	/* from_unallowed: replies from host addresses, then the three drops */
+	/* from_unallowed: replies from host addresses, four grant lookups
+	 * (skuid/skgid . ip/ip6 daddr . th dport), then the three drops */
 	CHECK_STR(sn.rule_exprs[2], "meta lookup ct cmp fib cmp immediate ");
-	CHECK_STR(sn.rule_exprs[3], "meta lookup counter immediate ");
-	CHECK_STR(sn.rule_exprs[4], "meta cmp meta cmp payload lookup counter immediate ");
-	CHECK_STR(sn.rule_exprs[5], "meta cmp meta cmp payload lookup counter immediate ");
+	for (int i = 3; i < 7; i++)
+		CHECK_STR(sn.rule_exprs[i], "meta cmp meta byteorder payload payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[7], "meta lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[8], "meta cmp meta cmp payload lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[9], "meta cmp meta cmp payload lookup counter immediate ");
 	/* from_containers: ND, anti-spoofing, established, four port sets, drop */
-	CHECK_STR(sn.rule_exprs[6], "meta cmp meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[7], "fib cmp counter immediate ");
-	CHECK_STR(sn.rule_exprs[8], "ct bitwise cmp immediate ");
-	CHECK_STR(sn.rule_exprs[9], "meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[12], "meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[13], "counter immediate ");
+	CHECK_STR(sn.rule_exprs[10], "meta cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[11], "fib cmp counter immediate ");
+	CHECK_STR(sn.rule_exprs[12], "ct bitwise cmp immediate ");
+	CHECK_STR(sn.rule_exprs[13], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[16], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[17], "counter immediate ");
 	/* records name every message for error reports */
 	CHECK(b.n_rec > 10 && strcmp(b.rec[1].what, "add table inet hostguard") == 0, "%s", b.rec[1].what);
 	hg_batch_free(&b);

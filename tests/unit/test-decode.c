@@ -109,6 +109,8 @@ int main(void)
 	static const char *const ifaces[] = { "docker0", "br-*", "veth*", "macvlan*", "a", "zzzzzzzzzzzzzzz" };
 
 	for (int k = 0; k < HG_KEY_MAX; k++) {
+		if (HG_KIND(k) == HG_KIND_GRANT)
+			continue;  /* below */
 		if (HG_KIND(k) == HG_KIND_ID)
 			round_trip(k, uids, ARRAY_SIZE(uids));
 		else if (HG_KIND(k) == HG_KIND_PORT)
@@ -191,6 +193,58 @@ int main(void)
 		      s->canon.r[HG_KEY_UIDS][2].lo == 1001, "sorted by value, once each (%zu)",
 		      s->canon.n[HG_KEY_UIDS]);
 		free(ls.e);
+		hg_state_free(s);
+	}
+	/* grants: encoded as apply sends them (start and inclusive end keys),
+	 * decoded back to the same canonical grants; a timeout is kept */
+	{
+		static const char *const g[] = { "1002@192.0.2.0/24:8000-8100", "0@10.0.0.1", "7@[2001:db8::2]:8080",
+						 "7@2001:db8:1::/48", "4294967294@0.0.0.0/0:1", "9@[::/0]:65535" };
+		struct hg_policy *p = hg_policy_new();
+		struct hg_canon want;
+		struct hg_state *s = calloc(1, sizeof(*s));
+		for (size_t i = 0; i < ARRAY_SIZE(g); i++)
+			CHECK(hg_policy_add(p, HG_KEY_GRANT_UIDS, g[i], NULL) == 0, "add %s", g[i]);
+		CHECK(hg_canon_from_policy(p, &want, NULL) == 0, "canon of grants");
+		for (int gs = 0; gs < HG_NGSETS; gs++) {
+			struct lset ls = { .key = -1, .grant = gs };
+			ls.ge = calloc(want.ng[gs] + 1, sizeof(*ls.ge));
+			for (size_t i = 0; i < want.ng[gs]; i++) {
+				hg_grant_key(&want.g[gs][i], false, ls.ge[i].key);
+				hg_grant_key(&want.g[gs][i], true, ls.ge[i].key_end);
+				ls.ge[i].has_end = true;
+				ls.ge[i].timeout_ms = i == 0 ? 3000 : 0;
+			}
+			ls.gn = want.ng[gs];
+			CHECK(hg_lset_decode_grants(s, gs, &ls) == 0, "decode %s", hg_gsetdefs[gs].name);
+			CHECK(s->canon.ng[gs] == want.ng[gs], "%s: %zu back, %zu sent", hg_gsetdefs[gs].name,
+			      s->canon.ng[gs], want.ng[gs]);
+			for (size_t i = 0; i < want.ng[gs] && i < s->canon.ng[gs]; i++) {
+				char a[96], b[96];
+				hg_grant_format(&want.g[gs][i], a, sizeof(a));
+				hg_grant_format(&s->canon.g[gs][i], b, sizeof(b));
+				CHECK_STR(b, a);
+			}
+			free(ls.ge);
+		}
+		CHECK(s->canon.ng[0] == 3 && s->canon.ng[1] == 3, "v4 and v6 split (%zu, %zu)",
+		      s->canon.ng[0], s->canon.ng[1]);
+		CHECK(s->canon.g[0][0].timeout_ms == 3000, "a timeout is decoded");
+		CHECK(s->n_anomalies == 0, "no anomaly");
+		/* an element no grant makes (ids differ at the two ends) */
+		if (want.ng[0] >= 2) {
+			struct lset ls = { .key = -1, .grant = 0 };
+			ls.ge = calloc(1, sizeof(*ls.ge));
+			hg_grant_key(&want.g[0][0], false, ls.ge[0].key);
+			hg_grant_key(&want.g[0][1], true, ls.ge[0].key_end);
+			ls.ge[0].has_end = true;
+			ls.gn = 1;
+			CHECK(hg_lset_decode_grants(s, 0, &ls) == 0 && ls.anomaly && s->canon.ng[0] == 0,
+			      "a foreign element is an anomaly");
+			free(ls.ge);
+		}
+		hg_canon_clear(&want);
+		hg_policy_free(p);
 		hg_state_free(s);
 	}
 	return check_done("test-decode");

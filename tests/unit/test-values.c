@@ -80,7 +80,27 @@ int main(void)
 	bad(HG_KEY_IFACES, "eth0:1", -EINVAL, "invalid interface name");
 	bad(HG_KEY_IFACES, "..", -EINVAL, "invalid interface name");
 
+	/* grants: PRINCIPAL@TARGET; the principal's id comes back */
+	ok(HG_KEY_GRANT_UIDS, "1002@192.0.2.2", 1002, 1002);
+	ok(HG_KEY_GRANT_UIDS, "root@192.0.2.0/24:8080", 0, 0);
+	ok(HG_KEY_GRANT_UIDS, "7@[2001:db8::2]:8000-8100", 7, 7);
+	ok(HG_KEY_GRANT_UIDS, "7@2001:db8::/64", 7, 7);
+	ok(HG_KEY_GRANT_UIDS, "7@[2001:db8::/64]:53", 7, 7);
+	ok(HG_KEY_GRANT_GIDS, "root@0.0.0.0/0", 0, 0);
+	bad(HG_KEY_GRANT_UIDS, "1002@192.0.2.2:0", -EINVAL, "port '0' is out of range");
+	bad(HG_KEY_GRANT_UIDS, "1002@[::1", -EINVAL, "missing ']'");
+	bad(HG_KEY_GRANT_UIDS, "1002@300.1.1.1", -EINVAL, "'1002@300.1.1.1': not an IPv4 address");
+	bad(HG_KEY_GRANT_UIDS, "1002@192.0.2.0/33", -EINVAL, "prefix length must be 0-32");
+	bad(HG_KEY_GRANT_UIDS, "1002@[2001:db8::1]x", -EINVAL, "expected ':PORT'");
+	bad(HG_KEY_GRANT_UIDS, "1002@web1", -EINVAL, "container names are not supported yet");
+	bad(HG_KEY_GRANT_UIDS, "1002@192.0.2.2:9-8", -EINVAL, "reversed port range");
+	bad(HG_KEY_GRANT_UIDS, "1002", -EINVAL, "expected USER@TARGET");
+	bad(HG_KEY_GRANT_UIDS, "@192.0.2.2", -EINVAL, "expected USER@TARGET");
+	bad(HG_KEY_GRANT_UIDS, "no_such_user_hg@192.0.2.2", -ENOENT, "unknown user 'no_such_user_hg'");
+	bad(HG_KEY_GRANT_GIDS, "no_such_group_hg@192.0.2.2", -ENOENT, "unknown group");
+
 	CHECK(hg_key_from_name("allowed_uids") == HG_KEY_UIDS, "key name");
+	CHECK(hg_key_from_name("grant_uids") == HG_KEY_GRANT_UIDS, "key name");
 	CHECK(hg_key_from_name("allow_from_containers_udp") == HG_KEY_UDP, "key name");
 	CHECK(hg_key_from_name("allowed_uid") == -EINVAL, "unknown key name");
 	return check_done("test-values");
