@@ -162,7 +162,7 @@ extern const struct hg_setdef hg_setdefs[HG_KEY_MAX];
 
 /* The table's chains: the two public ones (enum hg_chain) are base chains,
  * each jumping to a regular chain that holds its decision. */
-enum { HG_CH_FROM_UNALLOWED = HG_CHAIN_MAX, HG_CH_FROM_CONTAINERS, HG_NCHAINS };
+enum { HG_CH_FROM_UNALLOWED = HG_CHAIN_MAX, HG_CH_FROM_CONTAINERS, HG_CH_TO_PROTECTED, HG_NCHAINS };
 extern const char *const hg_chain_names[HG_NCHAINS];
 
 /* ---- rules: built as libnftnl objects, compared by a canonical text ---------- */

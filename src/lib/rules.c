@@ -37,6 +37,7 @@ const char *const hg_chain_names[HG_NCHAINS] = {
 	[HG_CHAIN_INGRESS] = "ingress_local",
 	[HG_CH_FROM_UNALLOWED] = "from_unallowed",
 	[HG_CH_FROM_CONTAINERS] = "from_containers",
+	[HG_CH_TO_PROTECTED] = "to_protected",
 };
 
 /* nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert */
@@ -278,39 +279,20 @@ static void done(struct rules *l, struct rb *b)
 	l->oom |= b->oom;
 }
 
-/* The drop of a match, preceded by its rate-limited log when logging is on:
- * match is called once for each of the two rules. */
-static void drop_rule(struct rules *l, const struct hg_log_settings *log, const char *prefix,
-		      void (*match)(struct rb *, const void *), const void *arg)
+/* "counter drop", preceded by its rate-limited log when logging is on. */
+static void drop_rule(struct rules *l, const struct hg_log_settings *log, const char *prefix)
 {
 	struct rb b;
 
 	if (log->enabled) {
 		b = next_rule(l);
-		if (match)
-			match(&b, arg);
 		x_log(&b, log, prefix);
 		done(l, &b);
 	}
 	b = next_rule(l);
-	if (match)
-		match(&b, arg);
 	x_counter(&b);
 	x_verdict(&b, NF_DROP, NULL);
 	done(l, &b);
-}
-
-static void match_ifname_out(struct rb *b, const void *arg)
-{
-	m_ifname(b, NFT_META_OIFNAME);
-}
-
-static void match_published(struct rb *b, const void *arg)
-{
-	const enum hg_key *k = arg;
-
-	m_oif_lo(b);
-	m_dport_in(b, *k == HG_KEY_PUBLISHED_TCP ? IPPROTO_TCP : IPPROTO_UDP, *k);
 }
 
 /*
@@ -338,6 +320,9 @@ static void build_egress(struct rules *l)
 
 /*
  * from_unallowed: packets of local sockets whose uid and gid are not allowed.
+ * Most of them (a user's own traffic to the world) leave after one interval
+ * lookup and one compare; those to a protected destination go on to
+ * to_protected, where grants and the drop are.
  *
  *   oifname @container_ifaces ct direction reply fib saddr type local accept
  *       Replies of host services (a SYN-ACK carries the listener's uid)
@@ -345,22 +330,16 @@ static void build_egress(struct rules *l)
  *       a remote address (IP_FREEBIND) can forge the reply of a container's
  *       forwarded flow, and that reply does not come from a host address.
  *       Not "established": a revoked user's open flows must stop.
- *   meta skuid . ip daddr . th dport @grant_uids4 accept
- *   meta skuid . ip6 daddr . th dport @grant_uids6 accept
- *   meta skgid . ip daddr . th dport @grant_gids4 accept
- *   meta skgid . ip6 daddr . th dport @grant_gids6 accept
- *       Grants: this uid (gid) may reach this address and port range.
- *       Before the drops, after the replies; one lookup per family.
- *   [log]  oifname @container_ifaces counter drop
+ *   oifname @container_ifaces jump to_protected
  *       Bridges and their ports (veth*): a socket can send straight out of a
  *       bridge port (SO_BINDTODEVICE, IP_PKTINFO, IPV6_MULTICAST_IF).
- *   [log]  oif "lo" tcp dport @published_tcp counter drop
- *   [log]  oif "lo" udp dport @published_udp counter drop
+ *   oif "lo" tcp dport @published_tcp jump to_protected
+ *   oif "lo" udp dport @published_udp jump to_protected
  *       Ports that Docker publishes on host addresses are served by
  *       docker-proxy (a root process) when the userland proxy is on: a
  *       local connection to any host address goes out through lo.
  */
-static void build_from_unallowed(struct rules *l, const struct hg_log_settings *log)
+static void build_from_unallowed(struct rules *l)
 {
 	static const enum hg_key pub[2] = { HG_KEY_PUBLISHED_TCP, HG_KEY_PUBLISHED_UDP };
 	uint8_t reply = IP_CT_DIR_REPLY;
@@ -380,15 +359,41 @@ static void build_from_unallowed(struct rules *l, const struct hg_log_settings *
 	x_verdict(&b, NF_ACCEPT, NULL);
 	done(l, &b);
 
+	b = next_rule(l);
+	m_ifname(&b, NFT_META_OIFNAME);
+	x_verdict(&b, NFT_JUMP, hg_chain_names[HG_CH_TO_PROTECTED]);
+	done(l, &b);
+	for (size_t i = 0; i < 2; i++) {
+		b = next_rule(l);
+		m_oif_lo(&b);
+		m_dport_in(&b, pub[i] == HG_KEY_PUBLISHED_TCP ? IPPROTO_TCP : IPPROTO_UDP, pub[i]);
+		x_verdict(&b, NFT_JUMP, hg_chain_names[HG_CH_TO_PROTECTED]);
+		done(l, &b);
+	}
+}
+
+/*
+ * to_protected: a non-allowed socket's packet to a container or to a port
+ * Docker publishes: the one place where it is decided.
+ *
+ *   meta skuid . ip daddr . th dport @grant_uids4 accept
+ *   meta skuid . ip6 daddr . th dport @grant_uids6 accept
+ *   meta skgid . ip daddr . th dport @grant_gids4 accept
+ *   meta skgid . ip6 daddr . th dport @grant_gids6 accept
+ *       Grants: this uid (gid) may reach this address and port range.
+ *   [log]  counter drop
+ */
+static void build_to_protected(struct rules *l, const struct hg_log_settings *log)
+{
+	struct rb b;
+
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
 		b = next_rule(l);
 		m_grant(&b, gs);
 		x_verdict(&b, NF_ACCEPT, NULL);
 		done(l, &b);
 	}
-	drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_ifname_out, NULL);
-	for (size_t i = 0; i < 2; i++)
-		drop_rule(l, log, HG_LOG_PREFIX_EGRESS, match_published, &pub[i]);
+	drop_rule(l, log, HG_LOG_PREFIX_EGRESS);
 }
 
 /*
@@ -477,7 +482,7 @@ static void build_from_containers(struct rules *l, const struct hg_log_settings 
 		x_verdict(&b, NF_ACCEPT, NULL);
 		done(l, &b);
 	}
-	drop_rule(l, log, HG_LOG_PREFIX_INGRESS, NULL, NULL);
+	drop_rule(l, log, HG_LOG_PREFIX_INGRESS);
 }
 
 int hg_rules_build(int chain, const struct hg_log_settings *log, struct nftnl_rule ***ret,
@@ -496,7 +501,10 @@ int hg_rules_build(int chain, const struct hg_log_settings *log, struct nftnl_ru
 		build_ingress(&l);
 		break;
 	case HG_CH_FROM_UNALLOWED:
-		build_from_unallowed(&l, log);
+		build_from_unallowed(&l);
+		break;
+	case HG_CH_TO_PROTECTED:
+		build_to_protected(&l, log);
 		break;
 	case HG_CH_FROM_CONTAINERS:
 		build_from_containers(&l, log);

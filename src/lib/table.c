@@ -305,6 +305,7 @@ const struct hg_chaindef hg_chaindefs[HG_NCHAINS] = {
 	[HG_CHAIN_INGRESS] = { true, NF_INET_LOCAL_IN, 0, HG_CHAIN_INGRESS, -1 },
 	[HG_CH_FROM_UNALLOWED] = { false, 0, 0, HG_CHAIN_EGRESS, HG_CHAIN_EGRESS },
 	[HG_CH_FROM_CONTAINERS] = { false, 0, 0, HG_CHAIN_INGRESS, HG_CHAIN_INGRESS },
+	[HG_CH_TO_PROTECTED] = { false, 0, 0, HG_CHAIN_EGRESS, HG_CH_FROM_UNALLOWED },
 };
 
 int hg_batch_chain(struct hg_batch *b, int ch)

@@ -90,7 +90,7 @@ tampered "chain egress moved to hook input" yes "egress"
 retable '/^\tchain ingress_local {$/,/^\t}$/s/hook input priority filter;/hook input priority -300;/'
 tampered "chain ingress_local at priority -300" no "ingress_local"
 
-retable '/^\tchain from_unallowed {$/,/^\t}$/s/^\t\toifname @container_ifaces counter/\t\tiifname @container_ifaces counter/'
+retable '/^\tchain from_unallowed {$/,/^\t}$/s/^\t\toifname @container_ifaces jump/\t\tiifname @container_ifaces jump/'
 tampered "from_unallowed: oifname changed to iifname" yes "from_unallowed"
 
 retable '/^\tchain egress {$/,/^\t}$/s/meta skuid != @allowed_uids/meta skuid @allowed_uids/'

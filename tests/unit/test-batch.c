@@ -131,7 +131,8 @@ static void walk_chain(const struct nlmsghdr *nlh)
 
 	CHECK(nftnl_chain_nlmsg_parse(nlh, c) == 0, "chain parse");
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	if (strcmp(name, "from_unallowed") == 0 || strcmp(name, "from_containers") == 0) {
+	if (strcmp(name, "from_unallowed") == 0 || strcmp(name, "from_containers") == 0 ||
+	    strcmp(name, "to_protected") == 0) {
 		/* regular chains, reached only by the base chains' jumps */
 		CHECK(!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM), "%s is a regular chain", name);
 		nftnl_chain_free(c);
@@ -221,28 +222,31 @@ int main(void)
 	walk(&b, &sn);
 	CHECK(sn.tables == 1, "one NEWTABLE (%d): the table is never deleted", sn.tables);
 	CHECK(sn.sets == 12, "seven named sets, four grant sets and the ICMPv6 set (%d)", sn.sets);
-	CHECK(sn.chains == 4, "two base chains and two regular ones (%d)", sn.chains);
-	CHECK(sn.n_rules == 18, "eighteen rules (%d)", sn.n_rules);
+	CHECK(sn.chains == 5, "two base chains and three regular ones (%d)", sn.chains);
+	CHECK(sn.n_rules == 19, "nineteen rules (%d)", sn.n_rules);
 	CHECK(sn.uid_elems == 2, "two uids (%zu)", sn.uid_elems);
 	/* egress: skuid, skgid, jump from_unallowed */
 	CHECK_STR(sn.rule_exprs[0], "meta lookup meta lookup immediate ");
 	/* ingress_local: iifname @container_ifaces jump from_containers */
 	CHECK_STR(sn.rule_exprs[1], "meta lookup immediate ");
-	/* from_unallowed: replies from host addresses, four grant lookups
-	 * (skuid/skgid . ip/ip6 daddr . th dport), then the three drops */
+	/* from_unallowed: replies from host addresses, then container
+	 * interfaces and published ports jump to to_protected */
 	CHECK_STR(sn.rule_exprs[2], "meta lookup ct cmp fib cmp immediate ");
-	for (int i = 3; i < 7; i++)
-		CHECK_STR(sn.rule_exprs[i], "meta cmp meta byteorder payload payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[7], "meta lookup counter immediate ");
-	CHECK_STR(sn.rule_exprs[8], "meta cmp meta cmp payload lookup counter immediate ");
-	CHECK_STR(sn.rule_exprs[9], "meta cmp meta cmp payload lookup counter immediate ");
+	CHECK_STR(sn.rule_exprs[3], "meta lookup immediate ");
+	CHECK_STR(sn.rule_exprs[4], "meta cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[5], "meta cmp meta cmp payload lookup immediate ");
 	/* from_containers: ND, anti-spoofing, established, four port sets, drop */
-	CHECK_STR(sn.rule_exprs[10], "meta cmp meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[11], "fib cmp counter immediate ");
-	CHECK_STR(sn.rule_exprs[12], "ct bitwise cmp immediate ");
-	CHECK_STR(sn.rule_exprs[13], "meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[16], "meta cmp payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[17], "counter immediate ");
+	CHECK_STR(sn.rule_exprs[6], "meta cmp meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[7], "fib cmp counter immediate ");
+	CHECK_STR(sn.rule_exprs[8], "ct bitwise cmp immediate ");
+	CHECK_STR(sn.rule_exprs[9], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[12], "meta cmp payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[13], "counter immediate ");
+	/* to_protected: four grant lookups (skuid/skgid . ip/ip6 daddr . th
+	 * dport), then the one drop */
+	for (int i = 14; i < 18; i++)
+		CHECK_STR(sn.rule_exprs[i], "meta cmp meta byteorder payload payload lookup immediate ");
+	CHECK_STR(sn.rule_exprs[18], "counter immediate ");
 	/* records name every message for error reports */
 	CHECK(b.n_rec > 10 && strcmp(b.rec[1].what, "add table inet hostguard") == 0, "%s", b.rec[1].what);
 	hg_batch_free(&b);
