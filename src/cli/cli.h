@@ -59,6 +59,7 @@ int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_guard(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
 
 bool iface_covered(const char *name, char *const *patterns, size_t n);

@@ -22,6 +22,8 @@ static const struct cmd commands[] = {
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
 	{ "watch", cmd_watch, "[--json]",
 	  "print denied attempts as they happen (needs log_denied = yes)", CAPS_NET_ADMIN },
+	{ "guard", cmd_guard, "",
+	  "re-apply at once whenever another program changes or deletes the table", CAPS_NET_ADMIN },
 	{ "ifaces", cmd_ifaces, "[--json]",
 	  "list interfaces, and warn about bridges container_ifaces misses", CAPS_NET_ADMIN },
 	{ "allow-uid", cmd_edit, "[--runtime] UID|USER...",
