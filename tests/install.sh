@@ -86,6 +86,7 @@ fi
 comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'; COMP_WORDS=($1); COMP_CWORD=$2; _hostguard; printf '%s ' \"\${COMPREPLY[@]}\""; }
 [ "$(comp 'hostguard allow-p' 1)" = "allow-port " ] && pass "completion: commands" || fail "completion: '$(comp 'hostguard allow-p' 1)'"
 [ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
+[ "$(comp 'hostguard gu' 1)" = "guard " ] && [ "$(comp 'hostguard watch --j' 2)" = "--json --journal " ] && pass "completion: guard, watch --journal" || fail "completion: '$(comp 'hostguard gu' 1)' '$(comp 'hostguard watch --j' 2)'"
 comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
 comp 'hostguard --config x revoke-gid ro' 4 | grep -qw root && pass "completion: group names after --config" || fail "completion of groups"
 
