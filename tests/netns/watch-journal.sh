@@ -14,6 +14,10 @@ log_denied = yes
 log_rate = 1000/second
 CONF
 expect_rc 0 "apply with log_denied = yes" hg apply
+expect_rc 0 "status" hg status
+expect_match "^logging: denied packets to NFLOG group 77, at most 1000 per second" "status shows the logging settings"
+OUT=$(hg status --json | jq -c .logging)
+[ "$OUT" = '{"enabled":true,"group":77,"rate":1000,"per_seconds":1}' ] && pass "status --json: logging object" || fail "status --json logging: $OUT"
 
 start_watch() { # start_watch OUTFILE ARGS...: wp is its pid
 	local out=$1 i
@@ -145,6 +149,8 @@ grep -q 'no journal: to stdout' "$T/j2.out.err" && grep -q '^MESSAGE=DENY contai
 # ---- --journal waits when logging is off: log_denied = yes is the one switch
 printf 'allowed_uids = 0\n' >"$CONF"
 hg apply >/dev/null
+expect_rc 0 "status with logging off" hg status
+expect_match "^logging: off" "status says logging is off"
 HOSTGUARD_JOURNAL_SOCKET=$T/none.sock start_watch "$T/j3.out" --journal
 for i in $(seq 40); do grep -q 'waiting on NFLOG group 77' "$T/j3.out.err" && break; sleep 0.05; done
 grep -q 'waiting on NFLOG group 77' "$T/j3.out.err" && [ -e "/proc/$wp" ] && pass "logging off: watch --journal waits on group 77" ||
