@@ -46,7 +46,7 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data);
  * packet_cb with ctx. */
 static int nflog_config(struct mnl_socket *nl, uint16_t group, uint8_t cmd, bool mode, void *ctx)
 {
-	char buf[8192];
+	char buf[8192] = { 0 };    /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *g;
 	struct nfulnl_msg_config_cmd c = { .command = cmd };
