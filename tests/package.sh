@@ -102,6 +102,7 @@ if ip netns add "$NS" 2>/dev/null; then
 		pass "the packaged hostguard applies its config in a netns: $out" || fail "apply from the package: $out"
 fi
 # the example program against the packaged library and pkg-config file
+# shellcheck disable=SC2046 # pkg-config output is split into words on purpose
 if PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R/usr/lib/$ma/pkgconfig \
 	cc -o "$T/example" "$R/usr/share/doc/libhostguard-dev/examples/hg-show-policy.c" \
 	$(PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R/usr/lib/$ma/pkgconfig pkg-config --cflags --libs hostguard) 2>"$T/cc.log" &&

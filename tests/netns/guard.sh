@@ -18,7 +18,7 @@ expect ok "control: no table, uid 2000 reaches the container (v6)" probe "$H" tc
 start_guard() {
 	ip netns exec "$H" "$HG" --config "$CONF" guard >"$T/guard.log" 2>&1 &
 	gp=$!
-	PIDS+=($gp)
+	PIDS+=("$gp")
 	local i
 	for i in $(seq 100); do
 		grep -q 'guard: start' "$T/guard.log" && return 0
@@ -35,9 +35,9 @@ expect timeout "guard running: uid 2000 denied (v6)" probe "$H" tcp fd77::2 9000
 # its "add table", as a listener on the nf_tables monitor group sees them
 ip netns exec "$H" python3 "$(dirname "$0")/nft-gap.py" "$T/gap.ready" 5 60 >"$T/gaps" &
 gapp=$!
-PIDS+=($gapp)
+PIDS+=("$gapp")
 for i in $(seq 100); do [ -e "$T/gap.ready" ] && break; sleep 0.05; done
-for round in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	h nft flush ruleset
 	for i in $(seq 200); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.01; done
 done
@@ -95,7 +95,7 @@ l1=$(wc -l <"$T/guard.log")
 	fail "idle guard used $((c1 - c0)) ticks, logged $((l1 - l0)) lines"
 
 # a burst of flushes is debounced and ends in sync
-for i in $(seq 20); do h nft flush ruleset; done
+for _ in $(seq 20); do h nft flush ruleset; done
 sleep 0.5
 expect_rc 0 "after 20 flushes in a row: in sync" hg check
 
@@ -107,7 +107,7 @@ sleep 0.5
 grep -q 'nosuchuser_hgt' "$T/guard.log" && [ -e "/proc/$gp" ] && pass "invalid config: the error is logged, guard keeps running" ||
 	fail "invalid config: $(tail -3 "$T/guard.log")"
 cp "$T/good.conf" "$CONF"
-for i in $(seq 80); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 80); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.1; done
 expect_rc 0 "config fixed: the retry (every 5 s) repairs it" hg check
 
 kill -TERM "$gp"

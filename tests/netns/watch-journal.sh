@@ -24,7 +24,7 @@ start_watch() { # start_watch OUTFILE ARGS...: wp is its pid
 	shift
 	ip netns exec "$H" "$HG" --config "$CONF" watch "$@" >"$out" 2>"$out.err" &
 	wp=$!
-	PIDS+=($wp)
+	PIDS+=("$wp")
 	for i in $(seq 100); do
 		grep -q 'watching denied' "$out.err" 2>/dev/null && return 0
 		[ "$*" = --json ] && [ -e "/proc/$wp" ] && grep -q . "/proc/$wp/net/netlink" && sleep 0.2 && return 0
@@ -106,8 +106,8 @@ with open(sys.argv[2], "a") as out:
         out.flush()
 PY
 jp=$!
-PIDS+=($jp)
-for i in $(seq 100); do [ -e "$T/journal.ready" ] && break; sleep 0.05; done
+PIDS+=("$jp")
+for _ in $(seq 100); do [ -e "$T/journal.ready" ] && break; sleep 0.05; done
 HOSTGUARD_JOURNAL_SOCKET=$jsock start_watch "$T/j.out" --journal
 grep -q 'to the journal' "$T/j.out.err" && pass "watch --journal finds the journal socket" || fail "journal: $(cat "$T/j.out.err")"
 expect timeout "uid 2000 tcp v4 to the container (denied)" probe "$H" tcp 10.77.0.2 9000 2000
@@ -152,7 +152,7 @@ hg apply >/dev/null
 expect_rc 0 "status with logging off" hg status
 expect_match "^logging: off" "status says logging is off"
 HOSTGUARD_JOURNAL_SOCKET=$T/none.sock start_watch "$T/j3.out" --journal
-for i in $(seq 40); do grep -q 'waiting on NFLOG group 77' "$T/j3.out.err" && break; sleep 0.05; done
+for _ in $(seq 40); do grep -q 'waiting on NFLOG group 77' "$T/j3.out.err" && break; sleep 0.05; done
 grep -q 'waiting on NFLOG group 77' "$T/j3.out.err" && [ -e "/proc/$wp" ] && pass "logging off: watch --journal waits on group 77" ||
 	fail "logging off: $(cat "$T/j3.out.err")"
 expect timeout "denied while logging is off" probe "$C" udp 10.77.0.1 5558
