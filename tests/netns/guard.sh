@@ -39,7 +39,7 @@ PIDS+=("$gapp")
 for i in $(seq 100); do [ -e "$T/gap.ready" ] && break; sleep 0.05; done
 for _ in 1 2 3 4 5; do
 	h nft flush ruleset
-	for i in $(seq 200); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.01; done
+	for _ in $(seq 200); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.01; done
 done
 wait "$gapp"
 worst=$(sort -n "$T/gaps" | tail -1)

@@ -65,7 +65,7 @@ done
 # SIGINT rounds below are what the queue threshold and flush fix)
 start_watch "$T/fast.json" --json
 probe "$C" udp 10.77.0.1 5601 >/dev/null &
-for i in $(seq 100); do grep -q 5601 "$T/fast.json" && break; sleep 0.01; done
+for _ in $(seq 100); do grep -q 5601 "$T/fast.json" && break; sleep 0.01; done
 seen=$(date +%s%3N)
 wait $!
 stop_watch
