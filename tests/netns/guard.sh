@@ -19,8 +19,7 @@ start_guard() {
 	ip netns exec "$H" "$HG" --config "$CONF" guard >"$T/guard.log" 2>&1 &
 	gp=$!
 	PIDS+=("$gp")
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q 'guard: start' "$T/guard.log" && return 0
 		sleep 0.02
 	done
@@ -36,7 +35,7 @@ expect timeout "guard running: uid 2000 denied (v6)" probe "$H" tcp fd77::2 9000
 ip netns exec "$H" python3 "$(dirname "$0")/nft-gap.py" "$T/gap.ready" 5 60 >"$T/gaps" &
 gapp=$!
 PIDS+=("$gapp")
-for i in $(seq 100); do [ -e "$T/gap.ready" ] && break; sleep 0.05; done
+for _ in $(seq 100); do [ -e "$T/gap.ready" ] && break; sleep 0.05; done
 for _ in 1 2 3 4 5; do
 	h nft flush ruleset
 	for _ in $(seq 200); do h nft list table inet hostguard >/dev/null 2>&1 && break; sleep 0.01; done

@@ -20,12 +20,12 @@ OUT=$(hg status --json | jq -c .logging)
 [ "$OUT" = '{"enabled":true,"group":77,"rate":1000,"per_seconds":1}' ] && pass "status --json: logging object" || fail "status --json logging: $OUT"
 
 start_watch() { # start_watch OUTFILE ARGS...: wp is its pid
-	local out=$1 i
+	local out=$1
 	shift
 	ip netns exec "$H" "$HG" --config "$CONF" watch "$@" >"$out" 2>"$out.err" &
 	wp=$!
 	PIDS+=("$wp")
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q 'watching denied' "$out.err" 2>/dev/null && return 0
 		[ "$*" = --json ] && [ -e "/proc/$wp" ] && grep -q . "/proc/$wp/net/netlink" && sleep 0.2 && return 0
 		sleep 0.05
