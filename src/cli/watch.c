@@ -305,21 +305,27 @@ static void journal_send(struct watch *w, const char *text, size_t len)
 }
 
 /* At most JOURNAL_RATE entries a second, then one entry that counts what
- * was left out (log_rate limits the kernel's side already). */
+ * was left out, written with the next event of a later second or at exit
+ * (log_rate limits the kernel's side already). */
+static void journal_flush_suppressed(struct watch *w)
+{
+	if (w->suppressed) {
+		char buf[256];
+		int n = snprintf(buf, sizeof(buf),
+				 "MESSAGE=hostguard: %u denied attempts not logged (more than %d a second)\n"
+				 "PRIORITY=4\nSYSLOG_IDENTIFIER=hostguard\nHOSTGUARD_SUPPRESSED=%u\n",
+				 w->suppressed, JOURNAL_RATE, w->suppressed);
+		journal_send(w, buf, (size_t)n);
+		w->suppressed = 0;
+	}
+}
+
 static bool journal_rate_ok(struct watch *w, const struct timespec *now)
 {
 	if (now->tv_sec != w->second) {
-		if (w->suppressed) {
-			char buf[256];
-			int n = snprintf(buf, sizeof(buf),
-					 "MESSAGE=hostguard: %u denied attempts not logged (more than %d a second)\n"
-					 "PRIORITY=4\nSYSLOG_IDENTIFIER=hostguard\nHOSTGUARD_SUPPRESSED=%u\n",
-					 w->suppressed, JOURNAL_RATE, w->suppressed);
-			journal_send(w, buf, (size_t)n);
-		}
+		journal_flush_suppressed(w);
 		w->second = now->tv_sec;
 		w->in_second = 0;
-		w->suppressed = 0;
 	}
 	if (w->in_second >= JOURNAL_RATE) {
 		w->suppressed++;
@@ -536,6 +542,10 @@ int cmd_watch(int argc, char **argv)
 	/* turns on the kernel's receive timestamps (net_enable_timestamp), so
 	 * that packets of the input hook come with NFULA_TIMESTAMP */
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_TIMESTAMP, &(int){ 1 }, sizeof(int));
+	/* room for a burst (each event is sent at once): 4 MiB, more than
+	 * rmem_max allows, which CAP_NET_ADMIN may */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 }, sizeof(int)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
 	r = nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_BIND, true, NULL);
 	if (r == -EPERM || r == -EBUSY) {
 		/* we hold CAP_NET_ADMIN: EPERM here means the group is taken */
@@ -578,6 +588,8 @@ unbind:
 	/* unbinding flushes the kernel's queue to us: print what comes
 	 * before the acknowledgement */
 	nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_UNBIND, false, &w);
+	if (w.journal)
+		journal_flush_suppressed(&w);
 out:
 	free(buf);
 	if (w.journal_fd >= 0)

@@ -164,6 +164,25 @@ stop_watch
 ! grep -q 5558 "$T/j3.out" && grep -q 'HOSTGUARD_DPORT=5559' "$T/j3.out" &&
 	pass "entries start with log_denied = yes + apply, no restart" || fail "after log_denied: $(cat "$T/j3.out")"
 
+# ---- the journal cap: at most 200 entries a second, then a count
+printf 'allowed_uids = 0\nlog_denied = yes\nlog_rate = 1000000/second\n' >"$CONF"
+hg apply >/dev/null
+HOSTGUARD_JOURNAL_SOCKET=$T/none.sock start_watch "$T/j4.out" --journal
+c python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1500):
+    s.sendto(b"x", ("10.77.0.1", 5600))'
+sleep 0.5
+stop_watch
+n=$(grep -c '^MESSAGE=DENY' "$T/j4.out")
+sup=$(grep -o 'HOSTGUARD_SUPPRESSED=[0-9]*' "$T/j4.out" | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }')
+lost=$(grep -c 'events were lost' "$T/j4.out.err")
+if [ "$n" -le 400 ] && [ "$n" -ge 100 ] && [ "$sup" -gt 0 ] && { [ "$lost" -gt 0 ] || [ $((n + sup)) -ge 1400 ]; }; then
+	pass "1500 denials in a burst: $n entries, $sup counted as not logged (cap 200 a second), $lost overflow warnings"
+else
+	fail "journal cap: $n entries, suppressed '$sup'; $(head -c 300 "$T/j4.out.err")"
+fi
+
 expect_rc 2 "watch --json --journal -> 2" hg watch --json --journal
 expect_rc 0 "watch --help" hg watch --help
 expect_match "--journal" "watch --help describes --journal"
