@@ -69,7 +69,8 @@ struct hg_policy;
 
 /* An empty policy (every set empty). NULL when out of memory. */
 struct hg_policy *hg_policy_new(void);
-/* The built-in defaults: uid 0; docker0, br-*, veth*, macvlan*, ipvlan*; no ports. */
+/* The built-in defaults: uid 0; docker0, docker_gwbridge, br-*, veth*, macvlan*,
+ * ipvlan*; no ports. */
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 
@@ -86,6 +87,19 @@ size_t hg_policy_count(const struct hg_policy *p, enum hg_key key);
 const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i);
 /* Checks the policy as a whole (overlapping interface patterns). */
 int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
+
+/*
+ * What loading a config skipped, one line each: a user or group name in
+ * allowed_uids / allowed_gids that does not resolve ("FILE:LINE: unknown
+ * user 'alice' (skipped)").  Allowing is all a name can do, so a name that
+ * no longer resolves fails closed: the rest of the config loads.  The
+ * array belongs to the policy; *ret_n is its length.
+ */
+const char *const *hg_policy_warnings(const struct hg_policy *p, size_t *ret_n);
+/* The config's ignore_ifaces patterns: bridges, macvlan/ipvlan links and
+ * bridge ports that need not be covered by container_ifaces (no kernel set;
+ * "hostguard check" does not report them). */
+const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p, size_t *ret_n);
 
 /* Logging of denied packets (config keys log_denied, log_group, log_rate):
  * when enabled, each drop rule is preceded by a rule that logs the same
@@ -120,10 +134,14 @@ char *hg_policy_to_nft(const struct hg_policy *p);
 /*
  * Reads a config file.  Keys missing from the file keep their built-in
  * default.  Returns -ENOENT when the file does not exist (err says so),
- * -EINVAL with err->line set for a bad line or value, -EPERM when the file
+ * -EINVAL with err->line set for a bad line or value, or for a file that is
+ * not a regular file (a FIFO is never read: it is opened non-blocking and
+ * checked first), -EPERM when the file, or any directory from / down to it,
  * is owned by someone other than root or the caller, or is writable by
- * group or others (it is refused, as sshd's StrictModes would), or another
- * negative errno.
+ * group or others (refused, as sshd's StrictModes would; a root-owned
+ * sticky directory such as /tmp is accepted above the config's own
+ * directory), or another negative errno.  Unknown user and group names
+ * are skipped with a warning (hg_policy_warnings()).
  */
 int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err);
 /* The same for text in memory; name is used in messages. */
@@ -151,6 +169,15 @@ void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
 /* The key's new line, without the newline, for messages. */
 const char *hg_config_edit_line(const struct hg_config_edit *e);
+/*
+ * Removes what edits killed midway left beside the config: regular files
+ * named like their temporary files (".NAME.XXXXXX", ".NAME.XXXXXX.old"),
+ * owned by root or the caller, in a directory that passes the trust checks
+ * of hg_config_load().  Call it only while no other edit of that config can
+ * run (the CLI holds its exclusive lock).  Returns the number removed, or a
+ * negative errno (-EPERM: an untrusted directory, nothing removed).
+ */
+int hg_config_edit_cleanup(const char *path, struct hg_error *err);
 
 /* ---- kernel ------------------------------------------------------------ */
 
@@ -165,12 +192,17 @@ void hg_nl_close(struct hg_nl *nl);
  * of the change is live or none of it.  The table is updated in place
  * (elements added and removed, chains refilled only where they differ), so
  * packets never see a moment without it.  Returns 1 when it changed the
- * table, 0 when it was already in sync, -EPERM without CAP_NET_ADMIN, or
- * another negative errno with err naming the object the kernel refused.
- * On success the drop counters are zeroed, so that they count drops since
- * the last apply.
+ * table, 0 when it was already in sync (then nothing at all is sent),
+ * -EPERM without CAP_NET_ADMIN, or another negative errno with err naming
+ * the object the kernel refused.  Drop counters are cumulative: they start
+ * when their rule is created and hg_apply() leaves them alone.
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
+/* hg_apply() with flags; HG_APPLY_RESET_COUNTERS also zeroes the drop
+ * counters, in the same transaction (their rules are re-created). */
+#define HG_APPLY_RESET_COUNTERS 0x1u
+int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
+		   struct hg_error *err);
 
 /*
  * Adds or removes values (as typed, see hg_value_parse) in one set of the
@@ -193,6 +225,7 @@ struct hg_link {
 	char kind[32];         /* "bridge", "veth", "macvlan", ..., "device", "loopback" */
 	unsigned index;
 	bool up;
+	unsigned master;       /* ifindex of the bridge (or bond...) it is a port of, 0: none */
 };
 /* The interfaces of the caller's network namespace (rtnetlink); free(*ret). */
 int hg_links_read(struct hg_link **ret, size_t *ret_n, struct hg_error *err);
@@ -221,6 +254,9 @@ int hg_state_log_group(const struct hg_state *s);
 /* Packets and bytes counted by the drop rule of a chain (0 when absent). */
 void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 		    uint64_t *ret_packets, uint64_t *ret_bytes);
+/* Since when (unix time) the drop counters of a chain count; 0 when the
+ * table does not say (rules loaded by another tool). */
+long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain);
 
 /*
  * Compares the live table with a policy.  Fills *ret_lines with one malloc'd

@@ -28,8 +28,8 @@ fi
 
 expected=(
 	"$sbindir/hostguard"
-	"$libdir/libhostguard.so.0.1.0"
-	"$libdir/libhostguard.so.0"
+	"$libdir/libhostguard.so.1.0.0"
+	"$libdir/libhostguard.so.1"
 	"$libdir/libhostguard.so"
 	"$libdir/pkgconfig/hostguard.pc"
 	"$prefix/include/hostguard.h"
@@ -52,9 +52,9 @@ else
 	fail "installed file list differs: $(cat "$T/diff")"
 fi
 
-lib=$R$libdir/libhostguard.so.0.1.0
-readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.0\]' && pass "soname libhostguard.so.0" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
-bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_1$')
+lib=$R$libdir/libhostguard.so.1.0.0
+readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.1\]' && pass "soname libhostguard.so.1" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
+bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_[12]$')
 [ -z "$bad" ] && pass "only hg_* symbols are exported (version script)" || fail "also exported: $bad"
 nm -D --defined-only "$lib" | grep -q ' hg_apply@@HOSTGUARD_1$' && pass "symbols are versioned HOSTGUARD_1" || fail "no symbol versions"
 file=$(readlink -f "$R$sbindir/hostguard")
@@ -74,7 +74,7 @@ else
 	fail "examples/c: $(cat "$T/cc.log")"
 fi
 out=$(LD_LIBRARY_PATH=$R$libdir "$T/example" "$T/nonexistent.conf" 2>&1)
-if printf '%s' "$out" | grep -q '^libhostguard 0.1.0: 1 uids, 5 interface patterns$' &&
+if printf '%s' "$out" | grep -q '^libhostguard 0.1.0: 1 uids, 6 interface patterns$' &&
 	printf '%s' "$out" | grep -q '^table inet hostguard {$' &&
 	printf '%s' "$out" | grep -q "^0 is refused: port '0' is out of range"; then
 	pass "the example runs against the installed library"

@@ -40,7 +40,7 @@ else
 fi
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-for p in hostguard libhostguard0 libhostguard-dev; do
+for p in hostguard libhostguard1 libhostguard-dev; do
 	[ -f "$T/${p}_${version}_$arch.deb" ] && pass "built ${p}_${version}_$arch.deb" || fail "no $p package"
 done
 deb() { echo "$T/${1}_${version}_$arch.deb"; }
@@ -70,16 +70,16 @@ has hostguard /usr/sbin/hostguard /etc/hostguard/hostguard.conf /usr/share/man/m
 	/lib/systemd/system/hostguard.service /lib/systemd/system/hostguard-guard.service \
 	/lib/systemd/system/hostguard-watch.service /lib/systemd/system/hostguard-repair.service \
 	/lib/systemd/system/hostguard-repair.timer
-has libhostguard0 "/usr/lib/$ma/libhostguard.so.0.1.0"
+has libhostguard1 "/usr/lib/$ma/libhostguard.so.1.0.0"
 has libhostguard-dev /usr/include/hostguard.h "/usr/lib/$ma/pkgconfig/hostguard.pc"
-dpkg-deb -c "$(deb libhostguard0)" | grep -q "libhostguard.so.0 -> libhostguard.so.0.1.0" && pass "libhostguard0 has the soname link" || fail "no soname link"
-dpkg-deb -c "$(deb libhostguard-dev)" | grep -q "libhostguard.so -> libhostguard.so.0" && pass "libhostguard-dev has the .so link" || fail "no dev link"
+dpkg-deb -c "$(deb libhostguard1)" | grep -q "libhostguard.so.1 -> libhostguard.so.1.0.0" && pass "libhostguard1 has the soname link" || fail "no soname link"
+dpkg-deb -c "$(deb libhostguard-dev)" | grep -q "libhostguard.so -> libhostguard.so.1" && pass "libhostguard-dev has the .so link" || fail "no dev link"
 ! grep -q '/usr/lib/' "$T/hostguard.list" && pass "the CLI package carries no library (the CLI links it statically)" || fail "hostguard ships a library"
-dpkg-deb -I "$(deb libhostguard-dev)" | grep -q "Depends: libhostguard0 (= $version)" && pass "libhostguard-dev depends on libhostguard0 (= $version)" || fail "dev dependency"
+dpkg-deb -I "$(deb libhostguard-dev)" | grep -q "Depends: libhostguard1 (= $version)" && pass "libhostguard-dev depends on libhostguard1 (= $version)" || fail "dev dependency"
 dpkg-deb -e "$(deb hostguard)" "$T/ctl"
 grep -qx /etc/hostguard/hostguard.conf "$T/ctl/conffiles" && pass "/etc/hostguard/hostguard.conf is a conffile" || fail "conffiles: $(cat "$T/ctl/conffiles" 2>&1)"
-dpkg-deb -e "$(deb libhostguard0)" "$T/ctl0"
-grep -q '^libhostguard 0 libhostguard0 ' "$T/ctl0/shlibs" && grep -q 'hg_apply@HOSTGUARD_1' "$T/ctl0/symbols" && pass "libhostguard0 has shlibs and a symbols file" || fail "shlibs/symbols"
+dpkg-deb -e "$(deb libhostguard1)" "$T/ctl0"
+grep -q '^libhostguard 1 libhostguard1 ' "$T/ctl0/shlibs" && grep -q 'hg_apply@HOSTGUARD_1' "$T/ctl0/symbols" && pass "libhostguard1 has shlibs and a symbols file" || fail "shlibs/symbols"
 # enabled the Debian way, not started on installation, not stopped on upgrade
 grep -q 'deb-systemd-helper .*enable.*hostguard.service' "$T/ctl/postinst" && pass "postinst enables hostguard.service (deb-systemd-helper)" || fail "postinst does not enable"
 ! grep -qE 'deb-systemd-invoke (\$_dh_action|start|restart)' "$T/ctl/postinst" &&
@@ -88,7 +88,7 @@ grep -q 'deb-systemd-helper .*enable.*hostguard.service' "$T/ctl/postinst" && pa
 
 # unpacked into a scratch root: the binary, the packaged config, the units
 R=$T/root
-for p in hostguard libhostguard0 libhostguard-dev; do dpkg -x "$(deb "$p")" "$R"; done
+for p in hostguard libhostguard1 libhostguard-dev; do dpkg -x "$(deb "$p")" "$R"; done
 HG=$R/usr/sbin/hostguard
 out=$("$HG" --version 2>&1)
 [ "$out" = "hostguard $version" ] && pass "hostguard --version: $out" || fail "--version: $out"
@@ -107,7 +107,7 @@ if PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R/usr/lib/$ma/pkgconfig \
 	cc -o "$T/example" "$R/usr/share/doc/libhostguard-dev/examples/hg-show-policy.c" \
 	$(PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R/usr/lib/$ma/pkgconfig pkg-config --cflags --libs hostguard) 2>"$T/cc.log" &&
 	LD_LIBRARY_PATH=$R/usr/lib/$ma "$T/example" "$T/none.conf" | grep -q "^libhostguard $version:"; then
-	pass "the packaged example builds against libhostguard-dev and runs on libhostguard0"
+	pass "the packaged example builds against libhostguard-dev and runs on libhostguard1"
 else
 	fail "example against the package: $(cat "$T/cc.log")"
 fi

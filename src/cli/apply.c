@@ -8,21 +8,137 @@
 
 #include "cli.h"
 
+static void print_applied(int r, const struct hg_policy *p)
+{
+	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
+	       r ? "applied" : "already in sync:",
+	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
+	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
+	       hg_policy_count(p, HG_KEY_UDP));
+}
+
+/*
+ * The config could not be used (invalid, untrusted, unreadable).  With a
+ * table loaded nothing changes.  With none (boot), the host is not left
+ * open: the built-in defaults, the most restrictive policy there is (uid 0
+ * only, no ports), are loaded, and apply still fails loudly.
+ */
+static int fail_closed(struct hg_nl *nl, int ret)
+{
+	struct hg_policy *def = NULL;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	int r = hg_state_read(nl, &s, &e);
+
+	hg_state_free(s);
+	if (r == 0) {
+		err_msg("apply: the config is unusable; table inet hostguard is left as it is (nothing changed)");
+		return ret;
+	}
+	if (e.code != -ENOENT) {
+		fail(&e);
+		return ret;
+	}
+	r = hg_policy_new_default(&def, &e);
+	if (r == 0)
+		r = hg_apply(nl, def, &e);
+	if (r < 0) {
+		fail(&e);
+		err_msg("apply: the config is unusable and table inet hostguard is NOT loaded");
+	} else {
+		err_msg("apply: the config is unusable and no table was loaded: loaded the built-in defaults "
+			"(uid 0 only, no ports) until it is fixed; run 'hostguard apply' again then");
+	}
+	hg_policy_free(def);
+	return ret;
+}
+
+/*
+ * The config does not exist.  Loading the defaults is right on a first run,
+ * but if the live table holds more (a config someone deleted, say with
+ * podman0 covered), its protection stays: the live sets are kept (the rest
+ * of the table is repaired) and apply exits 1, until the config is restored
+ * or --defaults asks for the defaults on purpose.
+ */
+static int missing_config(struct hg_nl *nl, struct hg_policy **p, bool defaults)
+{
+	struct hg_policy *live = NULL;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	int r, ret = EXIT_OK;
+
+	if (defaults)
+		return EXIT_OK;
+	r = hg_state_read(nl, &s, &e);
+	if (r < 0) {
+		if (e.code == -ENOENT) {
+			if (!config_explicit)
+				printf("hostguard: note: %s does not exist; loading the built-in defaults\n",
+				       config_path);
+			return EXIT_OK;
+		}
+		return fail(&e);
+	}
+	r = live_beyond_defaults(s);
+	if (r == 1)
+		r = live_policy(s, true, &live);
+	if (r < 0) {
+		err_msg("apply: out of memory");
+		ret = EXIT_FAIL;
+	} else if (live) {
+		err_msg("apply: %s does not exist, and the live table holds more than the built-in defaults: "
+			"keeping its sets (restore the config, or load the defaults on purpose with "
+			"'hostguard apply --defaults')", config_path);
+		hg_policy_free(*p);
+		*p = live;
+		ret = EXIT_FAIL;
+	}
+	hg_state_free(s);
+	return ret;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct hg_policy *p = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	bool dry = false;
-	int ret, lock = -1;
+	bool dry = false, defaults = false, quiet = false;
+	unsigned flags = 0;
+	int ret, lock = -1, kept = EXIT_OK;
+
+	/* "hostguard reset-counters" is "apply --reset-counters" */
+	bool reset_cmd = strcmp(argv[0], "reset-counters") == 0;
+
+	if (reset_cmd)
+		flags |= HG_APPLY_RESET_COUNTERS;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
+			if (reset_cmd) {
+				cmd_usage(stdout, "reset-counters");
+				printf("  Zeroes the drop counters (status shows since when they count), in the\n"
+				       "  same transaction as an apply of the config.\n");
+				return EXIT_OK;
+			}
 			cmd_usage(stdout, "apply");
-			printf("  --dry-run  print the ruleset in nft syntax and change nothing\n");
+			printf("  --dry-run         print the ruleset in nft syntax and change nothing\n"
+			       "  --defaults        when the config does not exist, load the built-in\n"
+			       "                    defaults even over a loaded table that holds more\n"
+			       "  --reset-counters  also zero the drop counters (they are cumulative)\n"
+			       "  --quiet           say nothing when the table is already in sync\n"
+			       "                    (an in-sync apply sends nothing to the kernel)\n"
+			       "  Without a config, a loaded table that holds more than the defaults is\n"
+			       "  kept (exit 1). With an invalid config nothing changes (exit 2), except\n"
+			       "  when no table is loaded: then the built-in defaults are loaded (exit 2).\n");
 			return EXIT_OK;
-		} else if (strcmp(argv[i], "--dry-run") == 0) {
+		} else if (strcmp(argv[i], "--dry-run") == 0 && !reset_cmd) {
 			dry = true;
+		} else if (strcmp(argv[i], "--defaults") == 0 && !reset_cmd) {
+			defaults = true;
+		} else if (strcmp(argv[i], "--reset-counters") == 0) {
+			flags |= HG_APPLY_RESET_COUNTERS;
+		} else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+			quiet = true;
 		} else {
 			err_msg("apply: unexpected argument '%s'", argv[i]);
 			cmd_usage(stderr, "apply");
@@ -30,13 +146,18 @@ int cmd_apply(int argc, char **argv)
 		}
 	}
 	/* shared: no edit rewrites the config while apply reads and loads it */
-	if (!dry)
-		lock = lock_config_dir(LOCK_SH, false);
+	if (!dry) {
+		ret = config_lock("apply", LOCK_SH, false, &lock);
+		if (ret)
+			return ret;
+	}
 	ret = load_policy(&p);
-	if (ret)
-		goto out;
 	if (dry) {
-		char *text = hg_policy_to_nft(p);
+		char *text;
+		if (ret)
+			goto out;
+		print_policy_warnings(p);
+		text = hg_policy_to_nft(p);
 		if (!text) {
 			err_msg("out of memory");
 			ret = EXIT_FAIL;
@@ -46,20 +167,32 @@ int cmd_apply(int argc, char **argv)
 		}
 		goto out;
 	}
+	if (ret) {
+		int r = open_nl(&nl);
+		ret = r ? r : fail_closed(nl, ret);
+		goto out;
+	}
+	print_policy_warnings(p);
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;
-	ret = hg_apply(nl, p, &e);
+	if (config_missing) {
+		kept = missing_config(nl, &p, defaults);
+		if (kept != EXIT_OK && kept != EXIT_FAIL) {
+			ret = kept;
+			goto out;
+		}
+	}
+	ret = hg_apply_flags(nl, p, flags, &e);
 	if (ret < 0) {
 		ret = fail(&e);
 		goto out;
 	}
-	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
-	       ret ? "applied" : "already in sync:",
-	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
-	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
-	       hg_policy_count(p, HG_KEY_UDP));
-	ret = EXIT_OK;
+	if (ret || !quiet)
+		print_applied(ret, p);
+	if (flags & HG_APPLY_RESET_COUNTERS)
+		printf("hostguard: drop counters zeroed\n");
+	ret = kept;
 out:
 	if (lock >= 0)
 		close(lock);

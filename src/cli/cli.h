@@ -40,6 +40,15 @@ int fail(const struct hg_error *e);
  * file. Returns an exit code. */
 int load_policy(struct hg_policy **ret);
 int open_nl(struct hg_nl **ret);
+/* "hostguard: warning: ..." on stderr for each name the config skipped. */
+void print_policy_warnings(const struct hg_policy *p);
+/* The live table's set contents as a policy (log group included; the
+ * published_tcp/udp sets only when learned is true). */
+int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret);
+/* 1 when the live sets a config decides say more than the built-in
+ * defaults (a config that went missing must not replace them silently),
+ * 0 when not, or -ENOMEM. */
+int live_beyond_defaults(const struct hg_state *s);
 /* Prints "Usage: hostguard CMD ARGS" and the command's help. */
 void cmd_usage(FILE *f, const char *name);
 /* Handles "--help" for a command that takes no other arguments but the
@@ -62,15 +71,22 @@ int cmd_watch(int argc, char **argv);
 int cmd_guard(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
 
-bool iface_covered(const char *name, char *const *patterns, size_t n);
+bool iface_covered(const char *name, const char *const *patterns, size_t n);
 /* The live container_ifaces patterns (pointers into s; free the array). */
-char **state_patterns(const struct hg_state *s, size_t *ret_n);
-/* One line per bridge, macvlan or ipvlan the patterns do not cover. */
-int uncovered_warnings(char *const *patterns, size_t np, char ***ret, size_t *ret_n);
+const char **state_patterns(const struct hg_state *s, size_t *ret_n);
+/* One line per bridge, macvlan or ipvlan the patterns do not cover, and
+ * per port of a covered bridge they do not cover; ignore: ignore_ifaces. */
+int uncovered_list(const char *const *patterns, size_t np, const char *const *ignore, size_t ni,
+		   char ***ret, size_t *ret_n);
+int uncovered_warnings(const char *const *patterns, size_t np, char ***ret, size_t *ret_n);
+/* load_policy() without messages; a negative errno. */
+int load_policy_quiet(struct hg_policy **ret);
 void lines_free(char **v, size_t n);
 
-/* flock() on the config's directory (LOCK_EX for edits, LOCK_SH for
- * apply); returns the fd to close, or -1. */
-int lock_config_dir(int how, bool create);
+/* flock() on <configdir>/.hostguard.lock (LOCK_EX for edits, LOCK_SH for
+ * apply), waiting at most HOSTGUARD_LOCK_TIMEOUT seconds.  Returns an exit
+ * code (the error printed, prefixed with cmd); *ret_fd is the fd to close,
+ * or -1 when no lock was needed (see lock.c). */
+int config_lock(const char *cmd, int how, bool create_dir, int *ret_fd);
 
 #endif

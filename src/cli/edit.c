@@ -3,7 +3,7 @@
  * allow-uid, revoke-uid, allow-gid, revoke-gid, allow-port, revoke-port,
  * add-iface, remove-iface: one set, one transaction, the config along.
  *
- * Order, under an exclusive lock on the config's directory:
+ * Order, under the exclusive lock (lock.c):
  *   1. every value is parsed: one bad value and nothing changes;
  *   2. the new config is written to a temporary file beside the old one
  *      (nothing changes if that fails);
@@ -40,36 +40,38 @@ static const struct edit_cmd edit_cmds[] = {
 	{ "remove-iface", HG_KEY_IFACES, HG_EDIT_REMOVE, "interface pattern" },
 };
 
-int lock_config_dir(int how, bool create)
+/*
+ * A config that does not exist is edited as if it held the defaults.  That
+ * is right on a first run (the table holds the defaults), but when the live
+ * table holds more, the edit would write a config that drops it, and the
+ * next apply would load that: refuse, like apply.
+ */
+static int refuse_missing_config(struct hg_nl *nl, const char *cmd)
 {
-	char *dir = strdup(config_path), *slash;
-	int fd;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	int fd, r;
 
-	if (!dir)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		free(dir);
-		return -1;
-	}
-	/* an advisory lock on the directory: edits exclusive, apply shared */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
+	fd = open(config_path, O_PATH | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd >= 0)
 			close(fd);
-			return -1;
-		}
+		return EXIT_OK;
 	}
-	return fd;
+	if (hg_state_read(nl, &s, &e) < 0)
+		return e.code == -ENOENT ? EXIT_OK : fail(&e);
+	r = live_beyond_defaults(s);
+	hg_state_free(s);
+	if (r < 0) {
+		err_msg("%s: out of memory", cmd);
+		return EXIT_FAIL;
+	}
+	if (r == 0)
+		return EXIT_OK;
+	err_msg("%s: %s does not exist, and the live table holds more than the built-in defaults; "
+		"an edit would write a config without it. Restore the config first (or "
+		"'hostguard apply --defaults'), or use --runtime; nothing changed", cmd, config_path);
+	return EXIT_FAIL;
 }
 
 static void edit_usage(FILE *f, const struct edit_cmd *c)
@@ -85,8 +87,8 @@ int cmd_edit(int argc, char **argv)
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	const char **vals = NULL;
-	size_t n = 0;
+	const char **vals = NULL, **kvals = NULL;
+	size_t n = 0, nk = 0;
 	bool runtime = false, loaded = true;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
@@ -135,18 +137,44 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_INVALID;
 		goto out;
 	}
+	/* the kernel edit gets the values that resolve; revoking a user or
+	 * group name that no longer resolves only removes it from the config */
+	kvals = calloc(n, sizeof(*kvals));
+	if (!kvals)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (hg_value_parse(key, vals[i], NULL, NULL, &e) < 0) {
+		int r = hg_value_parse(key, vals[i], NULL, NULL, &e);
+		if (r == -ENOENT && c->op == HG_EDIT_REMOVE && (key == HG_KEY_UIDS || key == HG_KEY_GIDS)) {
+			if (runtime) {
+				err_msg("%s: %s: it is not in the live table (which holds ids); nothing changed",
+					c->name, e.message);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+			continue;
+		}
+		if (r < 0) {
 			err_msg("%s: %s; nothing changed", c->name, e.message);
 			ret = EXIT_INVALID;
 			goto out;
 		}
+		kvals[nk++] = vals[i];
 	}
 
-	lock = lock_config_dir(LOCK_EX, !runtime);
-	if (lock < 0 && !runtime) {
-		err_msg("%s: cannot lock the directory of %s: %s", c->name, config_path, strerror(errno));
+	ret = config_lock(c->name, LOCK_EX, !runtime, &lock);
+	if (ret)
 		goto out;
+	ret = EXIT_FAIL;
+	if (!runtime) {
+		/* what SIGKILLed edits left; no other edit runs: we hold the lock */
+		hg_config_edit_cleanup(config_path, NULL);
+		ret = open_nl(&nl);
+		if (ret)
+			goto out;
+		ret = refuse_missing_config(nl, c->name);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 	}
 	if (!runtime) {
 		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
@@ -157,9 +185,11 @@ int cmd_edit(int argc, char **argv)
 		}
 	}
 
-	ret = open_nl(&nl);
-	if (ret)
-		goto out;
+	if (!nl) {
+		ret = open_nl(&nl);
+		if (ret)
+			goto out;
+	}
 	/* the new config goes in first, the old one kept aside: if the
 	 * kernel refuses, putting it back is exact */
 	if (ce && hg_config_edit_commit(ce, &e) < 0) {
@@ -167,7 +197,7 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	kr = hg_edit_table(nl, key, c->op, vals, n, &e);
+	kr = nk ? hg_edit_table(nl, key, c->op, kvals, nk, &e) : 0;
 	if (kr == -ENOENT) {
 		loaded = false;
 		if (runtime) {
@@ -205,5 +235,6 @@ out:
 	if (lock >= 0)
 		close(lock);
 	free(vals);
+	free(kvals);
 	return ret;
 }

@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,39 +123,25 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Loads the config afresh and applies it, as "apply" does. */
+/* Loads the config afresh and applies it: "hostguard apply --quiet" itself
+ * (the config lock, missing and invalid configs, warnings), so that guard
+ * and apply can never disagree.  Returns apply's exit code. */
 static int reapply(const char *why, unsigned long long since_ms)
 {
-	struct hg_policy *p = NULL;
-	struct hg_nl *nl = NULL;
-	struct hg_error e = { 0 };
-	int ret, lock = lock_config_dir(LOCK_SH, false);
+	char arg0[] = "apply", arg1[] = "--quiet";
+	char *args[] = { arg0, arg1, NULL };
+	int ret;
 
-	ret = load_policy(&p);
-	if (ret)
-		goto out;
-	ret = open_nl(&nl);
-	if (ret)
-		goto out;
-	ret = hg_apply(nl, p, &e);
-	if (ret < 0) {
-		ret = fail(&e);
-		goto out;
-	}
-	if (ret > 0 && since_ms)
+	config_missing = false;     /* load_policy() sets it afresh */
+	ret = cmd_apply(2, args);
+	if (ret == EXIT_OK && since_ms)
 		printf("hostguard: guard: %s: re-applied table inet hostguard from %s, %llu ms after the change\n",
 		       why, config_label(), now_ms() - since_ms);
-	else if (ret > 0)
-		printf("hostguard: guard: %s: applied table inet hostguard from %s\n", why, config_label());
+	else if (ret == EXIT_OK)
+		printf("hostguard: guard: %s: table inet hostguard is in sync with %s\n", why, config_label());
 	else
-		printf("hostguard: guard: %s: table inet hostguard already in sync with %s\n", why, config_label());
+		printf("hostguard: guard: %s: apply failed (exit %d); trying again in %d s\n", why, ret, RETRY_MS / 1000);
 	fflush(stdout);
-	ret = EXIT_OK;
-out:
-	if (lock >= 0)
-		close(lock);
-	hg_nl_close(nl);
-	hg_policy_free(p);
 	return ret;
 }
 

@@ -12,12 +12,14 @@ bool config_explicit;
 bool config_missing;
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, "[--dry-run]",
+	{ "apply", cmd_apply, "[--dry-run] [--defaults] [--reset-counters] [--quiet]",
 	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
+	{ "reset-counters", cmd_apply, "",
+	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
 	{ "status", cmd_status, "[--json]",
 	  "show the live table, whether it matches the config, and drop counters", CAPS_NET_ADMIN },
 	{ "check", cmd_check, "",
-	  "exit 0 if the live table matches the config, 1 if missing or drifted", CAPS_NET_ADMIN },
+	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete", CAPS_NET_ADMIN },
 	{ "remove", cmd_remove, "",
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
 	{ "watch", cmd_watch, "[--json]",
@@ -83,9 +85,14 @@ static void usage(FILE *f)
 		"  -h, --help             this help; COMMAND --help for one command\n"
 		"  --version              print the version\n"
 		"\n"
-		"Exit codes: 0 ok; 1 failed (kernel refused, I/O; for check: missing or\n"
-		"drifted); 2 usage, invalid input or invalid config (nothing changed);\n"
-		"4 needs root or CAP_NET_ADMIN.\n"
+		"Environment: HOSTGUARD_CONFIG (the config), HOSTGUARD_LOCK_TIMEOUT (seconds\n"
+		"apply and edits wait for the lock, default 10; then exit 1 naming its holder).\n"
+		"\n"
+		"Exit codes: 0 ok; 1 failed (kernel refused, I/O, lock held too long; for\n"
+		"apply: no config and the live table kept; for check: missing, drifted, a\n"
+		"user/group name skipped, or an interface not covered); 2 usage, invalid input\n"
+		"or invalid config (nothing changed; at boot, with no table, apply loads the\n"
+		"built-in defaults); 4 needs root or CAP_NET_ADMIN.\n"
 		"\n"
 		"Edits (allow-*, revoke-*, add-iface, remove-iface) change the live table in\n"
 		"one transaction and the config file along with it (only that key's line);\n"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli.h"
 
 static const char *id_name(enum hg_key k, uint32_t id)
@@ -117,11 +119,30 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	if (s) {
-		size_t np;
-		char **pat = state_patterns(s, &np);
+		size_t np, ni = 0;
+		const char **pat = state_patterns(s, &np);
+		const char *const *ign = p ? hg_policy_ignored_ifaces(p, &ni) : NULL;
 		if (pat)
-			uncovered_warnings(pat, np, &warn, &n_warn);
+			uncovered_list(pat, np, ign, ni, &warn, &n_warn);
 		free(pat);
+	}
+	if (p) {
+		/* names the config skipped come first */
+		size_t nc;
+		const char *const *cw = hg_policy_warnings(p, &nc);
+		char **all = calloc(n_warn + nc + 1, sizeof(*all));
+		if (!all) {
+			err_msg("out of memory");
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		for (size_t i = 0; i < nc; i++)
+			all[i] = strdup(cw[i]);
+		for (size_t i = 0; i < n_warn; i++)
+			all[nc + i] = warn[i];
+		free(warn);
+		warn = all;
+		n_warn += nc;
 	}
 	if (s && p) {
 		n_diff = hg_state_diff(s, p, &diff);
@@ -155,9 +176,13 @@ int cmd_status(int argc, char **argv)
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
 				hg_state_drops(s, ch, &pk, &by);
-				printf("%s\"%s\":{\"dropped_packets\":%llu,\"dropped_bytes\":%llu}",
+				printf("%s\"%s\":{\"dropped_packets\":%llu,\"dropped_bytes\":%llu,\"since\":",
 				       ch ? "," : "", ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local",
 				       (unsigned long long)pk, (unsigned long long)by);
+				if (hg_state_counting_since(s, ch))
+					printf("%lld}", hg_state_counting_since(s, ch));
+				else
+					printf("null}");
 			}
 			putchar('}');
 			/* logging of denied packets: the live group, the config's rate */
@@ -170,6 +195,20 @@ int cmd_status(int argc, char **argv)
 			else
 				printf(",\"logging\":{\"enabled\":true,\"group\":%d,\"rate\":%u,\"per_seconds\":%u}",
 				       lg, log.rate, log.per_seconds);
+		}
+		printf(",\"ignore_ifaces\":");
+		if (p) {
+			size_t ni;
+			const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
+			putchar('[');
+			for (size_t i = 0; i < ni; i++) {
+				if (i)
+					putchar(',');
+				json_str(stdout, ign[i]);
+			}
+			putchar(']');
+		} else {
+			fputs("null", stdout);
 		}
 		printf(",\"warnings\":[");
 		for (size_t i = 0; i < n_warn; i++) {
@@ -193,13 +232,29 @@ int cmd_status(int argc, char **argv)
 			printf("sets:\n");
 			for (int k = 0; k < HG_KEY_MAX; k++)
 				print_set_text(s, k);
-			printf("drops since the last apply:\n");
+			if (p) {
+				size_t ni;
+				const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
+				printf("  %-26s", "ignore_ifaces (config)");
+				if (ni == 0)
+					printf(" (none)");
+				for (size_t i = 0; i < ni; i++)
+					printf("%s%s", i ? ", " : " ", ign[i]);
+				putchar('\n');
+			}
+			printf("drops (cumulative; 'hostguard reset-counters' zeroes them):\n");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
+				long long since = hg_state_counting_since(s, ch);
+				char when[64] = "an unknown time";
+				time_t t = (time_t)since;
+				struct tm tm;
+				if (since && gmtime_r(&t, &tm))
+					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 				hg_state_drops(s, ch, &pk, &by);
-				printf("  %-14s (%s) %llu packets, %llu bytes\n",
+				printf("  %-14s (%s) %llu packets, %llu bytes since %s\n",
 				       ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local", chain_dir[ch],
-				       (unsigned long long)pk, (unsigned long long)by);
+				       (unsigned long long)pk, (unsigned long long)by, when);
 			}
 			int lg = hg_state_log_group(s);
 			struct hg_log_settings log = { 0 };
@@ -237,8 +292,11 @@ int cmd_check(int argc, char **argv)
 	if (argc > 1) {
 		if (is_help(argv[1])) {
 			cmd_usage(stdout, "check");
-			printf("  exit 0: in sync; 1: table missing or drifted (one line says what);\n"
-			       "  2: the config is invalid; 4: needs root or CAP_NET_ADMIN\n");
+			printf("  exit 0: in sync; 1: table missing or drifted, a user or group name in\n"
+			       "  the config that does not resolve, or a bridge/macvlan/ipvlan (or a port of\n"
+			       "  a covered bridge) that container_ifaces does not cover and ignore_ifaces\n"
+			       "  does not list (one line each says what); 2: the config is invalid;\n"
+			       "  4: needs root or CAP_NET_ADMIN\n");
 			return EXIT_OK;
 		}
 		err_msg("check: unexpected argument '%s'", argv[1]);
@@ -271,6 +329,28 @@ int cmd_check(int argc, char **argv)
 		ret = EXIT_FAIL;
 	} else {
 		printf("hostguard: in sync with %s\n", config_label());
+	}
+	if (ret == EXIT_OK) {
+		/* in sync, but is it what was meant?  A skipped name, or an
+		 * interface that no pattern covers, is worth an alarm */
+		size_t nc, np, ni, nu = 0;
+		const char *const *cw = hg_policy_warnings(p, &nc);
+		const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
+		const char **pat = state_patterns(s, &np);
+		char **unc = NULL;
+
+		for (size_t i = 0; i < nc; i++)
+			printf("hostguard: %s\n", cw[i]);
+		if (!pat || uncovered_list(pat, np, ign, ni, &unc, &nu) < 0) {
+			err_msg("check: cannot list interfaces");
+			ret = EXIT_FAIL;
+		}
+		for (size_t i = 0; i < nu; i++)
+			printf("hostguard: uncovered: %s\n", unc[i]);
+		if (nc || nu)
+			ret = EXIT_FAIL;
+		lines_free(unc, nu);
+		free(pat);
 	}
 out:
 	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);

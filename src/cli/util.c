@@ -47,6 +47,89 @@ int load_policy(struct hg_policy **ret)
 	return EXIT_OK;
 }
 
+void print_policy_warnings(const struct hg_policy *p)
+{
+	size_t n;
+	const char *const *w = hg_policy_warnings(p, &n);
+
+	for (size_t i = 0; i < n; i++)
+		err_msg("warning: %s", w[i]);
+}
+
+int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
+{
+	struct hg_policy *p = hg_policy_new();
+	struct hg_error e = { 0 };
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
+		if (!learned && (k == HG_KEY_PUBLISHED_TCP || k == HG_KEY_PUBLISHED_UDP))
+			continue;
+		for (size_t i = 0; i < hg_state_count(s, k) && r == 0; i++) {
+			char tok[32];
+			uint32_t lo = 0, hi = 0;
+			if (k == HG_KEY_IFACES) {
+				r = hg_policy_add(p, k, hg_state_iface(s, i), &e);
+				continue;
+			}
+			hg_state_range(s, k, i, &lo, &hi);
+			if (lo == hi)
+				snprintf(tok, sizeof(tok), "%u", lo);
+			else
+				snprintf(tok, sizeof(tok), "%u-%u", lo, hi);
+			r = hg_policy_add(p, k, tok, &e);
+		}
+	}
+	if (r == 0 && hg_state_log_group(s) >= 0) {
+		struct hg_log_settings log;
+		hg_policy_get_log(p, &log);
+		log.enabled = true;
+		log.group = (uint16_t)hg_state_log_group(s);
+		hg_policy_set_log(p, &log);
+	}
+	if (r < 0) {
+		hg_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int live_beyond_defaults(const struct hg_state *s)
+{
+	struct hg_policy *live = NULL, *def = NULL;
+	struct hg_error e = { 0 };
+	char *a = NULL, *b = NULL;
+	int r;
+
+	/* what a config decides; the published ports are learned from Docker */
+	r = live_policy(s, false, &live);
+	if (r == 0)
+		r = hg_policy_new_default(&def, &e);
+	if (r == 0) {
+		a = hg_policy_to_nft(live);
+		b = hg_policy_to_nft(def);
+		r = !a || !b ? -ENOMEM : strcmp(a, b) != 0;
+	}
+	free(a);
+	free(b);
+	hg_policy_free(live);
+	hg_policy_free(def);
+	return r;
+}
+
+int load_policy_quiet(struct hg_policy **ret)
+{
+	struct hg_error e = { 0 };
+	int r = hg_config_load(config_path, ret, &e);
+
+	if (r == -ENOENT && e.line == 0)
+		r = hg_policy_new_default(ret, &e);
+	return r;
+}
+
 const char *config_label(void)
 {
 	static char buf[4200];

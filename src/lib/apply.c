@@ -21,38 +21,6 @@
 
 #include "state.h"
 
-/* Not in bookworm's 6.1 uapi headers; a rule dump that also zeroes the
- * counters it reports (kernel >= 6.2). */
-#ifndef NFT_MSG_GETRULE_RESET
-#define NFT_MSG_GETRULE_RESET 25
-#endif
-
-static int ignore_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return MNL_CB_OK;
-}
-
-/* "drops since the last apply": zero the table's rule counters.  Best
- * effort, outside the transaction: counters are not policy. */
-static void reset_counters(struct hg_nl *nl)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	char buf[512] = { 0 };
-	struct nlmsghdr *nlh;
-
-	if (!r)
-		return;
-	/* without the table filter the dump would zero every table's counters */
-	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, HG_TABLE_NAME) < 0) {
-		nftnl_rule_free(r);
-		return;
-	}
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE_RESET, NFPROTO_INET, NLM_F_DUMP,
-				    hg_nl_next_seq(nl));
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	hg_nftnl_free(nftnl_rule_free, r);
-	hg_nl_query(nl, nlh, ignore_cb, NULL);
-}
 
 static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_canon *want)
 {
@@ -71,7 +39,7 @@ static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_cano
 
 /* The changes that turn the live table s into want; *changes counts them. */
 static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_canon *want,
-		       size_t *changes)
+		       unsigned flags, size_t *changes)
 {
 	struct hg_chaincheck cc[HG_NCHAINS];
 	int status[HG_KEY_MAX];
@@ -105,6 +73,11 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 	 * regular chain that is re-created takes its base chain's jump along. */
 	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		refill[ch] = cc[ch].missing || cc[ch].def_differs || cc[ch].rules_differ || unbind;
+	/* zeroing the counters is re-creating their rules (the regular
+	 * chains hold them), in this same transaction */
+	if (flags & HG_APPLY_RESET_COUNTERS)
+		for (int ch = 0; ch < HG_NCHAINS; ch++)
+			refill[ch] |= !hg_chaindefs[ch].base;
 	for (int ch = 0; ch < HG_NCHAINS; ch++)
 		if (!hg_chaindefs[ch].base && (cc[ch].missing || cc[ch].def_differs))
 			refill[hg_chaindefs[ch].parent] = true;
@@ -169,11 +142,13 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 
 struct apply_ctx {
 	const struct hg_canon *want;
+	unsigned flags;
 };
 
 static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
 {
-	const struct hg_canon *want = ((struct apply_ctx *)data)->want;
+	const struct apply_ctx *ctx = data;
+	const struct hg_canon *want = ctx->want;
 	struct hg_state *s = NULL;
 	size_t changes = 0;
 	uint32_t gen;
@@ -194,7 +169,7 @@ static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct h
 	} else if (r == 0) {
 		r = hg_batch_begin(b, nl, s->genid);
 		if (r == 0)
-			r = plan_update(b, s, want, &changes);
+			r = plan_update(b, s, want, ctx->flags, &changes);
 	} else {
 		return r;  /* err filled by hg_state_read() */
 	}
@@ -204,22 +179,24 @@ static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct h
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
-HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
+HG_EXPORT int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
+			     struct hg_error *err)
 {
 	struct hg_canon want;
-	struct apply_ctx ctx = { &want };
+	struct apply_ctx ctx = { &want, flags };
 	int r;
 
-	if (!nl || !p)
+	if (!nl || !p || (flags & ~HG_APPLY_RESET_COUNTERS))
 		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_canon_from_policy(p, &want, err);
 	if (r < 0)
 		return r;
 	r = hg_transact(nl, plan_apply, &ctx, err);
-	if (r > 0)
-		r = 1;
-	if (r >= 0)
-		reset_counters(nl);
 	hg_canon_clear(&want);
-	return r;
+	return r > 0 ? 1 : r;
+}
+
+HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
+{
+	return hg_apply_flags(nl, p, 0, err);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The config file: "key = value, value ..." lines, '#' comments. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -38,8 +40,10 @@ static char *next_token(char **cursor)
 }
 
 /* Keys that are settings rather than sets, numbered after the sets. */
-enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_DOCKER_SOCKET, OPT_MAX };
-static const char *const option_names[] = { "log_denied", "log_group", "log_rate", "docker_socket" };
+enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_DOCKER_SOCKET, OPT_IGNORE_IFACES,
+       OPT_MAX };
+static const char *const option_names[] = { "log_denied", "log_group", "log_rate", "docker_socket",
+					    "ignore_ifaces" };
 
 static int option_from_name(const char *name)
 {
@@ -144,11 +148,35 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 		return hg_err_line(err, -EINVAL, lineno, "%s:%u: duplicate key '%s' (first set on line %u)",
 				   name, lineno, key, seen[k]);
 	seen[k] = lineno;
+	if (k == OPT_IGNORE_IFACES) {
+		for (char *v = eq + 1, *tok; (tok = next_token(&v));) {
+			r = hg_policy_ignore_add(p, tok, err);
+			if (r < 0) {
+				char msg[sizeof(err->message)];
+				if (!err)
+					return r;
+				snprintf(msg, sizeof(msg), "%s", err->message);
+				return hg_err_line(err, r == -ENOMEM ? r : -EINVAL, lineno, "%s:%u: %s: %s",
+						   name, lineno, key, msg);
+			}
+		}
+		return 0;
+	}
 	if (k >= HG_KEY_MAX)
 		return parse_option(p, k, eq + 1, name, lineno, err);
 
 	for (char *v = eq + 1, *tok; (tok = next_token(&v));) {
-		r = hg_policy_add(p, k, tok, err);
+		struct hg_error e2 = { 0 };
+		r = hg_policy_add(p, k, tok, &e2);
+		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS)) {
+			/* allowing is all a name can do: one that does not
+			 * resolve (renamed, deleted) is skipped, never fatal */
+			if (hg_policy_warn(p, "%s:%u: %s (skipped)", name, lineno, e2.message) < 0)
+				return hg_err(err, -ENOMEM, "out of memory");
+			continue;
+		}
+		if (r < 0 && err)
+			*err = e2;
 		if (r < 0) {
 			char msg[sizeof(err->message)];
 			if (!err)
@@ -168,15 +196,122 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
  */
 static int check_trust(const char *path, const struct stat *st, struct hg_error *err)
 {
+	if (!S_ISREG(st->st_mode))
+		return hg_err(err, -EINVAL, "%s: not a regular file; refusing it", path);
 	if (st->st_uid != 0 && st->st_uid != getuid())
 		return hg_err(err, -EPERM, "%s: owned by uid %u, not by root or you; refusing it "
 			      "(fix: chown root %s)", path, (unsigned)st->st_uid, path);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return hg_err(err, -EPERM, "%s: writable by group or others; refusing it "
 			      "(fix: chmod go-w %s)", path, path);
-	if (!S_ISREG(st->st_mode))
-		return hg_err(err, -EINVAL, "%s: not a regular file", path);
 	return 0;
+}
+
+/*
+ * The same for every directory from / down to dir (resolved): whoever can
+ * write one of them can delete or replace the config.  A world-writable
+ * directory is accepted only above the config's own directory, only when
+ * root owns it and it has the sticky bit (/tmp): there only an entry's
+ * owner may remove or rename it, and that entry is checked next.
+ */
+static int check_dir_chain(const char *dir, const char *path, struct hg_error *err)
+{
+	char *real = realpath(dir, NULL), *cur = NULL;
+	int fd = -1, r = 0;
+
+	if (!real)
+		return hg_err(err, -errno, "%s: %s", dir, strerror(errno));
+	cur = calloc(1, strlen(real) + 2);
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (!cur || fd < 0) {
+		r = hg_err(err, cur ? -errno : -ENOMEM, "%s: %s", path, cur ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	strcpy(cur, "/");
+	for (const char *p = real;;) {
+		struct stat st;
+		const char *next;
+		size_t clen;
+		bool last;
+
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+		if (fstat(fd, &st) < 0) {
+			r = hg_err(err, -errno, "%s: %s", cur, strerror(errno));
+			goto out;
+		}
+		if (st.st_uid != 0 && st.st_uid != getuid()) {
+			r = hg_err(err, -EPERM, "%s: directory owned by uid %u, not by root or you; refusing %s "
+				   "(fix: chown root %s)", cur, (unsigned)st.st_uid, path, cur);
+			goto out;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (last || st.st_uid != 0 || !(st.st_mode & S_ISVTX))) {
+			r = hg_err(err, -EPERM, "%s: directory writable by group or others; refusing %s "
+				   "(fix: chmod go-w %s, or move the config)", cur, path, cur);
+			goto out;
+		}
+		if (last)
+			break;
+		next = strchr(p, '/');
+		clen = next ? (size_t)(next - p) : strlen(p);
+		{
+			char comp[NAME_MAX + 1];
+			int nfd;
+			if (clen > NAME_MAX) {
+				r = hg_err(err, -ENAMETOOLONG, "%s: name too long", path);
+				goto out;
+			}
+			memcpy(comp, p, clen);
+			comp[clen] = '\0';
+			nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0) {
+				r = hg_err(err, -errno, "%s/%s: %s", strcmp(cur, "/") ? cur : "", comp, strerror(errno));
+				goto out;
+			}
+			close(fd);
+			fd = nfd;
+			if (strcmp(cur, "/") != 0)
+				strcat(cur, "/");
+			strcat(cur, comp);
+		}
+		p += clen;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(cur);
+	free(real);
+	return r;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/* The directories of path, and of its target when it is a symlink. */
+static int check_chains(const char *path, struct hg_error *err)
+{
+	char *dir = dir_of(path), *real = NULL, *rdir = NULL;
+	int r;
+
+	if (!dir)
+		return hg_err(err, -ENOMEM, "out of memory");
+	r = check_dir_chain(dir, path, err);
+	if (r == 0 && (real = realpath(path, NULL))) {
+		rdir = dir_of(real);
+		r = rdir ? check_dir_chain(rdir, path, err) : hg_err(err, -ENOMEM, "out of memory");
+	}
+	free(real);
+	free(rdir);
+	free(dir);
+	return r;
 }
 
 HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
@@ -245,7 +380,9 @@ HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg
 	size_t len = 0, cap = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in its place opens at once and is refused by
+	 * its type below, instead of blocking until a writer comes */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return hg_err(err, -errno, "%s: %s", path, strerror(errno));
 	{
@@ -255,6 +392,8 @@ HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg
 			goto out;
 		}
 		r = check_trust(path, &st, err);
+		if (r == 0)
+			r = check_chains(path, err);
 		if (r < 0)
 			goto out;
 	}
@@ -448,7 +587,15 @@ static int edit_tokens(enum hg_key k, enum hg_edit op, struct toks *t, const cha
 		}
 		return op == HG_EDIT_ADD ? toks_add(t, tok) : 0;
 	}
-	if (range_of(k, tok, &req) < 0)
+	r = range_of(k, tok, &req);
+	if (r == -ENOENT && op == HG_EDIT_REMOVE) {
+		/* a name that no longer resolves: its literal token goes */
+		for (size_t i = 0; i < t->n; i++)
+			if (strcmp(t->v[i], tok) == 0)
+				toks_del(t, i--);
+		return 0;
+	}
+	if (r < 0)
 		return -EINVAL;
 	if (op == HG_EDIT_ADD) {
 		bool merged = false;
@@ -505,16 +652,22 @@ static bool toks_equal(const struct toks *a, const struct toks *b)
 	return true;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len, struct stat *st)
+/* Edits open the config relative to its (checked) directory, never through
+ * a symlink (ELOOP), never blocking on a FIFO (-EINVAL: not a regular file). */
+static int read_file(int dir_fd, const char *base, char **ret, size_t *ret_len, struct stat *st)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r = 0;
+	int fd = openat(dir_fd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK), r = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st) < 0) {
 		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		r = -EINVAL;
 		goto out;
 	}
 	for (;;) {
@@ -686,20 +839,44 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	char *text = NULL, *out = NULL, *base = NULL;
 	size_t len = 0, outlen = 0;
 	bool exists = true;
-	int r, fd = -1;
+	int r, fd = -1, dir_fd = -1;
 
 	if ((unsigned)key >= HG_KEY_MAX || !*path)
 		return hg_err(err, -EINVAL, "invalid key or path");
 	for (size_t i = 0; i < n; i++) {
 		r = hg_value_parse(key, tokens[i], NULL, NULL, err);
+		/* revoking a name that no longer resolves removes its token */
+		if (r == -ENOENT && op == HG_EDIT_REMOVE && (key == HG_KEY_UIDS || key == HG_KEY_GIDS))
+			r = 0;
 		if (r < 0)
 			return r;
 	}
-	r = read_file(path, &text, &len, &st);
+	dir_fd = open_dir(path, &base);
+	if (dir_fd < 0) {
+		r = hg_err(err, -errno, "%s: cannot open its directory: %s", path, strerror(errno));
+		goto out;
+	}
+	{
+		char *dir = dir_of(path);
+		r = dir ? check_dir_chain(dir, path, err) : hg_err(err, -ENOMEM, "out of memory");
+		free(dir);
+		if (r < 0)
+			goto out;
+	}
+	r = read_file(dir_fd, base, &text, &len, &st);
 	if (r == -ENOENT) {
 		exists = false;
 		text = strdup("");
 		r = text ? 0 : -ENOMEM;
+	}
+	if (r == -ELOOP) {
+		r = hg_err(err, -EINVAL, "%s is a symbolic link; edits refuse it (use --config with the file it points to)",
+			   path);
+		goto out;
+	}
+	if (r == -EINVAL) {
+		r = hg_err(err, -EINVAL, "%s: not a regular file; refusing it", path);
+		goto out;
 	}
 	if (r < 0) {
 		r = hg_err(err, r, "%s: %s", path, strerror(-r));
@@ -780,11 +957,8 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	if (r < 0)
 		goto out;
 
-	e->dir_fd = open_dir(path, &base);
-	if (e->dir_fd < 0) {
-		r = hg_err(err, -errno, "%s: cannot open its directory: %s", path, strerror(errno));
-		goto out;
-	}
+	e->dir_fd = dir_fd;
+	dir_fd = -1;
 	if (asprintf(&e->tmp, ".%s.XXXXXX", base) < 0) {
 		e->tmp = NULL;
 		r = hg_err(err, -ENOMEM, "out of memory");
@@ -832,6 +1006,8 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 out:
 	if (fd >= 0)
 		close(fd);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	hg_config_edit_abort(e);
 	toks_free(&old);
 	toks_free(&now);
@@ -841,4 +1017,69 @@ out:
 	free(out);
 	free(base);
 	return r;
+}
+
+/* ".NAME.XXXXXX" or ".NAME.XXXXXX.old", as hg_config_edit_prepare makes them */
+static bool is_edit_temp(const char *entry, const char *base)
+{
+	size_t bl = strlen(base), el = strlen(entry);
+
+	if (el < bl + 8 || entry[0] != '.' || strncmp(entry + 1, base, bl) != 0 || entry[bl + 1] != '.')
+		return false;
+	entry += bl + 2;
+	for (int i = 0; i < 6; i++)
+		if (!((entry[i] >= 'a' && entry[i] <= 'z') || (entry[i] >= 'A' && entry[i] <= 'Z') ||
+		      (entry[i] >= '0' && entry[i] <= '9')))
+			return false;
+	return strcmp(entry + 6, "") == 0 || strcmp(entry + 6, ".old") == 0;
+}
+
+HG_EXPORT int hg_config_edit_cleanup(const char *path, struct hg_error *err)
+{
+	char *base = NULL, *dir = dir_of(path);
+	int dir_fd, fd, removed = 0, r;
+	DIR *d;
+	struct dirent *de;
+
+	/* only in a directory nobody else controls */
+	if (!dir)
+		return hg_err(err, -ENOMEM, "out of memory");
+	r = check_dir_chain(dir, path, err);
+	free(dir);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	dir_fd = open_dir(path, &base);
+	if (dir_fd < 0 || !base) {
+		r = dir_fd < 0 ? -errno : -ENOMEM;
+		if (dir_fd >= 0)
+			close(dir_fd);
+		free(base);
+		if (r == -ENOENT)
+			return 0;
+		return hg_err(err, r, "%s: cannot open its directory: %s", path, strerror(-r));
+	}
+	fd = dup(dir_fd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		close(dir_fd);
+		free(base);
+		return hg_err(err, r, "%s: cannot read its directory: %s", path, strerror(-r));
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!is_edit_temp(de->d_name, base))
+			continue;
+		if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    (st.st_uid != 0 && st.st_uid != geteuid()))
+			continue;
+		if (unlinkat(dir_fd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	close(dir_fd);
+	free(base);
+	return removed;
 }

@@ -44,7 +44,16 @@ struct hg_policy {
 	struct hg_list lists[HG_KEY_MAX];
 	struct hg_log_settings log;
 	char *docker_socket;      /* NULL: none */
+	char **warnings;          /* "FILE:LINE: unknown user 'alice' (skipped)" */
+	size_t n_warnings;
+	char **ignore;            /* ignore_ifaces: not a set, only for check */
+	size_t n_ignore;
 };
+
+/* Appends a warning to the policy; -ENOMEM. */
+int hg_policy_warn(struct hg_policy *p, const char *fmt, ...) HG_PRINTF(2, 3);
+/* Appends an ignore_ifaces pattern (validated as an interface pattern). */
+int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_error *err);
 
 /* ---- canonical form: what the kernel sets hold ----------------------------- */
 
@@ -115,6 +124,8 @@ extern const char *const hg_chain_names[HG_NCHAINS];
 
 struct nftnl_rule;
 struct nftnl_set;
+/* The comment of a counting rule: "counting since <unix time>" */
+#define HG_SINCE_PREFIX "hostguard: counting since "
 /* NFLOG prefixes of the two chains' log rules ("hostguard watch" reads them) */
 #define HG_LOG_PREFIX_EGRESS "hostguard egress: "
 #define HG_LOG_PREFIX_INGRESS "hostguard ingress: "
@@ -137,6 +148,6 @@ int hg_chain_to_nft(FILE *f, int ch, const struct hg_log_settings *log);
  * lookup into an anonymous set prints the set's contents instead of its
  * kernel-chosen name (anon may be NULL). */
 char *hg_rule_canonical(const struct nftnl_rule *r,
-			const char *(*anon)(const char *name, void *data), void *data);
+			void (*anon)(FILE *f, const char *name, const void *data), const void *data);
 
 #endif

@@ -67,6 +67,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	snprintf(k->kind, sizeof(k->kind), "%s",
 		 kind ? kind : ifi->ifi_type == ARPHRD_LOOPBACK ? "loopback" : "device");
 	k->up = ifi->ifi_flags & IFF_UP;
+	if (tb[IFLA_MASTER] && mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) >= 0)
+		k->master = mnl_attr_get_u32(tb[IFLA_MASTER]);
 	return MNL_CB_OK;
 }
 

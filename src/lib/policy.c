@@ -82,15 +82,23 @@ static int parse_u32(const char *s, size_t len, uint32_t max, uint32_t *ret)
 	return 0;
 }
 
+/* Longer names are refused before NSS sees them (LOGIN_NAME_MAX). */
+#define HG_NAME_MAX 256
+
 static int parse_id(enum hg_key key, const char *tok, uint32_t *ret, struct hg_error *err)
 {
 	const char *what = key == HG_KEY_UIDS ? "uid" : "gid";
+	size_t len = strnlen(tok, HG_NAME_MAX + 1);
 	uint32_t v;
 	int r;
 
+	if (len > HG_NAME_MAX)
+		return hg_err(err, -EINVAL, "%s name '%.32s...' is too long (at most %d characters)",
+			      key == HG_KEY_UIDS ? "user" : "group", tok, HG_NAME_MAX);
+
 	if (isdigit((unsigned char)tok[0]) || tok[0] == '-' || tok[0] == '+') {
 		/* (uid_t)-1 means "no change" to the kernel: never a real id. */
-		r = parse_u32(tok, strlen(tok), UINT32_MAX - 1, &v);
+		r = parse_u32(tok, len, UINT32_MAX - 1, &v);
 		if (r == -ERANGE)
 			return hg_err(err, -EINVAL, "%s '%s' is out of range (0-4294967294)", what, tok);
 		if (r < 0)
@@ -261,8 +269,70 @@ HG_EXPORT void hg_policy_free(struct hg_policy *p)
 		free(p->lists[k].v);
 		free(p->lists[k].text);
 	}
+	for (size_t i = 0; i < p->n_warnings; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	for (size_t i = 0; i < p->n_ignore; i++)
+		free(p->ignore[i]);
+	free(p->ignore);
 	free(p->docker_socket);
 	free(p);
+}
+
+static int strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv;
+
+	if (!s)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int hg_policy_warn(struct hg_policy *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return strv_push(&p->warnings, &p->n_warnings, s);
+}
+
+HG_EXPORT const char *const *hg_policy_warnings(const struct hg_policy *p, size_t *ret_n)
+{
+	*ret_n = p->n_warnings;
+	return (const char *const *)p->warnings;
+}
+
+int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_error *err)
+{
+	int r = hg_value_parse(HG_KEY_IFACES, pattern, NULL, NULL, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->n_ignore; i++)
+		if (strcmp(p->ignore[i], pattern) == 0)
+			return 0;
+	if (strv_push(&p->ignore, &p->n_ignore, strdup(pattern)) < 0)
+		return hg_err(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+HG_EXPORT const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p, size_t *ret_n)
+{
+	*ret_n = p->n_ignore;
+	return (const char *const *)p->ignore;
 }
 
 static bool entry_equal(enum hg_key key, const struct hg_list *l, size_t i, const char *tok,
@@ -357,8 +427,10 @@ HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key
 HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err)
 {
 	/* veth*: the host side of containers' links, and so every port of a
-	 * Docker bridge: a socket can send straight out of a bridge port */
-	static const char *const ifaces[] = { "docker0", "br-*", "veth*", "macvlan*", "ipvlan*" };
+	 * Docker bridge: a socket can send straight out of a bridge port.
+	 * docker_gwbridge: the bridge Docker swarm gives overlay containers. */
+	static const char *const ifaces[] = { "docker0", "docker_gwbridge", "br-*", "veth*",
+					      "macvlan*", "ipvlan*" };
 	struct hg_policy *p = hg_policy_new();
 	int r;
 

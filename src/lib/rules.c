@@ -495,7 +495,7 @@ struct nftnl_set *hg_icmpv6_set_build(void)
 /* ---- canonical text, to compare desired and live rules ----------------------- */
 
 char *hg_rule_canonical(const struct nftnl_rule *r,
-			const char *(*anon)(const char *name, void *data), void *data)
+			void (*anon)(FILE *f, const char *name, const void *data), const void *data)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
 	struct nftnl_expr *e;
@@ -518,12 +518,12 @@ char *hg_rule_canonical(const struct nftnl_rule *r,
 			fputs("[counter]", f);
 		} else if (strcmp(name, "lookup") == 0) {
 			const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-			const char *a = NULL;
+			fprintf(f, "[lookup reg %u set ", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG));
 			if (set && strncmp(set, "__set", 5) == 0 && anon)
-				a = anon(set, data);
-			fprintf(f, "[lookup reg %u set %s flags %u]",
-				nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
-				a ? a : set ? set : "?",
+				anon(f, set, data);
+			else
+				fputs(set ? set : "?", f);
+			fprintf(f, " flags %u]",
 				nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS)
 					? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) : 0);
 		} else {

@@ -11,6 +11,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -51,7 +52,6 @@ HG_EXPORT void hg_state_free(struct hg_state *s)
 	free(s->rules);
 	hg_lines_free(s->anomalies, s->n_anomalies);
 	hg_canon_clear(&s->canon);
-	free(s->anon_text);
 	free(s);
 }
 
@@ -434,7 +434,7 @@ static int kelem_cmp(const void *a, const void *b)
 }
 
 /* The rbtree backend dumps in descending order: reversing is enough then. */
-static void sort_elems(struct lset *ls)
+void hg_lset_sort(struct lset *ls)
 {
 	bool descending = true;
 
@@ -478,7 +478,7 @@ static bool key_is_zero(const struct hg_kelem *e)
 /* Intervals come as start/end element pairs (rbtree dumps them in
  * descending order).  A start with no end runs to the end of the key space;
  * an end at key zero is nft's "first non-matching segment" marker. */
-static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct hg_canon *c = &s->canon;
@@ -494,9 +494,9 @@ static int decode_set(struct hg_state *s, enum hg_key k, struct lset *ls)
 			memcpy(&v, ls->e[i].key, 4);
 			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
 		}
-		/* keys are host-endian: sort by value, not by bytes */
-		if (n)
-			qsort(c->r[k], n, sizeof(struct hg_range), hg_range_cmp);
+		/* keys are host-endian: sort by value, not by bytes; a set holds
+		 * each key once, a dump racing a rehash may repeat one */
+		c->n[k] = hg_ranges_normalize(c->r[k], c->n[k], false);
 		return 0;
 	}
 	if (k == HG_KEY_IFACES) {
@@ -588,7 +588,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 		 * and ends; hash sets are sorted by value when decoded */
 		for (size_t i = 0; i < s->n_sets; i++)
 			if (s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS))
-				sort_elems(&s->sets[i]);
+				hg_lset_sort(&s->sets[i]);
 		for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 			for (size_t i = 0; i < s->n_sets; i++) {
 				struct lset *ls = &s->sets[i];
@@ -596,7 +596,7 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 				if (strcmp(ls->name, d->name) == 0 && ls->key_len == d->key_len &&
 				    (ls->flags & NFT_SET_INTERVAL) == (d->flags & NFT_SET_INTERVAL)) {
 					ls->key = k;
-					r = decode_set(s, k, ls);
+					r = hg_lset_decode(s, k, ls);
 					break;
 				}
 			}
@@ -658,8 +658,8 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	}
 	s->sets[0].key = k;
 	if (with_elements) {
-		sort_elems(&s->sets[0]);
-		r = decode_set(s, k, &s->sets[0]);
+		hg_lset_sort(&s->sets[0]);
+		r = hg_lset_decode(s, k, &s->sets[0]);
 		if (r == 0 && s->sets[0].anomaly)
 			r = -EBADSLT;
 	}
@@ -799,6 +799,37 @@ HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 	*ret_bytes = b;
 }
 
+HG_EXPORT long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain)
+{
+	long long since = 0;
+
+	if (!s || (unsigned)chain >= HG_CHAIN_MAX)
+		return 0;
+	for (size_t i = 0; i < s->n_rules; i++) {
+		int ch = chain_index(s->rules[i].chain);
+		const char *ud;
+		uint32_t len = 0;
+		long long t;
+
+		if (ch < 0 || hg_chaindefs[ch].dir != chain ||
+		    !nftnl_rule_is_set(s->rules[i].r, NFTNL_RULE_USERDATA))
+			continue;
+		ud = nftnl_rule_get_data(s->rules[i].r, NFTNL_RULE_USERDATA, &len);
+		/* one TLV: type NFTNL_UDATA_RULE_COMMENT, length, the text */
+		if (len < 2 || ud[0] != NFTNL_UDATA_RULE_COMMENT || (uint8_t)ud[1] + 2u > len)
+			continue;
+		{
+			char text[64];
+			size_t n = (uint8_t)ud[1] < sizeof(text) - 1 ? (uint8_t)ud[1] : sizeof(text) - 1;
+			memcpy(text, ud + 2, n);
+			text[n] = '\0';
+			if (sscanf(text, HG_SINCE_PREFIX "%lld", &t) == 1 && t > 0 && (!since || t < since))
+				since = t;
+		}
+	}
+	return since;
+}
+
 /* ---- diff ------------------------------------------------------------------------- */
 
 struct lines {
@@ -908,17 +939,12 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
-static const char *anon_lookup(const char *name, void *data)
+/* An anonymous set's contents, for the canonical text of the rule that
+ * uses it: its kernel-chosen name differs from table to table. */
+static void anon_lookup(FILE *f, const char *name, const void *data)
 {
-	struct hg_state *s = data;
-	FILE *f;
-	size_t len;
+	const struct hg_state *s = data;
 
-	free(s->anon_text);
-	s->anon_text = NULL;
-	f = open_memstream(&s->anon_text, &len);
-	if (!f)
-		return NULL;
 	for (size_t i = 0; i < s->n_sets; i++) {
 		if (strcmp(s->sets[i].name, name) != 0)
 			continue;
@@ -927,14 +953,17 @@ static const char *anon_lookup(const char *name, void *data)
 			fprintf(f, " %u", s->sets[i].e[j].key[0]);
 		fputc('}', f);
 	}
-	fclose(f);
-	return s->anon_text;
 }
 
-static const char *anon_wanted(const char *name, void *data)
+/* What hostguard's only anonymous set holds. */
+static void anon_wanted(FILE *f, const char *name, const void *data)
 {
 	(void)name;
-	return data;
+	(void)data;
+	fprintf(f, "{type %u len 1", HG_TYPE_ICMP6_TYPE);
+	for (size_t i = 0; i < ARRAY_SIZE(hg_icmpv6_nd_types); i++)
+		fprintf(f, " %u", hg_icmpv6_nd_types[i]);
+	fputc('}', f);
 }
 
 static const char *hook_name(uint32_t hook)
@@ -980,16 +1009,7 @@ const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
 	return NULL;
 }
 
-static const char *want_anon_text(void)
-{
-	static char text[64];
-
-	snprintf(text, sizeof(text), "{type %u len 1 %u %u %u}", HG_TYPE_ICMP6_TYPE,
-		 hg_icmpv6_nd_types[0], hg_icmpv6_nd_types[1], hg_icmpv6_nd_types[2]);
-	return text;
-}
-
-int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			 struct hg_chaincheck *ret)
 {
 	const char *name = hg_chain_names[ch];
@@ -1022,7 +1042,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 			continue;
 		}
 		a = hg_rule_canonical(s->rules[i].r, anon_lookup, s);
-		b = hg_rule_canonical(want[k], anon_wanted, (void *)want_anon_text());
+		b = hg_rule_canonical(want[k], anon_wanted, NULL);
 		if (!a || !b)
 			err = -ENOMEM;
 		else if (strcmp(a, b) != 0 && !r.first_diff)
@@ -1043,7 +1063,7 @@ int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_setting
 	return 0;
 }
 
-static void diff_chain(struct lines *l, struct hg_state *s, int ch,
+static void diff_chain(struct lines *l, const struct hg_state *s, int ch,
 		       const struct hg_log_settings *log)
 {
 	const char *name = hg_chain_names[ch];
@@ -1076,7 +1096,7 @@ static void diff_chain(struct lines *l, struct hg_state *s, int ch,
 
 HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
 {
-	struct hg_state *s = (struct hg_state *)cs;  /* only its scratch buffer changes */
+	const struct hg_state *s = cs;
 	struct lines l = { 0 };
 	struct hg_canon want;
 	int r = hg_canon_from_policy(p, &want, NULL);

@@ -50,7 +50,6 @@ struct hg_state {
 	struct hg_canon canon;    /* the five sets, decoded */
 	char **anomalies;         /* elements that decode to no pattern */
 	size_t n_anomalies;
-	char *anon_text;          /* scratch for anon_lookup() */
 };
 
 enum { HG_SET_OK, HG_SET_MISSING, HG_SET_WRONG_DEF, HG_SET_ANOMALY };
@@ -64,10 +63,17 @@ struct hg_chaincheck {
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
-int hg_state_check_chain(struct hg_state *s, int ch, const struct hg_log_settings *log,
+int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			  struct hg_chaincheck *ret);
 /* Is this the name of one of the table's chains? */
 bool hg_is_our_chain(const char *name);
+
+/* Puts a set's dumped elements in key order (an rbtree dumps them in
+ * descending order), then decodes them into s->canon for key k; elements
+ * that decode to no value are listed in s->anomalies.  (Kernel-free: the
+ * unit tests feed them synthetic dumps.) */
+void hg_lset_sort(struct lset *ls);
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
 
 /* Reads one of our sets (and its elements, decoded into canon) without the
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the

@@ -2,9 +2,11 @@
 /* Writing the table: the whole-table replace and its removal. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <time.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -333,14 +335,58 @@ int hg_batch_chain(struct hg_batch *b, int ch)
 	return b->oom ? -ENOMEM : 0;
 }
 
+static bool has_counter(struct nftnl_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+	bool found = false;
+
+	if (!it)
+		return false;
+	while (!found && (e = nftnl_expr_iter_next(it)))
+		found = strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0;
+	nftnl_expr_iter_destroy(it);
+	return found;
+}
+
+/*
+ * A counting rule says since when it counts, in its comment: the kernel
+ * keeps no creation time, and a rule's counter starts at zero when the rule
+ * is created (apply re-creates a chain's rules only when they differ, and
+ * HG_APPLY_RESET_COUNTERS re-creates them on purpose).  Rules are compared
+ * without their comments.
+ */
+static int set_since(struct nftnl_rule *r, long long since)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	char text[48];
+	int ret = -ENOMEM;
+
+	if (!ud)
+		return -ENOMEM;
+	snprintf(text, sizeof(text), HG_SINCE_PREFIX "%lld", since);
+	if (nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, text) &&
+	    nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+				nftnl_udata_buf_len(ud)) == 0)
+		ret = 0;
+	nftnl_udata_buf_free(ud);
+	return ret;
+}
+
 int hg_batch_rules(struct hg_batch *b, int ch, const struct hg_log_settings *log)
 {
 	struct nftnl_rule **v;
 	size_t n;
+	long long now = (long long)time(NULL);
 	int r = hg_rules_build(ch, log, &v, &n);
 
 	if (r < 0)
 		return r;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (has_counter(v[i]))
+			r = set_since(v[i], now);
+	if (r < 0)
+		goto out;
 	/* the anonymous set of "icmpv6 type { ... }" lives and dies with
 	 * its rule, so it is created along with the chain's rules */
 	if (ch == HG_CH_ANON_SET)

@@ -132,7 +132,7 @@ allowed_uids = 0
 CONF
 expect_rc 1 "check after a config edit -> 1" hg check
 write_conf <<'CONF'
-allowed_uids = 0 nosuchuser_hg
+allowed_uids = 0 12abc
 CONF
 expect_rc 2 "check with an invalid config -> 2" hg check
 

@@ -14,6 +14,7 @@ write_conf <<'CONF'
 allowed_uids = 0          # root
 allowed_gids =
 container_ifaces = docker0, br-*, macvlan*, ipvlan*   # the usual
+ignore_ifaces = vethhg0   # the bridge port: add-iface veth* below must not be a no-op
 allow_from_containers_tcp = 53
 allow_from_containers_udp = 53
 # trailing comment
@@ -172,6 +173,10 @@ expect ok "uid 2000 allowed after apply" probe "$H" tcp 10.77.0.2 9000 2000
 
 # ---- no config file yet: created with the defaults plus the edit
 rm -f "$T/new.conf"
+# (the live table holds more than the defaults: an edit would write a
+# config without it, so it is refused; config-trust.sh tests that)
+expect_rc 1 "allow-uid with no config file while the table holds more -> 1" ip netns exec "$H" "$HG" --config "$T/new.conf" allow-uid 2002
+expect_rc 0 "apply --defaults" ip netns exec "$H" "$HG" --config "$T/new.conf" apply --defaults
 expect_rc 0 "allow-uid with no config file" ip netns exec "$H" "$HG" --config "$T/new.conf" allow-uid 2002
 [ "$(cat "$T/new.conf")" = "allowed_uids = 0, 2002" ] && pass "new config: defaults plus the edit" ||
 	fail "new config: $(cat "$T/new.conf")"

@@ -9,10 +9,12 @@
  *       Sends a line and waits for its echo.  Prints and exits with:
  *       "ok" 0, "timeout" 1, "refused" 2 (RST, ICMP error), "error" 3,
  *       "blocked" 4 (EPERM: dropped by the local firewall on the way out).
- *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS]
+ *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS] [--log FILE]
  *       Connects (tcp) or sends datagrams (udp) over and over for the
  *       duration, at most one attempt every --interval ms (default: no
- *       pause), and prints "attempts=N ok=K".  Exit 0.
+ *       pause), and prints "attempts=N ok=K".  Exit 0.  --log FILE gets
+ *       one line "START END" per attempt that got through: wall-clock
+ *       microseconds (CLOCK_REALTIME, as bash's $EPOCHREALTIME).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +37,13 @@ static long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static long long wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
@@ -276,7 +285,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: hg-probe serve tcp|udp PORT [--ready FILE]\n"
 			"       hg-probe connect tcp|udp ADDR PORT [--timeout MS]\n"
-			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS]\n");
+			"       hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS]\n"
+			"                      [--log FILE]\n");
 	return R_ERROR;
 }
 
@@ -286,7 +296,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int timeout = 1000, duration = 0, interval = 0, port;
-	const char *ready = NULL;
+	const char *ready = NULL, *log = NULL;
 	bool tcp;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -304,6 +314,8 @@ int main(int argc, char **argv)
 			interval = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
 			ready = argv[++i];
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
+			log = argv[++i];
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(tcp, atoi(argv[3]), ready);
@@ -322,13 +334,26 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "flood") == 0) {
 		long end = now_ms() + duration;
 		unsigned long attempts = 0, ok = 0;
+		FILE *lf = NULL;
+		if (log && !(lf = fopen(log, "we"))) {
+			perror("hg-probe: log file");
+			return R_ERROR;
+		}
 		while (now_ms() < end) {
+			long long start = wall_us();
 			long next = now_ms() + interval;
 			attempts++;
-			if (try_once(tcp, &ss, len, timeout) == R_OK_)
+			if (try_once(tcp, &ss, len, timeout) == R_OK_) {
 				ok++;
+				if (lf)
+					fprintf(lf, "%lld %lld\n", start, wall_us());
+			}
 			while (interval > 0 && now_ms() < next && now_ms() < end)
 				poll(NULL, 0, (int)(next - now_ms()));
+		}
+		if (lf && fclose(lf) != 0) {
+			perror("hg-probe: log file");
+			return R_ERROR;
 		}
 		printf("attempts=%lu ok=%lu\n", attempts, ok);
 		return 0;

@@ -5,7 +5,7 @@
 # Topology of topo_basic:
 #
 #   netns $H ("host")                          netns $C ("container")
-#   br-test 10.77.0.1/24 fd77::1/64 --- vh0 ==== eth0 10.77.0.2/24 fd77::2/64
+#   br-test 10.77.0.1/24 fd77::1/64 --- vethhg0 ==== eth0 10.77.0.2/24 fd77::2/64
 #   lo      198.18.0.1/32 2001:db8:77::1/128  (a second host address)
 #
 # Environment: HOSTGUARD (the CLI), HG_PROBE (tests/netns/hg-probe).
@@ -126,7 +126,7 @@ add_bridge() { # add_bridge NAME NET4 NET6 (host gets .1 / ::1)
 topo_basic() {
 	netns_new "$H"
 	add_bridge br-test 10.77.0 fd77
-	add_container "$C" br-test vh0 10.77.0 fd77
+	add_container "$C" br-test vethhg0 10.77.0 fd77
 	# (on lo: the test kernel may have no dummy driver, and any local
 	# address will do)
 	h ip addr add 198.18.0.1/32 dev lo

@@ -14,7 +14,8 @@ caps_of() { # caps_of PID -> "CapInh CapPrm CapEff CapAmb"
 	awk '/^Cap(Inh|Prm|Eff|Amb):/ { printf "%s ", $2 }' "/proc/$1/status"
 }
 dir=$(dirname "$CONF")
-flock "$dir" sleep 3 &
+(umask 077; : >>"$dir/.hostguard.lock")
+flock -o "$dir/.hostguard.lock" sleep 3 &
 holder=$!
 PIDS+=($holder)
 sleep 0.3

@@ -77,10 +77,25 @@ read -r p1 b1 <<<"$(drops ingress_local)"
 [ $((p1 - p0)) = 1 ] && [ $((b1 - b0)) = 44 ] && pass "ingress counter: +1 packet, +44 bytes" ||
 	fail "ingress counter moved by $((p1 - p0)) packets, $((b1 - b0)) bytes"
 
-# ---- apply zeroes them: "drops since the last apply"
-expect_rc 0 "apply (in sync)" hg apply
+# ---- counters are cumulative: an in-sync apply sends nothing and keeps
+# them; reset-counters zeroes them and says since when they count
+since0=$(hg status --json | jq -r .counters.egress.since)
+[ "$since0" != null ] && [ "$since0" -le "$(date +%s)" ] && pass "status --json: counting since $since0" ||
+	fail "status --json: since is $since0"
+read -r p1 b1 <<<"$(drops egress)"
+expect_rc 0 "apply (in sync)" hg apply --quiet
+[ -z "$OUT" ] && pass "apply --quiet says nothing when in sync" || fail "apply --quiet said: $OUT"
 read -r p2 b2 <<<"$(drops egress)"
-[ "$p2" = 0 ] && [ "$b2" = 0 ] && pass "apply resets the drop counters" || fail "after apply: $p2 packets, $b2 bytes"
+[ "$p2" = "$p1" ] && [ "$b2" = "$b1" ] && pass "an in-sync apply keeps the drop counters" || fail "after apply: $p2 packets, $b2 bytes"
+sleep 1
+expect_rc 0 "reset-counters" hg reset-counters
+read -r p3 b3 <<<"$(drops egress)"
+[ "$p3" = 0 ] && [ "$b3" = 0 ] && pass "reset-counters zeroes them" || fail "after reset-counters: $p3 packets, $b3 bytes"
+since1=$(hg status --json | jq -r .counters.egress.since)
+[ "$since1" -gt "$since0" ] && pass "since moved ($since0 -> $since1)" || fail "since: $since0 -> $since1"
+OUT=$(hg status)
+expect_match "packets, [0-9]+ bytes since 20[0-9-]+ [0-9:]+ UTC" "status says since when"
+expect_rc 0 "check: in sync after the reset" hg check
 
 # ---- logging off: watch says so
 printf 'allowed_uids = 0\n' >"$CONF"

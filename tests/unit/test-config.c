@@ -64,7 +64,7 @@ int main(void)
 	p = parse_ok("allow_from_containers_tcp = 53\n");
 	if (p) {
 		tokens(p, HG_KEY_UIDS, "0");
-		tokens(p, HG_KEY_IFACES, "docker0 br-* veth* macvlan* ipvlan*");
+		tokens(p, HG_KEY_IFACES, "docker0 docker_gwbridge br-* veth* macvlan* ipvlan*");
 		tokens(p, HG_KEY_UDP, "");
 		hg_policy_free(p);
 	}
@@ -86,7 +86,37 @@ int main(void)
 	parse_bad("allowed_uids = 0\nallowed_uids = 1\n", 2, "duplicate key 'allowed_uids' (first set on line 1)");
 	parse_bad("allow_from_containers_tcp = 53, 0\n", 1, "t.conf:1: allow_from_containers_tcp: port '0' is out of range");
 	parse_bad("allow_from_containers_udp = 100-50\n", 1, "reversed port range '100-50'");
-	parse_bad("allowed_uids = 0, no_such_user_hg\n", 1, "unknown user 'no_such_user_hg'");
+	{
+		/* unknown names fail closed: skipped with a warning, the rest loads */
+		struct hg_policy *q = parse_ok("#\nallowed_uids = 0, no_such_user_hg, 5\nallowed_gids = no_such_group_hg\n");
+		size_t n;
+		const char *const *w = hg_policy_warnings(q, &n);
+		CHECK(n == 2, "%zu warnings", n);
+		CHECK(n == 2 && strcmp(w[0], "t.conf:2: unknown user 'no_such_user_hg' (skipped)") == 0, "warning 0: %s", n ? w[0] : "");
+		CHECK(n == 2 && strcmp(w[1], "t.conf:3: unknown group 'no_such_group_hg' (skipped)") == 0, "warning 1: %s", n > 1 ? w[1] : "");
+		tokens(q, HG_KEY_UIDS, "0 5");
+		CHECK(hg_policy_count(q, HG_KEY_GIDS) == 0, "gids not empty");
+		hg_policy_free(q);
+		q = parse_ok("ignore_ifaces = mynet0, virbr*\n");
+		w = hg_policy_ignored_ifaces(q, &n);
+		CHECK(n == 2 && strcmp(w[0], "mynet0") == 0 && strcmp(w[1], "virbr*") == 0, "ignore_ifaces");
+		hg_policy_free(q);
+	}
+	parse_bad("ignore_ifaces = *\n", 1, "ignore_ifaces: interface pattern '*'");
+	parse_bad("allowed_uids = 0\nignore_ifaces = a\nignore_ifaces = b\n", 3, "duplicate key 'ignore_ifaces'");
+	{
+		/* a 10 MB user name is refused before NSS sees it */
+		size_t big = 10u << 20;
+		char *t = malloc(big + 32);
+		CHECK(t != NULL, "malloc");
+		if (t) {
+			strcpy(t, "allowed_uids = ");
+			memset(t + 15, 'a', big);
+			strcpy(t + 15 + big, "\n");
+			parse_bad(t, 1, "is too long (at most 256 characters)");
+			free(t);
+		}
+	}
 	parse_bad("#\ncontainer_ifaces = br-*, br-x\n", 2, "'br-x' overlaps 'br-*'");
 	parse_bad("container_ifaces = b*, br-*\n", 1, "overlaps");
 	parse_bad("container_ifaces = abcdefghijklmnopq\n", 1, "too long");
