@@ -138,7 +138,9 @@ static int reapply(const char *why, unsigned long long since_ms)
 		printf("hostguard: guard: %s: re-applied table inet hostguard from %s, %llu ms after the change\n",
 		       why, config_label(), now_ms() - since_ms);
 	else if (ret == EXIT_OK)
-		printf("hostguard: guard: %s: table inet hostguard is in sync with %s\n", why, config_label());
+		printf("hostguard: guard: %s: table inet hostguard matches %s\n", why, config_label());
+	else if (strcmp(why, "start") == 0)
+		printf("hostguard: guard: start: apply failed (exit %d); not starting\n", ret);
 	else
 		printf("hostguard: guard: %s: apply failed (exit %d); trying again in %d s\n", why, ret, RETRY_MS / 1000);
 	fflush(stdout);
