@@ -22,7 +22,7 @@ static const struct cmd commands[] = {
 	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete", CAPS_NET_ADMIN },
 	{ "remove", cmd_remove, "",
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
-	{ "watch", cmd_watch, "[--json]",
+	{ "watch", cmd_watch, "[--json | --journal]",
 	  "print denied attempts as they happen (needs log_denied = yes)", CAPS_NET_ADMIN },
 	{ "guard", cmd_guard, "",
 	  "re-apply at once whenever another program changes or deletes the table", CAPS_NET_ADMIN },
