@@ -111,6 +111,11 @@ if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
 			pass "$u is hardened like hostguard.service" || fail "$u is not hardened"
 	done
 	# "systemctl stop hostguard" is not undone: what repairs is bound to it
+	grep -q '^ExecStart=.*/hostguard apply --quiet$' "$R$unitdir/hostguard-repair.service" &&
+		grep -q '^ExecStart=.*/hostguard guard$' "$R$unitdir/hostguard-guard.service" &&
+		grep -q '^ExecStart=.*/hostguard watch --journal$' "$R$unitdir/hostguard-watch.service" &&
+		pass "repair runs apply --quiet (an in-sync run says nothing), guard runs guard, watch runs watch --journal" ||
+		fail "ExecStart= of the helper units"
 	grep -q '^Requisite=hostguard.service$' "$R$unitdir/hostguard-repair.service" &&
 		grep -q '^BindsTo=hostguard.service$' "$R$unitdir/hostguard-repair.timer" &&
 		grep -q '^BindsTo=hostguard.service$' "$R$unitdir/hostguard-guard.service" &&
