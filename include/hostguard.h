@@ -199,10 +199,13 @@ void hg_nl_close(struct hg_nl *nl);
  */
 int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err);
 /* hg_apply() with flags; HG_APPLY_RESET_COUNTERS also zeroes the drop
- * counters, in the same transaction (their rules are re-created). */
+ * counters, in the same transaction (their rules are re-created).  When
+ * ret_delta is given and the table changed, *ret_delta holds what changed,
+ * as hg_state_delta() words it (free with hg_lines_free()), from the very
+ * snapshot the transaction was planned on; otherwise it is set to NULL. */
 #define HG_APPLY_RESET_COUNTERS 0x1u
 int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
-		   struct hg_error *err);
+		   char ***ret_delta, size_t *ret_n, struct hg_error *err);
 
 /*
  * Adds or removes values (as typed, see hg_value_parse) in one set of the
@@ -267,6 +270,10 @@ long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain)
 int hg_state_diff(const struct hg_state *s, const struct hg_policy *p,
 		  char ***ret_lines);
 void hg_lines_free(char **lines, size_t n);
+/* The same difference as what hg_apply() would change, one line each:
+ * "+ allowed_uids 4242", "- allow_from_containers_tcp 2222", and "~ ..."
+ * for what is re-created or repaired (chains, set types, table flags). */
+int hg_state_delta(const struct hg_state *s, const struct hg_policy *p, char ***ret_lines);
 
 const char *hg_version(void);
 

@@ -40,7 +40,7 @@ expected=(
 )
 unitdir=${SYSTEMD_UNITDIR:-}
 case $unitdir in '' | no) unitdir= ;; /*) ;; *) unitdir=$prefix/$unitdir ;; esac
-UNITS=(hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-guard.service hostguard-watch.service)
+UNITS=(hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-guard.service hostguard-watch.service hostguard-follow.service)
 if [ -n "$unitdir" ]; then
 	for u in "${UNITS[@]}"; do expected+=("$unitdir/$u"); done
 fi
@@ -85,6 +85,7 @@ fi
 # bash completion
 comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'; COMP_WORDS=($1); COMP_CWORD=$2; _hostguard; printf '%s ' \"\${COMPREPLY[@]}\""; }
 [ "$(comp 'hostguard allow-p' 1)" = "allow-port " ] && pass "completion: commands" || fail "completion: '$(comp 'hostguard allow-p' 1)'"
+[ "$(comp 'hostguard fol' 1)" = "follow " ] && pass "completion: follow" || fail "completion: '$(comp 'hostguard fol' 1)'"
 [ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
 [ "$(comp 'hostguard gu' 1)" = "guard " ] && [ "$(comp 'hostguard watch --j' 2)" = "--json --journal " ] && pass "completion: guard, watch --journal" || fail "completion: '$(comp 'hostguard gu' 1)' '$(comp 'hostguard watch --j' 2)'"
 comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
@@ -139,6 +140,11 @@ if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
 	case $(links) in *repair.timer*) fail "enabling hostguard.service enabled the timer too" ;;
 	*nftables.service.wants/hostguard-repair.service*) pass "hostguard.service alone also hooks nftables.service (timer stays off)" ;;
 	*) fail "hostguard.service alone: $(links)" ;; esac
+	grep -q '^ExecStart=.*/hostguard follow$' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^After=.*docker.service' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^Restart=on-failure$' "$R$unitdir/hostguard-follow.service" &&
+		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/hostguard-follow.service" &&
+		pass "follow unit: after docker, restarted on failure, CAP_NET_ADMIN only" || fail "follow unit contents"
 else
 	fail "no systemd unit directory or systemd-analyze: install systemd"
 fi

@@ -68,7 +68,7 @@ has() { # has PACKAGE PATH...
 has hostguard /usr/sbin/hostguard /etc/hostguard/hostguard.conf /usr/share/man/man8/hostguard.8.gz \
 	/usr/share/man/man5/hostguard.conf.5.gz /usr/share/bash-completion/completions/hostguard \
 	/lib/systemd/system/hostguard.service /lib/systemd/system/hostguard-guard.service \
-	/lib/systemd/system/hostguard-watch.service /lib/systemd/system/hostguard-repair.service \
+	/lib/systemd/system/hostguard-watch.service /lib/systemd/system/hostguard-repair.service /lib/systemd/system/hostguard-follow.service \
 	/lib/systemd/system/hostguard-repair.timer
 has libhostguard1 "/usr/lib/$ma/libhostguard.so.1.0.0"
 has libhostguard-dev /usr/include/hostguard.h "/usr/lib/$ma/pkgconfig/hostguard.pc"

@@ -8,13 +8,25 @@
 
 #include "cli.h"
 
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void print_applied(int r, const struct hg_policy *p)
 {
-	printf("hostguard: %s table inet hostguard (%zu uids, %zu gids, %zu interface patterns, %zu tcp and %zu udp port entries)\n",
-	       r ? "applied" : "already in sync:",
-	       hg_policy_count(p, HG_KEY_UIDS), hg_policy_count(p, HG_KEY_GIDS),
-	       hg_policy_count(p, HG_KEY_IFACES), hg_policy_count(p, HG_KEY_TCP),
-	       hg_policy_count(p, HG_KEY_UDP));
+	size_t u = hg_policy_count(p, HG_KEY_UIDS), g = hg_policy_count(p, HG_KEY_GIDS);
+	size_t i = hg_policy_count(p, HG_KEY_IFACES), t = hg_policy_count(p, HG_KEY_TCP);
+	size_t d = hg_policy_count(p, HG_KEY_UDP);
+	size_t pt = hg_policy_count(p, HG_KEY_PUBLISHED_TCP), pu = hg_policy_count(p, HG_KEY_PUBLISHED_UDP);
+
+	printf("hostguard: %s table inet hostguard (%zu %s, %zu %s, %zu interface %s, %zu tcp and %zu udp port %s",
+	       r ? "applied" : "already in sync:", u, plural(u, "uid", "uids"), g, plural(g, "gid", "gids"),
+	       i, plural(i, "pattern", "patterns"), t, d, plural(t + d, "entry", "entries"));
+	/* Docker's (or the config's) published ports, when there are any */
+	if (pt + pu)
+		printf(", %zu tcp and %zu udp published", pt, pu);
+	printf(")\n");
 }
 
 /*
@@ -97,12 +109,56 @@ static int missing_config(struct hg_nl *nl, struct hg_policy **p, bool defaults)
 	return ret;
 }
 
+/*
+ * apply --dry-run: what apply would change in the live table.  Returns an
+ * exit code, or -1 when the whole ruleset should be printed instead (no
+ * table loaded, or no privilege to read it).
+ */
+static int dry_delta(const struct hg_policy *p)
+{
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	struct hg_nl *nl = NULL;
+	char **lines = NULL;
+	int n, ret = EXIT_OK;
+
+	if (hg_nl_open(&nl, &e) < 0 || hg_state_read(nl, &s, &e) < 0) {
+		hg_nl_close(nl);
+		if (e.code == -ENOENT) {
+			printf("# table inet hostguard is not loaded: apply would create it\n");
+			return -1;
+		}
+		if (e.code == -EPERM) {
+			fprintf(stderr, "hostguard: note: cannot read the live table without CAP_NET_ADMIN; "
+					"this is the whole ruleset\n");
+			return -1;
+		}
+		return fail(&e);
+	}
+	n = hg_state_delta(s, p, &lines);
+	if (n < 0) {
+		err_msg("out of memory");
+		ret = EXIT_FAIL;
+	} else if (n == 0) {
+		printf("hostguard: in sync: apply would change nothing\n");
+	} else {
+		printf("hostguard: apply would change:\n");
+		print_delta(lines, (size_t)n);
+		hg_lines_free(lines, (size_t)n);
+	}
+	hg_state_free(s);
+	hg_nl_close(nl);
+	return ret;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct hg_policy *p = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	bool dry = false, defaults = false, quiet = false;
+	bool dry = false, defaults = false, quiet = false, full = false, force = false;
+	char **delta = NULL;
+	size_t n_delta = 0;
 	unsigned flags = 0;
 	int ret, lock = -1, kept = EXIT_OK;
 
@@ -121,11 +177,16 @@ int cmd_apply(int argc, char **argv)
 				return EXIT_OK;
 			}
 			cmd_usage(stdout, "apply");
-			printf("  --dry-run         print the ruleset in nft syntax and change nothing\n"
+			printf("  --dry-run         print what apply would change in the live table, and\n"
+			       "                    change nothing (the whole ruleset when the table is\n"
+			       "                    not loaded or cannot be read without privilege)\n"
+			       "  --dry-run --full  the whole ruleset in nft syntax (needs no privilege)\n"
 			       "  --defaults        when the config does not exist, load the built-in\n"
 			       "                    defaults even over a loaded table that holds more\n"
 			       "  --reset-counters  also zero the drop counters (they are cumulative)\n"
 			       "  --quiet           say nothing when the table is already in sync\n"
+			       "  --force           apply even when container_ifaces covers the interface\n"
+			       "                    of the default route or of this SSH session\n"
 			       "                    (an in-sync apply sends nothing to the kernel)\n"
 			       "  Without a config, a loaded table that holds more than the defaults is\n"
 			       "  kept (exit 1). With an invalid config nothing changes (exit 2), except\n"
@@ -133,12 +194,16 @@ int cmd_apply(int argc, char **argv)
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--dry-run") == 0 && !reset_cmd) {
 			dry = true;
+		} else if (strcmp(argv[i], "--full") == 0 && !reset_cmd) {
+			full = true;
 		} else if (strcmp(argv[i], "--defaults") == 0 && !reset_cmd) {
 			defaults = true;
 		} else if (strcmp(argv[i], "--reset-counters") == 0) {
 			flags |= HG_APPLY_RESET_COUNTERS;
 		} else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
 			quiet = true;
+		} else if (strcmp(argv[i], "--force") == 0) {
+			force = true;
 		} else {
 			err_msg("apply: unexpected argument '%s'", argv[i]);
 			cmd_usage(stderr, "apply");
@@ -157,6 +222,12 @@ int cmd_apply(int argc, char **argv)
 		if (ret)
 			goto out;
 		print_policy_warnings(p);
+		if (!full) {
+			ret = dry_delta(p);
+			if (ret >= 0)
+				goto out;
+			ret = EXIT_OK;  /* no table, or no privilege: the whole ruleset */
+		}
 		text = hg_policy_to_nft(p);
 		if (!text) {
 			err_msg("out of memory");
@@ -173,6 +244,18 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	print_policy_warnings(p);
+	{
+		/* a pattern over the uplink would cut every new connection to
+		 * the host on it */
+		size_t ni = hg_policy_count(p, HG_KEY_IFACES);
+		const char **pat = calloc(ni + 1, sizeof(*pat));
+		for (size_t i = 0; pat && i < ni; i++)
+			pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
+		ret = pat ? safety_rails("apply", pat, ni, force) : EXIT_FAIL;
+		free(pat);
+		if (ret)
+			goto out;
+	}
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;
@@ -183,11 +266,13 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = hg_apply_flags(nl, p, flags, &e);
+	ret = hg_apply_flags(nl, p, flags, &delta, &n_delta, &e);
 	if (ret < 0) {
 		ret = fail(&e);
 		goto out;
 	}
+	print_delta(delta, n_delta);
+	hg_lines_free(delta, n_delta);
 	if (ret || !quiet)
 		print_applied(ret, p);
 	if (flags & HG_APPLY_RESET_COUNTERS)

@@ -55,12 +55,20 @@ void cmd_usage(FILE *f, const char *name);
  * given flags; returns -1 to continue, or an exit code. */
 bool is_help(const char *arg);
 
-enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2 };
+/* CAPS_OPTIONAL: CAP_NET_ADMIN is wanted, not required (ifaces lists
+ * without it, judging coverage by the config) */
+enum { CAPS_NET_ADMIN = 1, CAPS_CHOWN = 2, CAPS_OPTIONAL = 4 };
 /* Keeps the needed capabilities the process has, drops all others.
  * Returns the CAPS_* flags held, or -1. */
 int caps_limit(unsigned need);
 
 void json_str(FILE *f, const char *s);
+/* Refuses (EXIT_INVALID, one line each) interface patterns that cover the
+ * default route's interface or the current SSH session's; with force it
+ * only warns.  Returns an exit code. */
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force);
+/* Prints hg_state_delta() lines, uids and gids with their names. */
+void print_delta(char *const *lines, size_t n);
 
 int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
@@ -68,6 +76,7 @@ int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
 int cmd_guard(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
 

@@ -74,11 +74,24 @@ static int refuse_missing_config(struct hg_nl *nl, const char *cmd)
 	return EXIT_FAIL;
 }
 
+/* The values of an edit, as typed: at most 10, each cut at 64 bytes. */
+static void print_values(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n && i < 10; i++)
+		printf("%s%.64s%s", i ? ", " : "", v[i], strlen(v[i]) > 64 ? "..." : "");
+	if (n > 10)
+		printf(" and %zu more", n - 10);
+}
+
 static void edit_usage(FILE *f, const struct edit_cmd *c)
 {
 	cmd_usage(f, c->name);
 	fprintf(f, "  --runtime  change only the live table, not the config file\n"
 		   "  Values are checked first: one bad value and nothing changes.\n");
+	if (c->key == HG_KEY_IFACES && c->op == HG_EDIT_ADD)
+		fprintf(f, "  --force    even a pattern that covers the interface of the default route\n"
+			   "             or of this SSH session (new connections to the host through\n"
+			   "             it would be dropped)\n");
 }
 
 int cmd_edit(int argc, char **argv)
@@ -87,9 +100,10 @@ int cmd_edit(int argc, char **argv)
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	const char **vals = NULL, **kvals = NULL;
+	char **vals = NULL;        /* argv's own strings */
+	const char **kvals = NULL;
 	size_t n = 0, nk = 0;
-	bool runtime = false, loaded = true;
+	bool force = false, runtime = false, loaded = true;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
 
@@ -112,6 +126,10 @@ int cmd_edit(int argc, char **argv)
 			runtime = true;
 			continue;
 		}
+		if (strcmp(argv[i], "--force") == 0 && c->key == HG_KEY_IFACES) {
+			force = true;
+			continue;
+		}
 		if (strcmp(argv[i], "--") == 0) {
 			for (i++; i < argc; i++)
 				vals[n++] = argv[i];
@@ -120,7 +138,28 @@ int cmd_edit(int argc, char **argv)
 		/* anything else, "-1" included, is a value and is checked as one */
 		vals[n++] = argv[i];
 	}
-	if (c->key == HG_KEY_TCP) {
+	if (c->key == HG_KEY_TCP && n && strchr(vals[0], '/')) {
+		/* ufw's form: 53/udp 5353/udp; one set per transaction, so one
+		 * protocol per command */
+		const char *proto = strchr(vals[0], '/') + 1;
+		for (size_t i = 0; i < n; i++) {
+			char *slash = strchr(vals[i], '/');
+			if (!slash || (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0)) {
+				err_msg("%s: '%s': expected PORT/tcp or PORT/udp", c->name, vals[i]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+			if (strcmp(slash + 1, proto) != 0) {
+				err_msg("%s: '%s' and '%s': one protocol per command (each is one transaction on one set); nothing changed",
+					c->name, vals[0], vals[i]);
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		}
+		key = strcmp(proto, "tcp") == 0 ? HG_KEY_TCP : HG_KEY_UDP;
+		for (size_t i = 0; i < n; i++)
+			*strchr(vals[i], '/') = '\0';
+	} else if (c->key == HG_KEY_TCP) {
 		if (n == 0 || (strcmp(vals[0], "tcp") != 0 && strcmp(vals[0], "udp") != 0)) {
 			if (n)
 				err_msg("%s: unknown protocol '%s' (expected tcp or udp)", c->name, vals[0]);
@@ -136,6 +175,12 @@ int cmd_edit(int argc, char **argv)
 		err_msg("%s: missing value (see '%s %s --help')", c->name, prog, c->name);
 		ret = EXIT_INVALID;
 		goto out;
+	}
+	if (key == HG_KEY_IFACES && c->op == HG_EDIT_ADD) {
+		ret = safety_rails(c->name, (const char *const *)vals, n, force);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 	}
 	/* the kernel edit gets the values that resolve; revoking a user or
 	 * group name that no longer resolves only removes it from the config */
@@ -177,7 +222,7 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 	}
 	if (!runtime) {
-		cr = hg_config_edit_prepare(config_path, key, c->op, vals, n, &ce, &e);
+		cr = hg_config_edit_prepare(config_path, key, c->op, (const char *const *)vals, n, &ce, &e);
 		if (cr < 0) {
 			err_msg("%s: %s; nothing changed", c->name, e.message);
 			ret = e.code == -EINVAL || e.code == -ENOENT || e.code == -EPERM ? EXIT_INVALID : EXIT_FAIL;
@@ -213,19 +258,32 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	}
 
+	/* what changed, key and values, never a whole config line (it may
+	 * be a megabyte long) */
 	if (ce) {
-		printf("hostguard: config: %s\n", hg_config_edit_line(ce));
+		printf("hostguard: config: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
+		print_values((const char *const *)vals, n);
+		printf("\n");
 		hg_config_edit_finish(ce);
 		ce = NULL;
 	} else if (!runtime) {
-		printf("hostguard: config: already says so, unchanged\n");
+		printf("hostguard: config: %s %s ", hg_key_name(key),
+		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
+		print_values((const char *const *)vals, n);
+		printf(", unchanged\n");
 	}
-	if (!loaded)
+	if (!loaded) {
 		printf("hostguard: note: table inet hostguard is not loaded; 'hostguard apply' will load the config\n");
-	else if (kr > 0)
-		printf("hostguard: table: updated (%d element%s changed)\n", kr, kr == 1 ? "" : "s");
-	else
-		printf("hostguard: table: already so, unchanged\n");
+	} else if (kr > 0) {
+		printf("hostguard: table: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
+		print_values(kvals, nk);
+		printf(" (%d element%s changed)\n", kr, kr == 1 ? "" : "s");
+	} else {
+		printf("hostguard: table: %s %s ", hg_key_name(key),
+		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
+		print_values(kvals, nk);
+		printf(", unchanged\n");
+	}
 	if (runtime)
 		printf("hostguard: note: --runtime: the config file was not changed\n");
 	ret = EXIT_OK;

@@ -118,7 +118,8 @@ int cmd_ifaces(int argc, char **argv)
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "ifaces");
 			printf("  Covered is judged by the loaded table's container_ifaces, or by the\n"
-			       "  config's when the table is not loaded. --json: doc/json.md.\n");
+			       "  config's when the table is not loaded or cannot be read (no\n"
+			       "  CAP_NET_ADMIN: listing needs no privilege). --json: doc/json.md.\n");
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
@@ -133,8 +134,10 @@ int cmd_ifaces(int argc, char **argv)
 	if (hg_state_read(nl, &s, &e) == 0) {
 		source = "table";
 		pat = state_patterns(s, &np);
-	} else if (e.code == -ENOENT) {
+	} else if (e.code == -ENOENT || e.code == -EPERM) {
+		/* not loaded, or no privilege to read it: the config says */
 		source = "config";
+		memset(&e, 0, sizeof(e));
 		ret = load_policy(&p);
 		if (ret)
 			goto out;

@@ -12,7 +12,7 @@ bool config_explicit;
 bool config_missing;
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, "[--dry-run] [--defaults] [--reset-counters] [--quiet]",
+	{ "apply", cmd_apply, "[--dry-run [--full]] [--defaults] [--reset-counters] [--quiet] [--force]",
 	  "bring table inet hostguard to the config, in one transaction", CAPS_NET_ADMIN },
 	{ "reset-counters", cmd_apply, "",
 	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
@@ -24,10 +24,12 @@ static const struct cmd commands[] = {
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
 	{ "watch", cmd_watch, "[--json | --journal]",
 	  "print denied attempts as they happen (needs log_denied = yes)", CAPS_NET_ADMIN },
+	{ "follow", cmd_follow, "",
+	  "apply, then keep the table in step with Docker's containers and networks", CAPS_NET_ADMIN },
 	{ "guard", cmd_guard, "",
 	  "re-apply at once whenever another program changes or deletes the table", CAPS_NET_ADMIN },
 	{ "ifaces", cmd_ifaces, "[--json]",
-	  "list interfaces, and warn about bridges container_ifaces misses", CAPS_NET_ADMIN },
+	  "list interfaces, and warn about bridges container_ifaces misses", CAPS_NET_ADMIN | CAPS_OPTIONAL },
 	{ "allow-uid", cmd_edit, "[--runtime] UID|USER...",
 	  "let these users reach container interfaces", CAPS_NET_ADMIN | CAPS_CHOWN },
 	{ "revoke-uid", cmd_edit, "[--runtime] UID|USER...",
@@ -36,9 +38,9 @@ static const struct cmd commands[] = {
 	  "let processes with these (primary) groups reach containers", CAPS_NET_ADMIN | CAPS_CHOWN },
 	{ "revoke-gid", cmd_edit, "[--runtime] GID|GROUP...",
 	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
-	{ "allow-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]...",
+	{ "allow-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]... | PORT[-PORT]/tcp|udp...",
 	  "let containers reach these host ports", CAPS_NET_ADMIN | CAPS_CHOWN },
-	{ "revoke-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]...",
+	{ "revoke-port", cmd_edit, "[--runtime] tcp|udp PORT[-PORT]... | PORT[-PORT]/tcp|udp...",
 	  "take that back", CAPS_NET_ADMIN | CAPS_CHOWN },
 	{ "add-iface", cmd_edit, "[--runtime] NAME|PREFIX*...",
 	  "treat these interfaces as container interfaces", CAPS_NET_ADMIN | CAPS_CHOWN },
@@ -83,7 +85,7 @@ static void usage(FILE *f)
 		"                         or $HOSTGUARD_CONFIG); without a file the\n"
 		"                         built-in defaults apply\n"
 		"  -h, --help             this help; COMMAND --help for one command\n"
-		"  --version              print the version\n"
+		"  -V, --version          print the version\n"
 		"\n"
 		"Environment: HOSTGUARD_CONFIG (the config), HOSTGUARD_LOCK_TIMEOUT (seconds\n"
 		"apply and edits wait for the lock, default 10; then exit 1 naming its holder).\n"
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 		if (is_help(argv[i])) {
 			usage(stdout);
 			return EXIT_OK;
-		} else if (strcmp(argv[i], "--version") == 0) {
+		} else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
 			printf("hostguard %s\n", hg_version());
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
@@ -139,6 +141,22 @@ int main(int argc, char **argv)
 		err_msg("empty config path");
 		return EXIT_INVALID;
 	}
+	/* "hostguard help [COMMAND]" */
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 == argc) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!find_cmd(argv[i + 1])) {
+			err_msg("unknown command '%s' (see '%s --help')", argv[i + 1], prog);
+			return EXIT_INVALID;
+		}
+		/* the command's own --help, without privilege */
+		static char help_opt[] = "--help";
+		char *help_argv[] = { argv[i + 1], help_opt, NULL };
+		(void)caps_limit(0);
+		return find_cmd(argv[i + 1])->run(2, help_argv);
+	}
 	c = find_cmd(argv[i]);
 	if (!c) {
 		err_msg("unknown command '%s' (see '%s --help')", argv[i], prog);
@@ -146,18 +164,31 @@ int main(int argc, char **argv)
 	}
 	argc -= i;
 	argv += i;
+	/* a global option after the command is a common slip: say where it goes */
+	for (int j = 1; j < argc; j++) {
+		if (strcmp(argv[j], "--config") == 0 || strncmp(argv[j], "--config=", 9) == 0 ||
+		    strcmp(argv[j], "--version") == 0 || strcmp(argv[j], "-V") == 0) {
+			bool cfg = strncmp(argv[j], "--config", 8) == 0;
+			err_msg("%s: '%s' is a global option: put it before the command (%s %s %s ...)",
+				c->name, argv[j], prog, cfg ? "--config PATH" : argv[j], c->name);
+			return EXIT_INVALID;
+		}
+	}
 
 	/* Capabilities go before anything reads input: CAP_NET_ADMIN stays for
 	 * the commands that talk to the kernel, nothing for --help/--dry-run. */
 	unsigned need = c->caps;
 	int held;
 	for (int j = 1; j < argc; j++)
-		if (is_help(argv[j]) || strcmp(argv[j], "--dry-run") == 0)
+		if (strcmp(argv[j], "--dry-run") == 0)
+			need = (need & CAPS_NET_ADMIN) | CAPS_OPTIONAL;  /* reads the table if it may */
+	for (int j = 1; j < argc; j++)
+		if (is_help(argv[j]))
 			need = 0;
 	held = caps_limit(need);
 	if (held < 0)
 		return EXIT_FAIL;
-	if ((need & CAPS_NET_ADMIN) && !(held & CAPS_NET_ADMIN)) {
+	if ((need & CAPS_NET_ADMIN) && !(need & CAPS_OPTIONAL) && !(held & CAPS_NET_ADMIN)) {
 		err_msg("permission denied: this command needs root or CAP_NET_ADMIN");
 		return EXIT_NOPERM;
 	}

@@ -3,7 +3,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+
 #include "cli.h"
+#include "docker.h"
 
 void err_msg(const char *fmt, ...)
 {
@@ -44,6 +49,9 @@ int load_policy(struct hg_policy **ret)
 		err_msg("%s", e.message);
 		return r == -ENOMEM || r == -EIO ? EXIT_FAIL : EXIT_INVALID;
 	}
+	/* What Docker publishes, when it runs (docker.h: on failure a warning, and
+	 * the config plus what the live table learned from Docker before). */
+	docker_augment_policy(*ret, NULL);
 	return EXIT_OK;
 }
 
@@ -171,4 +179,28 @@ void json_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+/* A uid or gid value of a delta line gets its name, as status shows it. */
+void print_delta(char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char key[32];
+		unsigned long id;
+		const char *name = NULL;
+
+		if (sscanf(lines[i], "%*c %31s %lu", key, &id) == 2 && id <= UINT32_MAX) {
+			if (strcmp(key, "allowed_uids") == 0) {
+				struct passwd *pw = getpwuid((uid_t)id);
+				name = pw ? pw->pw_name : NULL;
+			} else if (strcmp(key, "allowed_gids") == 0) {
+				struct group *gr = getgrgid((gid_t)id);
+				name = gr ? gr->gr_name : NULL;
+			}
+		}
+		if (name)
+			printf("%s (%s)\n", lines[i], name);
+		else
+			printf("%s\n", lines[i]);
+	}
 }

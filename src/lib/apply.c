@@ -142,13 +142,18 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 
 struct apply_ctx {
 	const struct hg_canon *want;
+	const struct hg_policy *p;
 	unsigned flags;
+	bool report;
+	char **delta;             /* of the last plan that had changes */
+	size_t n_delta;
 };
 
 static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
 {
-	const struct apply_ctx *ctx = data;
+	struct apply_ctx *ctx = data;
 	const struct hg_canon *want = ctx->want;
+	char **lines = NULL;
 	struct hg_state *s = NULL;
 	size_t changes = 0;
 	uint32_t gen;
@@ -166,10 +171,33 @@ static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct h
 		if (r == 0)
 			r = hg_batch_full_table(b, want);
 		changes = 1;
+		if (r == 0 && ctx->report) {
+			char *line = strdup("~ table inet " HG_TABLE_NAME ": created");
+			lines = line ? calloc(1, sizeof(*lines)) : NULL;
+			if (!lines) {
+				free(line);
+				r = -ENOMEM;
+			} else {
+				lines[0] = line;
+				hg_lines_free(ctx->delta, ctx->n_delta);
+				ctx->delta = lines;
+				ctx->n_delta = 1;
+			}
+		}
 	} else if (r == 0) {
 		r = hg_batch_begin(b, nl, s->genid);
 		if (r == 0)
 			r = plan_update(b, s, want, ctx->flags, &changes);
+		if (r == 0 && changes && ctx->report) {
+			int n = hg_state_delta(s, ctx->p, &lines);
+			if (n < 0) {
+				r = n;
+			} else {
+				hg_lines_free(ctx->delta, ctx->n_delta);
+				ctx->delta = lines;
+				ctx->n_delta = (size_t)n;
+			}
+		}
 	} else {
 		return r;  /* err filled by hg_state_read() */
 	}
@@ -180,23 +208,33 @@ static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct h
 }
 
 HG_EXPORT int hg_apply_flags(struct hg_nl *nl, const struct hg_policy *p, unsigned flags,
-			     struct hg_error *err)
+			     char ***ret_delta, size_t *ret_n, struct hg_error *err)
 {
 	struct hg_canon want;
-	struct apply_ctx ctx = { &want, flags };
+	struct apply_ctx ctx = { .want = &want, .p = p, .flags = flags, .report = ret_delta != NULL };
 	int r;
 
-	if (!nl || !p || (flags & ~HG_APPLY_RESET_COUNTERS))
+	if (!nl || !p || (flags & ~HG_APPLY_RESET_COUNTERS) || (ret_delta && !ret_n))
 		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_canon_from_policy(p, &want, err);
 	if (r < 0)
 		return r;
 	r = hg_transact(nl, plan_apply, &ctx, err);
 	hg_canon_clear(&want);
+	if (ret_delta && r > 0) {
+		*ret_delta = ctx.delta;
+		*ret_n = ctx.n_delta;
+	} else {
+		hg_lines_free(ctx.delta, ctx.n_delta);
+		if (ret_delta) {
+			*ret_delta = NULL;
+			*ret_n = 0;
+		}
+	}
 	return r > 0 ? 1 : r;
 }
 
 HG_EXPORT int hg_apply(struct hg_nl *nl, const struct hg_policy *p, struct hg_error *err)
 {
-	return hg_apply_flags(nl, p, 0, err);
+	return hg_apply_flags(nl, p, 0, NULL, NULL, err);
 }

@@ -125,7 +125,7 @@ static int parse_ports(const char *tok, uint32_t *lo, uint32_t *hi, struct hg_er
 {
 	const char *dash = strchr(tok, '-');
 	size_t l1 = dash ? (size_t)(dash - tok) : strlen(tok);
-	uint32_t a, b;
+	uint32_t a = 0, b = 0;
 	int r;
 
 	r = parse_u32(tok, l1, 65535, &a);

@@ -836,6 +836,7 @@ struct lines {
 	char **v;
 	size_t n;
 	bool oom;
+	bool delta;               /* "+ key value" / "- key value" / "~ what" */
 };
 
 static void HG_PRINTF(2, 3) line_add(struct lines *l, const char *fmt, ...)
@@ -851,6 +852,16 @@ static void HG_PRINTF(2, 3) line_add(struct lines *l, const char *fmt, ...)
 	if (r < 0) {
 		l->oom = true;
 		return;
+	}
+	if (l->delta && !((s[0] == '+' || s[0] == '-') && s[1] == ' ')) {
+		char *t;
+		r = asprintf(&t, "~ %s", s);
+		free(s);
+		if (r < 0) {
+			l->oom = true;
+			return;
+		}
+		s = t;
 	}
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v) {
@@ -902,21 +913,29 @@ static void diff_ranges(struct lines *l, enum hg_key k, const struct hg_canon *l
 		} else if (c < 0) {
 			if (extra++ < MAX_LISTED) {
 				fmt_range(buf, sizeof(buf), k, &a[i]);
-				line_add(l, "%s: %s is in the table but not in the config", hg_key_name(k), buf);
+				if (l->delta)
+					line_add(l, "- %s %s", hg_key_name(k), buf);
+				else
+					line_add(l, "%s: %s is in the table but not in the config", hg_key_name(k), buf);
 			}
 			i++;
 		} else {
 			if (missing++ < MAX_LISTED) {
 				fmt_range(buf, sizeof(buf), k, &b[j]);
-				line_add(l, "%s: %s is in the config but not in the table", hg_key_name(k), buf);
+				if (l->delta)
+					line_add(l, "+ %s %s", hg_key_name(k), buf);
+				else
+					line_add(l, "%s: %s is in the config but not in the table", hg_key_name(k), buf);
 			}
 			j++;
 		}
 	}
 	if (extra > MAX_LISTED)
-		line_add(l, "%s: %zu more values in the table but not in the config", hg_key_name(k), extra - MAX_LISTED);
+		line_add(l, l->delta ? "- %s: %zu more values" : "%s: %zu more values in the table but not in the config",
+			 hg_key_name(k), extra - MAX_LISTED);
 	if (missing > MAX_LISTED)
-		line_add(l, "%s: %zu more values in the config but not in the table", hg_key_name(k), missing - MAX_LISTED);
+		line_add(l, l->delta ? "+ %s: %zu more values" : "%s: %zu more values in the config but not in the table",
+			 hg_key_name(k), missing - MAX_LISTED);
 }
 
 static void diff_ifaces(struct lines *l, const struct hg_canon *live, const struct hg_canon *want)
@@ -927,7 +946,8 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 			if (strcmp(live->ifnames[i], want->ifnames[j]) == 0)
 				break;
 		if (j == want->n_if)
-			line_add(l, "container_ifaces: '%s' is in the table but not in the config", live->ifnames[i]);
+			line_add(l, l->delta ? "- container_ifaces %s" : "container_ifaces: '%s' is in the table but not in the config",
+				 live->ifnames[i]);
 	}
 	for (size_t j = 0; j < want->n_if; j++) {
 		size_t i;
@@ -935,7 +955,8 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 			if (strcmp(live->ifnames[i], want->ifnames[j]) == 0)
 				break;
 		if (i == live->n_if)
-			line_add(l, "container_ifaces: '%s' is in the config but not in the table", want->ifnames[j]);
+			line_add(l, l->delta ? "+ container_ifaces %s" : "container_ifaces: '%s' is in the config but not in the table",
+				 want->ifnames[j]);
 	}
 }
 
@@ -1094,10 +1115,10 @@ static void diff_chain(struct lines *l, const struct hg_state *s, int ch,
 		line_add(l, "chain %s: %zu rules, expected %zu", name, r.n_live, r.n_want);
 }
 
-HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p, char ***ret_lines)
+static int diff_or_delta(const struct hg_state *s, const struct hg_policy *p, bool delta,
+			 char ***ret_lines)
 {
-	const struct hg_state *s = cs;
-	struct lines l = { 0 };
+	struct lines l = { .delta = delta };
 	struct hg_canon want;
 	int r = hg_canon_from_policy(p, &want, NULL);
 
@@ -1154,4 +1175,18 @@ HG_EXPORT int hg_state_diff(const struct hg_state *cs, const struct hg_policy *p
 	}
 	*ret_lines = l.v;
 	return (int)l.n;
+}
+
+HG_EXPORT int hg_state_diff(const struct hg_state *s, const struct hg_policy *p, char ***ret_lines)
+{
+	if (!s || !p || !ret_lines)
+		return -EINVAL;
+	return diff_or_delta(s, p, false, ret_lines);
+}
+
+HG_EXPORT int hg_state_delta(const struct hg_state *s, const struct hg_policy *p, char ***ret_lines)
+{
+	if (!s || !p || !ret_lines)
+		return -EINVAL;
+	return diff_or_delta(s, p, true, ret_lines);
 }

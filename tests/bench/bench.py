@@ -85,7 +85,7 @@ def conf(name, text):
 def dry(path):
     out = os.path.join(tmp, os.path.basename(path) + ".nft")
     with open(out, "w") as f:
-        subprocess.run([HG, "--config", path, "apply", "--dry-run"], check=True, stdout=f)
+        subprocess.run([HG, "--config", path, "apply", "--dry-run", "--full"], check=True, stdout=f)
     return out
 
 

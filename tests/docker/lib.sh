@@ -50,6 +50,9 @@ fi
 
 DK="$T/docker"
 DK_SOCK="$DK/docker.sock"
+# hostguard asks this test's dockerd, never the machine's (a test config's
+# docker_socket is overridden by this; follow.sh sets its own)
+export HOSTGUARD_DOCKER_SOCKET="$DK_SOCK"
 DK_CGROUP="hgt-docker-$ID"
 DK_IMAGE="hgt-img:$ID"
 DK_PID=

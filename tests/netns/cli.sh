@@ -70,9 +70,33 @@ expect_rc 0 "HOSTGUARD_CONFIG selects the config" ip netns exec "$H" env HOSTGUA
 expect_rc 1 "--config wins over HOSTGUARD_CONFIG" ip netns exec "$H" env HOSTGUARD_CONFIG="$T/none.conf" "$HG" --config "$CONF" check
 expect_rc 0 "apply $CONF again" hg apply
 
+# apply and its dry run say what changes, value by value
+write_conf <<'CONF'
+allowed_uids = 0, 1001, 65534
+allow_from_containers_tcp = 53, 2222
+CONF
+expect_rc 0 "apply --dry-run (root): the delta against the live table" hg apply --dry-run
+expect_match "^\+ allowed_uids 65534 \(nobody\)$" "dry run: + allowed_uids 65534 (nobody)"
+expect_match "^\+ allow_from_containers_tcp 2222$" "dry run: + allow_from_containers_tcp 2222"
+expect_rc 0 "apply says what it changed" hg apply
+expect_match "^\+ allowed_uids 65534 \(nobody\)$" "apply: + allowed_uids 65534 (nobody)"
+write_conf <<'CONF'
+allowed_uids = 0, 1001          # numbers or names
+allow_from_containers_tcp = 53
+CONF
+expect_rc 0 "apply removes them" hg apply
+expect_match "^- allowed_uids 65534 \(nobody\)$" "apply: - allowed_uids 65534 (nobody)"
+expect_match "^- allow_from_containers_tcp 2222$" "apply: - allow_from_containers_tcp 2222"
+expect_rc 0 "apply --dry-run when in sync" hg apply --dry-run
+expect_match "in sync: apply would change nothing" "dry run says nothing would change"
+h nft add table inet hostguard '{ flags dormant; }'
+expect_rc 0 "apply --dry-run of a dormant table" hg apply --dry-run
+expect_match "^~ table inet hostguard: dormant" "dry run shows the repair as ~"
+hg apply >/dev/null
+
 # dry run: no privilege needed, nothing changes, and nft loads the same table
 before=$(h nft list ruleset)
-expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run
+expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run --full
 printf '%s\n' "$OUT" >"$T/dry.nft"
 [ "$(h nft list ruleset)" = "$before" ] && pass "dry run changed nothing" || fail "dry run changed the ruleset"
 N2="hgt-n2-$ID"
@@ -108,5 +132,27 @@ expect_match "unknown command 'frobnicate'" "unknown command is named"
 expect_rc 2 "no command -> 2" "$HG"
 expect_rc 2 "unknown option -> 2" "$HG" --bogus apply
 expect_rc 2 "extra argument -> 2" hg check extra
+# HOSTGUARD_DOCKER_SOCKET=keep (the boot unit): Docker is not asked, what
+# the live table learned from it stays; none drops it
+h nft add element inet hostguard published_tcp '{ 8888 }'
+expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=keep" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET=keep "$HG" --config "$CONF" apply
+h nft list set inet hostguard published_tcp | grep -q 8888 && pass "keep: the published port stays" || fail "keep dropped the published port"
+expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=none" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET=none "$HG" --config "$CONF" apply
+h nft list set inet hostguard published_tcp | grep -q 8888 && fail "none kept the published port" || pass "none: Docker's entries go"
+
+# habits
+expect_rc 0 "-V" "$HG" -V
+expect_match "^hostguard [0-9]" "-V prints the version"
+expect_rc 0 "help" "$HG" help
+expect_match "Commands:" "help lists the commands"
+expect_rc 0 "help apply" "$HG" help apply
+expect_match "reset-counters" "help apply is apply --help"
+expect_rc 2 "help frobnicate -> 2" "$HG" help frobnicate
+expect_rc 2 "a global option after the command -> 2" ip netns exec "$H" "$HG" status --config "$CONF"
+expect_match "global option: put it before the command \(hostguard --config PATH status" "the hint says where it goes"
+expect_rc 0 "ifaces without privilege lists (by the config)" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" ifaces
+expect_match "by the config" "ifaces says whose patterns it used"
+OUT=$(hg apply)
+expect_match "\(2 uids, 0 gids, [0-9]+ interface patterns, 1 tcp and 0 udp port entry\)" "apply counts in words: 1 entry, 2 uids"
 
 finish

@@ -36,7 +36,7 @@ hg apply >/dev/null
 
 # nft 1.0.6 cannot add to this interval set (a userspace overlap bug), so
 # the tamperer replaces the table with an edited copy of hostguard's own
-hg apply --dry-run | sed 's/"br-\*",/"br-*", "eth9",/' >"$T/tampered.nft"
+hg apply --dry-run --full | sed 's/"br-\*",/"br-*", "eth9",/' >"$T/tampered.nft"
 grep -q eth9 "$T/tampered.nft" || fail "could not prepare the tampered ruleset"
 h nft -f "$T/tampered.nft"
 expect_rc 1 "check: extra interface -> 1" hg check

@@ -54,6 +54,7 @@ expect_rc 0 "check: in sync after allow-uid" hg check
 snap
 expect_rc 0 "allow-uid 2000 again" hg allow-uid 2000
 expect_match "unchanged" "a repeated allow says nothing changed"
+expect_match "config: allowed_uids already has 2000, unchanged" "and names the key and the value"
 unchanged "repeated allow-uid"
 
 expect_rc 0 "revoke-uid 2000" hg revoke-uid 2000
@@ -103,6 +104,32 @@ OUT=$(h nft list set inet hostguard allow_from_containers_tcp)
 expect_match "elements = \\{ 53, 5000-5400 \\}" "and in the kernel"
 expect ok "5301 allowed again" probe "$C" tcp 10.77.0.1 5301
 expect_rc 0 "check: in sync after the port edits" hg check
+
+# a long config line is never echoed: the output names key and values only
+cp "$CONF" "$T/saved.conf"
+{ printf 'allowed_uids = 0'; seq -f ', %g' 100000 150000 | tr -d '\n'; printf '\n'; } >"$T/long.conf"
+chmod 600 "$T/long.conf"
+expect_rc 0 "allow-uid 4244 into a config with a 450 kB line" ip netns exec "$H" "$HG" --config "$T/long.conf" allow-uid 4244
+[ "${#OUT}" -lt 1000 ] && pass "it printed ${#OUT} bytes, not the line" || fail "edit printed ${#OUT} bytes"
+expect_match "config: \\+ allowed_uids 4244$" "it says what it added"
+expect_rc 0 "allow-uid 4244 again" ip netns exec "$H" "$HG" --config "$T/long.conf" allow-uid 4244
+[ "${#OUT}" -lt 1000 ] && pass "the repeat printed ${#OUT} bytes" || fail "the repeat printed ${#OUT} bytes"
+ip netns exec "$H" "$HG" --config "$T/saved.conf" apply >/dev/null
+
+# ufw's form: PORT/PROTO, one protocol per command (one set, one transaction)
+serve "$H" 2000 udp 5310
+expect_rc 0 "allow-port 5310/udp 5311/udp" hg allow-port 5310/udp 5311/udp
+expect ok "container reaches udp 5310 after allow-port 5310/udp" probe "$C" udp 10.77.0.1 5310
+grep -q '^allow_from_containers_udp = .*5310-5311' "$CONF" && pass "config has 5310-5311 for udp" ||
+	fail "config: $(grep '^allow_from_containers_udp' "$CONF")"
+before=$(cat "$CONF"; h nft list table inet hostguard)
+expect_rc 2 "allow-port 5320/udp 5321/tcp (two protocols) -> 2" hg allow-port 5320/udp 5321/tcp
+expect_match "one protocol per command" "it says why"
+expect_rc 2 "allow-port 5320/sctp -> 2" hg allow-port 5320/sctp
+[ "$before" = "$(cat "$CONF"; h nft list table inet hostguard)" ] && pass "refused forms change nothing" ||
+	fail "a refused form changed the config or the table"
+expect_rc 0 "revoke-port 5310/udp 5311/udp" hg revoke-port 5310/udp 5311/udp
+expect timeout "udp 5310 refused after revoke-port 5310/udp" probe "$C" udp 10.77.0.1 5310
 
 # ---- interfaces (nft 1.0.6 cannot add to this set; hostguard can)
 h ip link set br-test down

@@ -8,7 +8,7 @@ write_conf <<'CONF'
 allowed_uids = 0
 CONF
 # another tool re-created allowed_uids with room for two elements only
-hg apply --dry-run | sed 's/^\t\ttype uid$/\t\ttype uid; size 2/' >"$T/small.nft"
+hg apply --dry-run --full | sed 's/^\t\ttype uid$/\t\ttype uid; size 2/' >"$T/small.nft"
 grep -q 'size 2' "$T/small.nft" || fail "could not prepare the small set"
 h nft -f "$T/small.nft"
 before=$(h nft list ruleset)

@@ -39,6 +39,9 @@ mkdir -m 1777 "$T/ready"
 PROBE="$T/probe"
 HG="$T/hostguard"
 CONF="$T/hostguard.conf"
+# A Docker running on the machine (/run/docker.sock, the default
+# docker_socket) must not add its ports and bridges to these tests' policies.
+export HOSTGUARD_DOCKER_SOCKET=none
 
 passed=0
 failed=0

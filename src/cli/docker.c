@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Docker Engine API over its unix socket: libcurl speaks HTTP
+ * (CURLOPT_UNIX_SOCKET_PATH), json-c reads the answers.  Unversioned paths,
+ * so that any daemon answers with its own API version; only fields that
+ * have been stable since API 1.24 are read.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "docker.h"
+
+/* A daemon with thousands of containers answers a few MiB; more is garbage. */
+#define DOCKER_MAX_BODY (64u << 20)
+/* One event is well under a KiB; a "line" this long is not an event. */
+#define DOCKER_MAX_EVENT (1u << 20)
+#define DOCKER_CONNECT_TIMEOUT_MS 2000L
+#define DOCKER_REQUEST_TIMEOUT_MS 5000L
+
+static void seterr(char err[DOCKER_ERR_LEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void seterr(char err[DOCKER_ERR_LEN], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, DOCKER_ERR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+const char *docker_socket(const struct hg_policy *p)
+{
+	const char *env = getenv("HOSTGUARD_DOCKER_SOCKET");
+
+	if (env && *env)
+		return strcmp(env, "none") == 0 ? NULL : env;
+	return hg_policy_docker_socket(p);
+}
+
+int docker_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+void docker_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+void docker_state_free(struct docker_state *d)
+{
+	if (!d)
+		return;
+	free(d->ports);
+	free(d->bridges);
+	free(d);
+}
+
+/* curl's words for what a Docker socket does wrong, in plainer ones */
+static const char *curl_reason(CURLcode cr)
+{
+	switch (cr) {
+	case CURLE_UNSUPPORTED_PROTOCOL:   /* an HTTP/0.9-looking reply */
+	case CURLE_WEIRD_SERVER_REPLY:
+		return "the answer is not HTTP";
+	case CURLE_PARTIAL_FILE:
+		return "the connection closed in the middle of the answer";
+	case CURLE_GOT_NOTHING:
+		return "the connection closed without an answer";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "no answer in time";
+	default:
+		return curl_easy_strerror(cr);
+	}
+}
+
+/* ---- one request --------------------------------------------------------- */
+
+struct body {
+	char *data;
+	size_t len, cap;
+	bool too_big;
+};
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+	size_t n = size * nmemb;
+
+	if (b->len + n + 1 > DOCKER_MAX_BODY) {
+		b->too_big = true;
+		return 0;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 16384;
+		char *d;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return 0;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static CURL *easy_new(const char *sock, const char *path)
+{
+	char url[512];
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		return NULL;
+	/* The host part only fills the Host: header; the socket decides. */
+	snprintf(url, sizeof(url), "http://docker%s", path);
+	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) {
+		curl_easy_cleanup(c);
+		return NULL;
+	}
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+#endif
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* no http_proxy from the environment between us and the socket */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, DOCKER_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "hostguard/" HG_VERSION);
+	return c;
+}
+
+/* GET path; *ret is the parsed JSON answer of a 200. */
+static int docker_get(const char *sock, const char *path, json_object **ret,
+		      char err[DOCKER_ERR_LEN])
+{
+	struct body b = { 0 };
+	json_tokener *tok = NULL;
+	json_object *obj = NULL;
+	long status = 0;
+	CURLcode cr;
+	int r = -EIO;
+	CURL *c = easy_new(sock, path);
+
+	if (!c) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cr = curl_easy_perform(c);
+	if (cr != CURLE_OK) {
+		if (b.too_big)
+			seterr(err, "docker: GET %s on %s: answer larger than %u MiB", path, sock,
+			       DOCKER_MAX_BODY >> 20);
+		else
+			seterr(err, "docker: GET %s on %s: %s", path, sock, curl_reason(cr));
+		r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
+		    cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		seterr(err, "docker: GET %s on %s: HTTP status %ld", path, sock, status);
+		goto out;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		seterr(err, "docker: out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, b.data ? b.data : "", (int)b.len);
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != b.len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+		seterr(err, "docker: GET %s on %s: the answer is not JSON (%s)", path, sock,
+		       je == json_tokener_success ? "trailing data" :
+		       je == json_tokener_continue ? "truncated" : json_tokener_error_desc(je));
+		json_object_put(obj);
+		goto out;
+	}
+	*ret = obj;
+	r = 0;
+out:
+	if (tok)        /* json-c 0.16 does not take NULL */
+		json_tokener_free(tok);
+	free(b.data);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+/* ---- containers and networks --------------------------------------------- */
+
+static const char *obj_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct docker_port *x = a, *y = b;
+
+	if (x->udp != y->udp)
+		return x->udp ? 1 : -1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return strcmp(x->container, y->container);
+}
+
+static int bridge_cmp(const void *a, const void *b)
+{
+	const struct docker_bridge *x = a, *y = b;
+
+	return strcmp(x->ifname, y->ifname);
+}
+
+static void copy_name(char *dst, size_t len, const char *name)
+{
+	if (!name)
+		name = "?";
+	if (*name == '/')
+		name++;
+	snprintf(dst, len, "%s", name);
+}
+
+static int read_ports(json_object *arr, struct docker_state *d, const char *sock,
+		      char err[DOCKER_ERR_LEN])
+{
+	size_t n = 0, cap = 0;
+
+	if (!json_object_is_type(arr, json_type_array)) {
+		seterr(err, "docker: GET /containers/json on %s: expected a JSON array", sock);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i), *ports, *names, *v;
+		const char *name = NULL;
+
+		if (!json_object_is_type(c, json_type_object))
+			goto bad;
+		if (json_object_object_get_ex(c, "Names", &names) &&
+		    json_object_is_type(names, json_type_array) && json_object_array_length(names) > 0)
+			name = json_object_get_string(json_object_array_get_idx(names, 0));
+		if (!json_object_object_get_ex(c, "Ports", &ports) ||
+		    json_object_is_type(ports, json_type_null))
+			continue;
+		if (!json_object_is_type(ports, json_type_array))
+			goto bad;
+		for (size_t j = 0; j < json_object_array_length(ports); j++) {
+			json_object *pt = json_object_array_get_idx(ports, j);
+			const char *type;
+			int64_t port;
+
+			if (!json_object_is_type(pt, json_type_object))
+				goto bad;
+			/* exposed but not published: no PublicPort */
+			if (!json_object_object_get_ex(pt, "PublicPort", &v))
+				continue;
+			if (!json_object_is_type(v, json_type_int))
+				goto bad;
+			port = json_object_get_int64(v);
+			type = obj_str(pt, "Type");
+			if (port < 1 || port > 65535 || !type)
+				goto bad;
+			if (strcmp(type, "tcp") != 0 && strcmp(type, "udp") != 0)
+				continue;       /* sctp: no set for it */
+			if (n == cap) {
+				struct docker_port *np;
+				cap = cap ? cap * 2 : 16;
+				np = realloc(d->ports, cap * sizeof(*np));
+				if (!np) {
+					seterr(err, "docker: out of memory");
+					return -ENOMEM;
+				}
+				d->ports = np;
+			}
+			d->ports[n].udp = type[0] == 'u';
+			d->ports[n].port = (uint16_t)port;
+			copy_name(d->ports[n].container, sizeof(d->ports[n].container), name);
+			n++;
+		}
+	}
+	if (n)
+		qsort(d->ports, n, sizeof(*d->ports), port_cmp);
+	/* one entry per port: the same port on 0.0.0.0 and :: is listed twice */
+	d->n_ports = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d->n_ports == 0 || d->ports[d->n_ports - 1].udp != d->ports[i].udp ||
+		    d->ports[d->n_ports - 1].port != d->ports[i].port)
+			d->ports[d->n_ports++] = d->ports[i];
+	return 0;
+bad:
+	seterr(err, "docker: GET /containers/json on %s: unexpected JSON in a container's Ports", sock);
+	return -EPROTO;
+}
+
+static int read_bridges(json_object *arr, struct docker_state *d, const char *sock,
+			char err[DOCKER_ERR_LEN])
+{
+	size_t n = 0, len = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
+	if (!json_object_is_type(arr, json_type_array)) {
+		seterr(err, "docker: GET /networks on %s: expected a JSON array", sock);
+		return -EPROTO;
+	}
+	d->bridges = calloc(len + 1, sizeof(*d->bridges));
+	if (!d->bridges) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < len; i++) {
+		json_object *net = json_object_array_get_idx(arr, i), *opts;
+		const char *driver, *id, *name, *ifname = NULL;
+		struct hg_error e = { 0 };
+
+		if (!json_object_is_type(net, json_type_object))
+			goto bad;
+		driver = obj_str(net, "Driver");
+		if (!driver || strcmp(driver, "bridge") != 0)
+			continue;
+		id = obj_str(net, "Id");
+		name = obj_str(net, "Name");
+		if (json_object_object_get_ex(net, "Options", &opts) &&
+		    json_object_is_type(opts, json_type_object))
+			ifname = obj_str(opts, "com.docker.network.bridge.name");
+		if (ifname && !*ifname)
+			ifname = NULL;
+		if (!ifname && name && strcmp(name, "bridge") == 0) {
+			ifname = "docker0";
+		} else if (!ifname) {
+			if (!id || strlen(id) < 12)
+				goto bad;
+			snprintf(d->bridges[n].ifname, sizeof(d->bridges[n].ifname), "br-%.12s", id);
+		}
+		if (ifname) {
+			if (strlen(ifname) >= sizeof(d->bridges[n].ifname))
+				goto bad;
+			strcpy(d->bridges[n].ifname, ifname);
+		}
+		if (hg_value_parse(HG_KEY_IFACES, d->bridges[n].ifname, NULL, NULL, &e) < 0 ||
+		    strchr(d->bridges[n].ifname, '*'))
+			goto bad;
+		copy_name(d->bridges[n].network, sizeof(d->bridges[n].network), name);
+		n++;
+	}
+	if (n)
+		qsort(d->bridges, n, sizeof(*d->bridges), bridge_cmp);
+	d->n_bridges = 0;
+	for (size_t i = 0; i < n; i++)
+		if (d->n_bridges == 0 || strcmp(d->bridges[d->n_bridges - 1].ifname, d->bridges[i].ifname))
+			d->bridges[d->n_bridges++] = d->bridges[i];
+	return 0;
+bad:
+	seterr(err, "docker: GET /networks on %s: unexpected JSON, or a bridge name that is not an interface name", sock);
+	return -EPROTO;
+}
+
+int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR_LEN])
+{
+	struct docker_state *d;
+	json_object *obj = NULL;
+	struct stat st;
+	int r;
+
+	if (stat(sock, &st) < 0) {
+		seterr(err, "docker: %s: %m", sock);
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		seterr(err, "docker: %s is not a socket", sock);
+		return -ENOTSOCK;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	r = docker_get(sock, "/containers/json", &obj, err);
+	if (r == 0)
+		r = read_ports(obj, d, sock, err);
+	json_object_put(obj);
+	obj = NULL;
+	if (r == 0)
+		r = docker_get(sock, "/networks", &obj, err);
+	if (r == 0)
+		r = read_bridges(obj, d, sock, err);
+	json_object_put(obj);
+	if (r < 0) {
+		docker_state_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
+			   struct hg_error *err)
+{
+	size_t np = hg_policy_count(p, HG_KEY_IFACES);
+
+	/* The values were checked when read: only memory can fail below. */
+	for (size_t i = 0; i < d->n_ports; i++) {
+		char tok[8];
+
+		snprintf(tok, sizeof(tok), "%u", d->ports[i].port);
+		if (hg_policy_add(p, d->ports[i].udp ? HG_KEY_PUBLISHED_UDP : HG_KEY_PUBLISHED_TCP,
+				  tok, err) < 0)
+			return err->code ? err->code : -ENOMEM;
+	}
+	for (size_t i = 0; i < d->n_bridges; i++) {
+		bool covered = false;
+
+		for (size_t j = 0; j < np && !covered; j++)
+			covered = hg_pattern_match(hg_policy_token(p, HG_KEY_IFACES, j),
+						   d->bridges[i].ifname);
+		d->bridges[i].added = !covered;
+		if (!covered && hg_policy_add(p, HG_KEY_IFACES, d->bridges[i].ifname, err) < 0)
+			return err->code ? err->code : -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Docker failed: keep what the live table learned from it before (its
+ * published ports, and exact interface names the config does not cover), so
+ * that an apply while dockerd is busy or restarting (the repair timer runs
+ * one every minute) does not reopen docker-proxy until follow's next event.
+ * Returns the number of entries kept, or -1 (no table, no privilege).
+ */
+static int keep_live_docker_entries(struct hg_policy *p)
+{
+	static const enum hg_key ports[] = { HG_KEY_PUBLISHED_TCP, HG_KEY_PUBLISHED_UDP };
+	struct hg_nl *nl = NULL;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	size_t np = hg_policy_count(p, HG_KEY_IFACES);
+	int n = 0;
+
+	if (hg_nl_open(&nl, &e) < 0 || hg_state_read(nl, &s, &e) < 0) {
+		hg_nl_close(nl);
+		return -1;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < hg_state_count(s, ports[k]); i++) {
+			uint32_t lo = 0, hi = 0;
+			char tok[16];
+
+			hg_state_range(s, ports[k], i, &lo, &hi);
+			if (lo == hi)
+				snprintf(tok, sizeof(tok), "%u", lo);
+			else
+				snprintf(tok, sizeof(tok), "%u-%u", lo, hi);
+			n += hg_policy_add(p, ports[k], tok, &e) == 0;
+		}
+	}
+	for (size_t i = 0; i < hg_state_count(s, HG_KEY_IFACES); i++) {
+		const char *name = hg_state_iface(s, i);
+		bool covered = strchr(name, '*') != NULL;
+
+		for (size_t j = 0; j < np && !covered; j++)
+			covered = hg_pattern_match(hg_policy_token(p, HG_KEY_IFACES, j), name);
+		if (!covered)
+			n += hg_policy_add(p, HG_KEY_IFACES, name, &e) == 0;
+	}
+	hg_state_free(s);
+	hg_nl_close(nl);
+	return n;
+}
+
+int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
+{
+	struct docker_state *d = NULL;
+	struct hg_error e = { 0 };
+	char err[DOCKER_ERR_LEN];
+	const char *sock = docker_socket(p);
+	int r;
+
+	if (!sock)
+		return 0;
+	/* HOSTGUARD_DOCKER_SOCKET=keep: do not ask Docker, keep what the live
+	 * table learned from it (the boot unit: a socket-activated docker.sock
+	 * would start dockerd, which is ordered after us, and we would wait) */
+	if (strcmp(sock, "keep") == 0) {
+		keep_live_docker_entries(p);
+		return 0;
+	}
+	r = docker_read(sock, &d, err);
+	if (r == -ENOENT)
+		return 0;       /* no Docker on this host */
+	if (r == 0)
+		r = docker_state_to_policy(d, p, &e);
+	if (r < 0) {
+		int kept = keep_live_docker_entries(p);
+
+		if (kept > 0)
+			err_msg("warning: %s; keeping the %d published ports and bridges of the live table",
+				e.message[0] ? e.message : err, kept);
+		else
+			err_msg("warning: %s; using the config without Docker's ports and bridges",
+				e.message[0] ? e.message : err);
+		docker_state_free(d);
+		return r;
+	}
+	if (ret_state)
+		*ret_state = d;
+	else
+		docker_state_free(d);
+	return 0;
+}
+
+/* ---- /events ------------------------------------------------------------- */
+
+struct docker_events {
+	CURLM *multi;
+	CURL *easy;
+	json_tokener *tok;
+	size_t pending;         /* bytes of the event being parsed */
+	docker_event_fn fn;
+	void *userdata;
+	bool connected, added;
+	char sock[108];
+	char err[DOCKER_ERR_LEN];
+};
+
+static size_t events_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct docker_events *ev = userdata;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	/* the empty line that ends the headers */
+	if (n <= 2 && (ptr[0] == '\r' || ptr[0] == '\n')) {
+		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status != 200) {
+			seterr(ev->err, "docker: GET /events on %s: HTTP status %ld", ev->sock, status);
+			return 0;
+		}
+		ev->connected = true;
+	}
+	return n;
+}
+
+static void events_dispatch(struct docker_events *ev, json_object *o)
+{
+	json_object *actor, *attrs;
+	const char *type = obj_str(o, "Type"), *action = obj_str(o, "Action"), *name = NULL;
+
+	if (!type || !action)
+		return;
+	if (json_object_object_get_ex(o, "Actor", &actor) &&
+	    json_object_object_get_ex(actor, "Attributes", &attrs))
+		name = obj_str(attrs, "name");
+	ev->fn(type, action, name, ev->userdata);
+}
+
+static size_t events_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct docker_events *ev = userdata;
+	size_t n = size * nmemb, off = 0;
+
+	/* Newline-separated JSON objects; the tokener finds where each ends. */
+	while (off < n) {
+		size_t chunk = n - off > (size_t)1 << 30 ? (size_t)1 << 30 : n - off;
+		json_object *o = json_tokener_parse_ex(ev->tok, ptr + off, (int)chunk);
+		enum json_tokener_error je = json_tokener_get_error(ev->tok);
+		size_t used;
+
+		if (je == json_tokener_continue) {
+			ev->pending += chunk;
+			if (ev->pending > DOCKER_MAX_EVENT) {
+				seterr(ev->err, "docker: GET /events on %s: an event longer than %u KiB",
+				       ev->sock, DOCKER_MAX_EVENT >> 10);
+				return 0;
+			}
+			return n;
+		}
+		if (je != json_tokener_success) {
+			seterr(ev->err, "docker: GET /events on %s: the stream is not JSON (%s)",
+			       ev->sock, json_tokener_error_desc(je));
+			return 0;
+		}
+		used = json_tokener_get_parse_end(ev->tok);
+		json_tokener_reset(ev->tok);
+		ev->pending = 0;
+		if (!json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			seterr(ev->err, "docker: GET /events on %s: an event that is not a JSON object",
+			       ev->sock);
+			return 0;
+		}
+		events_dispatch(ev, o);
+		json_object_put(o);
+		off += used ? used : chunk;
+	}
+	return n;
+}
+
+int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
+		       struct docker_events **ret, char err[DOCKER_ERR_LEN])
+{
+	/* Only what can change published ports or bridges. */
+	static const char filters[] =
+		"{\"type\":[\"container\",\"network\"],"
+		"\"event\":[\"start\",\"die\",\"stop\",\"kill\",\"create\",\"destroy\",\"connect\",\"disconnect\"]}";
+	struct docker_events *ev;
+	struct stat st;
+	char path[512];
+	char *q;
+
+	if (stat(sock, &st) < 0) {
+		seterr(err, "docker: %s: %m", sock);
+		return -errno;
+	}
+	if (strlen(sock) >= sizeof(ev->sock)) {
+		seterr(err, "docker: %s: socket path too long", sock);
+		return -ENAMETOOLONG;
+	}
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		goto oom;
+	strcpy(ev->sock, sock);
+	ev->fn = fn;
+	ev->userdata = userdata;
+	ev->tok = json_tokener_new();
+	ev->multi = curl_multi_init();
+	q = curl_easy_escape(NULL, filters, 0);
+	if (!ev->tok || !ev->multi || !q) {
+		curl_free(q);
+		goto oom;
+	}
+	/* Not JSON_TOKENER_STRICT here: strict mode refuses a second object
+	 * after the first, and one read may carry several events. */
+	snprintf(path, sizeof(path), "/events?filters=%s", q);
+	curl_free(q);
+	ev->easy = easy_new(sock, path);
+	if (!ev->easy)
+		goto oom;
+	/* No overall timeout: the stream is meant to stay open, silent for hours. */
+	curl_easy_setopt(ev->easy, CURLOPT_HEADERFUNCTION, events_header);
+	curl_easy_setopt(ev->easy, CURLOPT_HEADERDATA, ev);
+	curl_easy_setopt(ev->easy, CURLOPT_WRITEFUNCTION, events_write);
+	curl_easy_setopt(ev->easy, CURLOPT_WRITEDATA, ev);
+	if (curl_multi_add_handle(ev->multi, ev->easy) != CURLM_OK)
+		goto oom;
+	ev->added = true;
+	*ret = ev;
+	return 0;
+oom:
+	docker_events_close(ev);
+	seterr(err, "docker: out of memory");
+	return -ENOMEM;
+}
+
+bool docker_events_connected(const struct docker_events *ev)
+{
+	return ev && ev->connected;
+}
+
+int docker_events_wait(struct docker_events *ev, int extra_fd, int timeout_ms,
+		       bool *ret_extra_ready, char err[DOCKER_ERR_LEN])
+{
+	struct curl_waitfd wfd = { .fd = extra_fd, .events = CURL_WAIT_POLLIN };
+	int running = 0, left = 0;
+	CURLMsg *m;
+	CURLMcode mc;
+
+	*ret_extra_ready = false;
+	/* Blocks in poll() on curl's socket and the extra fd: no wakeups while
+	 * Docker is quiet (no transfer timeout is set on the stream). */
+	mc = curl_multi_poll(ev->multi, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
+			     timeout_ms, NULL);
+	if (mc != CURLM_OK) {
+		seterr(err, "docker: %s", curl_multi_strerror(mc));
+		return -EIO;
+	}
+	*ret_extra_ready = extra_fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN);
+	mc = curl_multi_perform(ev->multi, &running);
+	if (mc != CURLM_OK) {
+		seterr(err, "docker: %s", curl_multi_strerror(mc));
+		return -EIO;
+	}
+	while ((m = curl_multi_info_read(ev->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (ev->err[0]) {
+			snprintf(err, DOCKER_ERR_LEN, "%s", ev->err);
+			return -EPROTO;
+		}
+		if (m->data.result != CURLE_OK) {
+			seterr(err, "docker: GET /events on %s: %s", ev->sock,
+			       curl_reason(m->data.result));
+			return -EIO;
+		}
+		seterr(err, "docker: GET /events on %s: the daemon closed the stream", ev->sock);
+		return 0;
+	}
+	return 1;
+}
+
+void docker_events_close(struct docker_events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->added)
+		curl_multi_remove_handle(ev->multi, ev->easy);
+	if (ev->easy)
+		curl_easy_cleanup(ev->easy);
+	if (ev->multi)
+		curl_multi_cleanup(ev->multi);
+	if (ev->tok)
+		json_tokener_free(ev->tok);
+	free(ev);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Safety rails: a container_ifaces pattern that covers the interface of the
+ * default route, or the one the current SSH session came in on, would make
+ * ingress_local drop every new connection to the host on it (it treats the
+ * interface as a container's).  apply and add-iface refuse that without
+ * --force.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+struct routes {
+	unsigned idx[16];
+	size_t n;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+	struct routes *r = data;
+	const struct nlattr *a;
+	uint32_t table = rm->rtm_table, oif = 0;
+
+	if (rm->rtm_dst_len != 0 || rm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rm)) {
+		if (mnl_attr_get_type(a) == RTA_TABLE && mnl_attr_get_payload_len(a) == 4)
+			table = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_get_payload_len(a) == 4)
+			oif = mnl_attr_get_u32(a);
+	}
+	/* the main table's default routes */
+	if (table == RT_TABLE_MAIN && oif && r->n < sizeof(r->idx) / sizeof(r->idx[0]))
+		r->idx[r->n++] = oif;
+	return MNL_CB_OK;
+}
+
+/* The interfaces of the default routes (IPv4 and IPv6). */
+static void default_route_ifaces(struct routes *r)
+{
+	static char buf[32768];  /* netlink dump messages are at most 32 KiB */
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int family[] = { AF_INET, AF_INET6 };
+
+	r->n = 0;
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		if (nl)
+			mnl_socket_close(nl);
+		return;
+	}
+	for (size_t f = 0; f < 2; f++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct rtmsg *rm;
+		unsigned seq = (unsigned)time(NULL) + (unsigned)f;
+		ssize_t n;
+
+		nlh->nlmsg_type = RTM_GETROUTE;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		nlh->nlmsg_seq = seq;
+		rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
+		rm->rtm_family = (unsigned char)family[f];
+		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+			break;
+		while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+			if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_cb, r) <= 0)
+				break;
+	}
+	mnl_socket_close(nl);
+}
+
+/* The interface that holds the server address of $SSH_CONNECTION. */
+static bool ssh_iface(char name[IF_NAMESIZE])
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	char client[64], server[64];
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (!conn || sscanf(conn, "%63s %*s %63s", client, server) != 2 || getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i && !found; i = i->ifa_next) {
+		char a[INET6_ADDRSTRLEN];
+		if (!i->ifa_addr || !i->ifa_name)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a, sizeof(a));
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, a, sizeof(a));
+		else
+			continue;
+		if (strcmp(a, server) == 0) {
+			snprintf(name, IF_NAMESIZE, "%s", i->ifa_name);
+			found = true;
+		}
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+static const char *covering(const char *ifname, const char *const *pat, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hg_pattern_match(pat[i], ifname))
+			return pat[i];
+	return NULL;
+}
+
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force)
+{
+	struct routes r;
+	char name[IF_NAMESIZE];
+	const char *pat;
+	int ret = EXIT_OK;
+
+	default_route_ifaces(&r);
+	for (size_t i = 0; i < r.n; i++) {
+		if (!if_indextoname(r.idx[i], name) || !(pat = covering(name, patterns, n)))
+			continue;
+		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route: "
+			"every new connection to this host through it would be dropped%s", cmd, pat, name,
+			force ? " (--force: going ahead)" : "; nothing changed (--force to do it anyway)");
+		ret = EXIT_INVALID;
+	}
+	if (ssh_iface(name) && (pat = covering(name, patterns, n))) {
+		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of this SSH session: "
+			"new connections to this host through it would be dropped%s", cmd, pat, name,
+			force ? " (--force: going ahead)" : "; nothing changed (--force to do it anyway)");
+		ret = EXIT_INVALID;
+	}
+	return force ? EXIT_OK : ret;
+}

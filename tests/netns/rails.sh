@@ -1,0 +1,45 @@
+#!/bin/bash
+# Safety rails: a container_ifaces pattern that covers the interface of the
+# default route, or of the current SSH session, would make ingress_local
+# drop every new connection to the host through it.  apply and add-iface
+# refuse that (exit 2, nothing changed) without --force.
+. "$(dirname "$0")/lib.sh"
+
+topo_basic
+O="hgt-o-$ID"
+netns_new "$O"
+ip link add up0 netns "$H" type veth peer name eth0 netns "$O"
+h ip addr add 192.0.2.1/24 dev up0
+h ip link set up0 up
+ip -n "$O" addr add 192.0.2.254/24 dev eth0
+ip -n "$O" link set eth0 up
+h ip route add default via 192.0.2.254 dev up0
+
+write_conf <<'CONF'
+allowed_uids = 0
+container_ifaces = br-*, veth*, up*
+CONF
+expect_rc 2 "apply with a pattern over the default route's interface -> 2" hg apply
+expect_match "pattern 'up\*' covers up0, the interface of the default route" "it names the pattern and the interface"
+h nft list table inet hostguard >/dev/null 2>&1 && fail "a table was loaded anyway" || pass "nothing was loaded"
+expect_rc 0 "apply --force does it anyway" hg apply --force
+expect_match "--force: going ahead" "and says so"
+
+write_conf <<'CONF'
+allowed_uids = 0
+container_ifaces = br-*, veth*
+CONF
+expect_rc 0 "apply (uplink not covered)" hg apply
+before=$(cat "$CONF"; h nft list table inet hostguard)
+expect_rc 2 "add-iface 'up*' -> 2" hg add-iface 'up*'
+expect_match "covers up0, the interface of the default route" "add-iface names it"
+[ "$before" = "$(cat "$CONF"; h nft list table inet hostguard)" ] && pass "nothing changed" || fail "the refused add-iface changed something"
+expect_rc 0 "add-iface --force 'up*'" hg add-iface --force 'up*'
+expect_rc 0 "remove-iface 'up*'" hg remove-iface 'up*'
+
+# an SSH session that came in on a covered interface (br-test holds 10.77.0.1)
+expect_rc 2 "apply over the SSH session's interface -> 2" ip netns exec "$H" env SSH_CONNECTION="10.77.0.9 51000 10.77.0.1 22" "$HG" --config "$CONF" apply
+expect_match "covers br-test, the interface of this SSH session" "it names the SSH session's interface"
+expect_rc 0 "without SSH_CONNECTION it applies" hg apply
+
+finish
