@@ -87,6 +87,8 @@ grep -q 'deb-systemd-helper .*enable.*hostguard.service' "$T/ctl/postinst" && pa
 ! grep -q 'deb-systemd-invoke stop' "$T/ctl/prerm" 2>/dev/null && pass "prerm does not stop hostguard on upgrade" || fail "prerm stops: $(cat "$T/ctl/prerm")"
 
 # unpacked into a scratch root: the binary, the packaged config, the units
+# (never asking the machine's Docker, as in the netns tests)
+export HOSTGUARD_DOCKER_SOCKET=none
 R=$T/root
 for p in hostguard libhostguard1 libhostguard-dev; do dpkg -x "$(deb "$p")" "$R"; done
 HG=$R/usr/sbin/hostguard
