@@ -38,9 +38,11 @@ expected=(
 	"$prefix/share/bash-completion/completions/hostguard"
 	"$prefix/share/doc/hostguard/examples/hostguard.conf"
 )
-unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+unitdir=${SYSTEMD_UNITDIR:-}
+case $unitdir in '' | no) unitdir= ;; /*) ;; *) unitdir=$prefix/$unitdir ;; esac
+UNITS=(hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-guard.service hostguard-watch.service hostguard-follow.service)
 if [ -n "$unitdir" ]; then
-	expected+=("$unitdir/hostguard.service" "$unitdir/hostguard-repair.service" "$unitdir/hostguard-repair.timer" "$unitdir/hostguard-follow.service")
+	for u in "${UNITS[@]}"; do expected+=("$unitdir/$u"); done
 fi
 (cd "$R" && find . -type f -o -type l | sed 's|^\.||' | sort) >"$T/got"
 printf '%s\n' "${expected[@]}" | sort >"$T/want"
@@ -85,24 +87,59 @@ comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'
 [ "$(comp 'hostguard allow-p' 1)" = "allow-port " ] && pass "completion: commands" || fail "completion: '$(comp 'hostguard allow-p' 1)'"
 [ "$(comp 'hostguard fol' 1)" = "follow " ] && pass "completion: follow" || fail "completion: '$(comp 'hostguard fol' 1)'"
 [ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
+[ "$(comp 'hostguard gu' 1)" = "guard " ] && [ "$(comp 'hostguard watch --j' 2)" = "--json --journal " ] && pass "completion: guard, watch --journal" || fail "completion: '$(comp 'hostguard gu' 1)' '$(comp 'hostguard watch --j' 2)'"
 comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
 comp 'hostguard --config x revoke-gid ro' 4 | grep -qw root && pass "completion: group names after --config" || fail "completion of groups"
 
 # systemd units
 if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
-	for u in hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-follow.service; do
+	for u in "${UNITS[@]}"; do
 		# verify needs ExecStart= to exist: point it at the installed binary
 		sed "s|$sbindir/hostguard|$R$sbindir/hostguard|g" "$R$unitdir/$u" >"$T/$u"
 	done
-	if (cd "$T" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no hostguard.service hostguard-repair.service hostguard-repair.timer hostguard-follow.service) >"$T/verify" 2>&1 &&
+	if (cd "$T" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "${UNITS[@]}") >"$T/verify" 2>&1 &&
 		! grep -v -e 'nftables.service' -e '^$' "$T/verify" | grep -q .; then
-		pass "systemd-analyze verify: no complaints"
+		pass "systemd-analyze verify of ${#UNITS[@]} units: no complaints"
 	else
 		fail "systemd-analyze verify: $(cat "$T/verify")"
 	fi
 	grep -q '^ExecStart=.*/hostguard apply$' "$R$unitdir/hostguard.service" && grep -q '^Before=.*docker.service' "$R$unitdir/hostguard.service" &&
 		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/hostguard.service" && pass "unit: apply, before docker, CAP_NET_ADMIN only" ||
 		fail "unit contents"
+	for u in hostguard-guard.service hostguard-watch.service hostguard-repair.service; do
+		grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$R$unitdir/$u" && grep -q '^NoNewPrivileges=yes$' "$R$unitdir/$u" &&
+			grep -q '^SystemCallFilter=@system-service$' "$R$unitdir/$u" && grep -q '^ProtectSystem=strict$' "$R$unitdir/$u" &&
+			pass "$u is hardened like hostguard.service" || fail "$u is not hardened"
+	done
+	# "systemctl stop hostguard" is not undone: what repairs is bound to it
+	grep -q '^ExecStart=.*/hostguard apply --quiet$' "$R$unitdir/hostguard-repair.service" &&
+		grep -q '^ExecStart=.*/hostguard guard$' "$R$unitdir/hostguard-guard.service" &&
+		grep -q '^ExecStart=.*/hostguard watch --journal$' "$R$unitdir/hostguard-watch.service" &&
+		pass "repair runs apply --quiet (an in-sync run says nothing), guard runs guard, watch runs watch --journal" ||
+		fail "ExecStart= of the helper units"
+	grep -q '^Requisite=hostguard.service$' "$R$unitdir/hostguard-repair.service" &&
+		grep -q '^BindsTo=hostguard.service$' "$R$unitdir/hostguard-repair.timer" &&
+		grep -q '^BindsTo=hostguard.service$' "$R$unitdir/hostguard-guard.service" &&
+		pass "repair is Requisite=, timer and guard BindsTo= hostguard.service" || fail "repair units not bound to hostguard.service"
+
+	# the enablement links, in a scratch root
+	E=$T/enable
+	mkdir -p "$E/lib/systemd/system" "$E/etc/systemd/system"
+	for u in "${UNITS[@]}"; do cp "$T/$u" "$E/lib/systemd/system/"; done
+	links() { (cd "$E/etc/systemd/system" && find . -type l | sed 's|^\./||' | sort | tr '\n' ' '); }
+	if systemctl --root="$E" enable hostguard.service hostguard-repair.timer >"$T/enable.log" 2>&1; then
+		want="hostguard.service.wants/hostguard-guard.service hostguard.service.wants/hostguard-repair.timer hostguard.service.wants/hostguard-watch.service multi-user.target.wants/hostguard.service nftables.service.wants/hostguard-repair.service "
+		[ "$(links)" = "$want" ] && pass "systemctl enable hostguard.service hostguard-repair.timer: hooks nftables.service, guard, watch, timer" ||
+			fail "enable links: got '$(links)', want '$want'"
+	else
+		fail "systemctl --root enable: $(cat "$T/enable.log")"
+	fi
+	systemctl --root="$E" disable hostguard.service hostguard-repair.timer >/dev/null 2>&1
+	[ -z "$(links)" ] && pass "systemctl disable removes every link" || fail "left after disable: $(links)"
+	systemctl --root="$E" enable hostguard.service >/dev/null 2>&1
+	case $(links) in *repair.timer*) fail "enabling hostguard.service enabled the timer too" ;;
+	*nftables.service.wants/hostguard-repair.service*) pass "hostguard.service alone also hooks nftables.service (timer stays off)" ;;
+	*) fail "hostguard.service alone: $(links)" ;; esac
 	grep -q '^ExecStart=.*/hostguard follow$' "$R$unitdir/hostguard-follow.service" &&
 		grep -q '^After=.*docker.service' "$R$unitdir/hostguard-follow.service" &&
 		grep -q '^Restart=on-failure$' "$R$unitdir/hostguard-follow.service" &&
@@ -110,6 +147,17 @@ if [ -n "$unitdir" ] && command -v systemd-analyze >/dev/null; then
 		pass "follow unit: after docker, restarted on failure, CAP_NET_ADMIN only" || fail "follow unit contents"
 else
 	fail "no systemd unit directory or systemd-analyze: install systemd"
+fi
+
+# units under the prefix: a --prefix=/tmp/p build installs nothing outside it
+P=$T/prefix-p
+if meson setup --prefix="$P" "$T/bp" "$S" >"$T/setup.log" 2>&1 &&
+	meson introspect --installed "$T/bp" >"$T/installed.json"; then
+	outside=$(python3 -c 'import json,sys; p=sys.argv[2]; print(" ".join(v for v in json.load(open(sys.argv[1])).values() if not v.startswith(p + "/")))' "$T/installed.json" "$P")
+	[ -z "$outside" ] && grep -q "\"$P/lib/systemd/system/hostguard.service\"" "$T/installed.json" &&
+		pass "--prefix=$P: units in $P/lib/systemd/system, nothing outside the prefix" || fail "--prefix: outside the prefix: $outside"
+else
+	fail "meson setup --prefix: $(tail -5 "$T/setup.log")"
 fi
 
 # YAML examples parse, and are what they claim to be

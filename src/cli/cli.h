@@ -78,6 +78,7 @@ int cmd_check(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
+int cmd_guard(int argc, char **argv);
 int cmd_ifaces(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

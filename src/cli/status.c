@@ -345,6 +345,16 @@ int cmd_status(int argc, char **argv)
 					printf("null}");
 			}
 			putchar('}');
+			/* logging of denied packets: the live group, the config's rate */
+			int lg = hg_state_log_group(s);
+			struct hg_log_settings log = { 0 };
+			if (p)
+				hg_policy_get_log(p, &log);
+			if (lg < 0)
+				printf(",\"logging\":{\"enabled\":false}");
+			else
+				printf(",\"logging\":{\"enabled\":true,\"group\":%d,\"rate\":%u,\"per_seconds\":%u}",
+				       lg, log.rate, log.per_seconds);
 		}
 		printf(",\"ignore_ifaces\":");
 		if (p) {
@@ -408,6 +418,16 @@ int cmd_status(int argc, char **argv)
 				       ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local", chain_dir[ch],
 				       (unsigned long long)pk, (unsigned long long)by, when);
 			}
+			int lg = hg_state_log_group(s);
+			struct hg_log_settings log = { 0 };
+			if (p)
+				hg_policy_get_log(p, &log);
+			if (lg < 0)
+				printf("logging: off (log_denied = no)\n");
+			else
+				printf("logging: denied packets to NFLOG group %d, at most %u per %s; 'hostguard watch',\n"
+				       "         journal: hostguard-watch.service (journalctl -u hostguard-watch)\n",
+				       lg, log.rate, log.per_seconds == 3600 ? "hour" : log.per_seconds == 60 ? "minute" : "second");
 		}
 		for (size_t i = 0; i < n_warn; i++)
 			printf("warning: %s\n", warn[i]);

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watch: one line per denied attempt, read from the table's NFLOG group with
- * libmnl alone.
+ * libmnl alone; with --journal one structured journal entry each.
+ *
+ * Times: the kernel sends each logged packet at once (queue threshold 1,
+ * flush timeout 100 ms as a backstop) and stamps packets of the input hook
+ * (ingress_local) with their receive time (NFULA_TIMESTAMP; this socket
+ * enables kernel timestamping with SO_TIMESTAMP).  Packets of postrouting
+ * (egress) carry no timestamp since Linux 5.18: their time is when watch
+ * received them, milliseconds later.  On SIGINT/SIGTERM the group is
+ * unbound, which flushes the kernel's queue, and every event up to the
+ * acknowledgement is printed: the last one is never lost.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -14,7 +24,10 @@
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,9 +39,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int nflog_config(struct mnl_socket *nl, uint16_t group, uint8_t cmd, bool mode)
+static int packet_cb(const struct nlmsghdr *nlh, void *data);
+
+/* Binds (with copy mode, queue threshold 1 and a 100 ms flush timeout) or
+ * unbinds the group; packets that arrive before the acknowledgement go to
+ * packet_cb with ctx. */
+static int nflog_config(struct mnl_socket *nl, uint16_t group, uint8_t cmd, bool mode, void *ctx)
 {
-	char buf[8192];
+	char buf[8192] = { 0 };    /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *g;
 	struct nfulnl_msg_config_cmd c = { .command = cmd };
@@ -47,15 +65,25 @@ static int nflog_config(struct mnl_socket *nl, uint16_t group, uint8_t cmd, bool
 		/* headers are enough for addresses and ports */
 		struct nfulnl_msg_config_mode m = { .copy_range = htonl(256), .copy_mode = NFULNL_COPY_PACKET };
 		mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
+		/* each packet is sent at once, the queue flushed every 100 ms */
+		mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+		mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(10));
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL) < 0)
-		return -errno;
-	return 0;
+	for (;;) {
+		int r;
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), ctx ? packet_cb : NULL, ctx);
+		if (r < 0)
+			return -errno;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
 }
 
 struct event {
@@ -67,7 +95,19 @@ struct event {
 	int proto;             /* -1: unknown */
 	int sport, dport;      /* -1: none */
 	int icmp_type;         /* -1: none */
+	struct timespec when;  /* the packet's time, or when it was received */
+	bool packet_time;      /* when is the kernel's NFULA_TIMESTAMP */
 };
+
+struct watch {
+	bool json, journal;
+	int journal_fd;                 /* -1: stdout */
+	struct sockaddr_un journal_addr;
+	/* journal rate limit: at most JOURNAL_RATE entries a second */
+	time_t second;
+	unsigned in_second, suppressed;
+};
+#define JOURNAL_RATE 200
 
 static int attr_cb(const struct nlattr *a, void *data)
 {
@@ -117,27 +157,38 @@ static const char *proto_name(int proto)
 	}
 }
 
-static void print_event(const struct event *ev, bool json)
+static void format_time(const struct timespec *ts, char *buf, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+}
+
+static void journal_event(struct watch *w, const struct event *ev, const char *text);
+
+static void print_event(const struct event *ev, struct watch *w)
 {
 	char when[64], in[IF_NAMESIZE] = "", out[IF_NAMESIZE] = "";
-	struct timespec ts;
-	struct tm tm;
+	bool json = w->json;
+	FILE *f = stdout;
+	char *text = NULL;
+	size_t text_len = 0;
 	const struct passwd *pw = ev->has_uid ? getpwuid(ev->uid) : NULL;
 	const struct group *gr = ev->has_gid ? getgrgid(ev->gid) : NULL;
 	const char *pn = proto_name(ev->proto);
 	bool egress = strcmp(ev->chain, "egress") == 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	format_time(&ev->when, when, sizeof(when));
 	if (ev->indev && !if_indextoname(ev->indev, in))
 		snprintf(in, sizeof(in), "#%u", ev->indev);
 	if (ev->outdev && !if_indextoname(ev->outdev, out))
 		snprintf(out, sizeof(out), "#%u", ev->outdev);
 
 	if (json) {
-		printf("{\"time\":\"%s\",\"direction\":\"%s\",\"chain\":\"%s\",", when,
+		printf("{\"time\":\"%s\",\"time_source\":\"%s\",\"direction\":\"%s\",\"chain\":\"%s\",", when,
+		       ev->packet_time ? "packet" : "received",
 		       egress ? "host_to_container" : "container_to_host", ev->chain);
 		if (ev->has_uid) {
 			printf("\"uid\":%u,\"user\":", ev->uid);
@@ -177,34 +228,168 @@ static void print_event(const struct event *ev, bool json)
 			fputs(",\"icmp_type\":null", stdout);
 		fputs("}\n", stdout);
 	} else {
-		printf("%s %s", when, egress ? "host->container" : "container->host");
+		if (w->journal) {
+			f = open_memstream(&text, &text_len);
+			if (!f)
+				return;
+			/* the journal has its own time stamp; the packet's is a field */
+			fprintf(f, "DENY %s", egress ? "host->container" : "container->host");
+		} else {
+			fprintf(f, "%s %s", when, egress ? "host->container" : "container->host");
+		}
 		if (ev->has_uid)
-			printf(" uid=%u(%s)", ev->uid, pw ? pw->pw_name : "?");
+			fprintf(f, " uid=%u(%s)", ev->uid, pw ? pw->pw_name : "?");
 		else if (egress)
-			printf(" uid=- (not reported by the kernel: the packet has no full socket)");
+			fprintf(f, " uid=- (not reported by the kernel: the packet has no full socket)");
 		else
-			printf(" uid=- (from a container)");
+			fprintf(f, " uid=- (from a container)");
 		if (ev->has_gid)
-			printf(" gid=%u(%s)", ev->gid, gr ? gr->gr_name : "?");
+			fprintf(f, " gid=%u(%s)", ev->gid, gr ? gr->gr_name : "?");
 		if (*in)
-			printf(" in=%s", in);
+			fprintf(f, " in=%s", in);
 		if (*out)
-			printf(" out=%s", out);
+			fprintf(f, " out=%s", out);
 		if (pn)
-			printf(" %s", pn);
+			fprintf(f, " %s", pn);
 		else
-			printf(" proto=%d", ev->proto);
+			fprintf(f, " proto=%d", ev->proto);
 		if (ev->sport >= 0)
-			printf(" %s%s%s:%d -> %s%s%s:%d", ev->family == AF_INET6 ? "[" : "", ev->src,
+			fprintf(f, " %s%s%s:%d -> %s%s%s:%d", ev->family == AF_INET6 ? "[" : "", ev->src,
 			       ev->family == AF_INET6 ? "]" : "", ev->sport, ev->family == AF_INET6 ? "[" : "",
 			       ev->dst, ev->family == AF_INET6 ? "]" : "", ev->dport);
 		else
-			printf(" %s -> %s", ev->src, ev->dst);
+			fprintf(f, " %s -> %s", ev->src, ev->dst);
 		if (ev->icmp_type >= 0)
-			printf(" type=%d", ev->icmp_type);
+			fprintf(f, " type=%d", ev->icmp_type);
+		if (w->journal) {
+			fclose(f);
+			journal_event(w, ev, text);
+			free(text);
+			return;
+		}
 		putchar('\n');
 	}
 	fflush(stdout);
+}
+
+/* One field of a native journal entry (systemd's journal socket protocol:
+ * "NAME=value\n", no newline in the value). */
+static void jfield(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, "%s=", name);
+	for (; *value; value++)
+		fputc(*value == '\n' ? ' ' : *value, f);
+	fputc('\n', f);
+}
+
+static void jfield_u(FILE *f, const char *name, long long v)
+{
+	fprintf(f, "%s=%lld\n", name, v);
+}
+
+static void journal_send(struct watch *w, const char *text, size_t len)
+{
+	if (w->journal_fd >= 0 &&
+	    sendto(w->journal_fd, text, len, MSG_NOSIGNAL, (const struct sockaddr *)&w->journal_addr,
+		   sizeof(w->journal_addr)) >= 0)
+		return;
+	/* no journal socket: the same fields as one logfmt line on stdout
+	 * (under systemd, stdout lands in the journal too) */
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\n')
+			c = i + 1 == len ? '\n' : ' ';
+		putchar(c);
+	}
+	fflush(stdout);
+}
+
+/* At most JOURNAL_RATE entries a second, then one entry that counts what
+ * was left out, written with the next event of a later second or at exit
+ * (log_rate limits the kernel's side already). */
+static void journal_flush_suppressed(struct watch *w)
+{
+	if (w->suppressed) {
+		char buf[256];
+		int n = snprintf(buf, sizeof(buf),
+				 "MESSAGE=hostguard: %u denied attempts not logged (more than %d a second)\n"
+				 "PRIORITY=4\nSYSLOG_IDENTIFIER=hostguard\nHOSTGUARD_SUPPRESSED=%u\n",
+				 w->suppressed, JOURNAL_RATE, w->suppressed);
+		journal_send(w, buf, (size_t)n);
+		w->suppressed = 0;
+	}
+}
+
+static bool journal_rate_ok(struct watch *w, const struct timespec *now)
+{
+	if (now->tv_sec != w->second) {
+		journal_flush_suppressed(w);
+		w->second = now->tv_sec;
+		w->in_second = 0;
+	}
+	if (w->in_second >= JOURNAL_RATE) {
+		w->suppressed++;
+		return false;
+	}
+	w->in_second++;
+	return true;
+}
+
+static void journal_event(struct watch *w, const struct event *ev, const char *text)
+{
+	const struct passwd *pw = ev->has_uid ? getpwuid(ev->uid) : NULL;
+	const struct group *gr = ev->has_gid ? getgrgid(ev->gid) : NULL;
+	const char *pn = proto_name(ev->proto);
+	struct timespec now;
+	char when[64], dev[IF_NAMESIZE], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!journal_rate_ok(w, &now))
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	jfield(f, "MESSAGE", text);
+	jfield(f, "PRIORITY", "5");
+	jfield(f, "SYSLOG_IDENTIFIER", "hostguard");
+	jfield(f, "HOSTGUARD_ACTION", "deny");
+	jfield(f, "HOSTGUARD_DIRECTION", strcmp(ev->chain, "egress") == 0 ? "host_to_container" : "container_to_host");
+	jfield(f, "HOSTGUARD_CHAIN", ev->chain);
+	if (ev->has_uid) {
+		jfield_u(f, "HOSTGUARD_UID", ev->uid);
+		if (pw)
+			jfield(f, "HOSTGUARD_USER", pw->pw_name);
+	}
+	if (ev->has_gid) {
+		jfield_u(f, "HOSTGUARD_GID", ev->gid);
+		if (gr)
+			jfield(f, "HOSTGUARD_GROUP", gr->gr_name);
+	}
+	if (ev->indev && if_indextoname(ev->indev, dev))
+		jfield(f, "HOSTGUARD_IN", dev);
+	if (ev->outdev && if_indextoname(ev->outdev, dev))
+		jfield(f, "HOSTGUARD_OUT", dev);
+	jfield(f, "HOSTGUARD_FAMILY", ev->family == AF_INET ? "ipv4" : "ipv6");
+	if (pn)
+		jfield(f, "HOSTGUARD_PROTOCOL", pn);
+	else
+		jfield_u(f, "HOSTGUARD_PROTOCOL", ev->proto);
+	jfield(f, "HOSTGUARD_SRC", ev->src);
+	jfield(f, "HOSTGUARD_DST", ev->dst);
+	if (ev->sport >= 0) {
+		jfield_u(f, "HOSTGUARD_SPORT", ev->sport);
+		jfield_u(f, "HOSTGUARD_DPORT", ev->dport);
+	}
+	if (ev->icmp_type >= 0)
+		jfield_u(f, "HOSTGUARD_ICMP_TYPE", ev->icmp_type);
+	format_time(&ev->when, when, sizeof(when));
+	jfield(f, "HOSTGUARD_PACKET_TIME", when);
+	jfield(f, "HOSTGUARD_TIME_SOURCE", ev->packet_time ? "packet" : "received");
+	if (fclose(f) == 0)
+		journal_send(w, buf, len);
+	free(buf);
 }
 
 static int packet_cb(const struct nlmsghdr *nlh, void *data)
@@ -244,8 +429,37 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[NFULA_PAYLOAD])
 		parse_payload(&ev, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
 			      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]));
-	print_event(&ev, *(bool *)data);
+	if (tb[NFULA_TIMESTAMP] &&
+	    mnl_attr_get_payload_len(tb[NFULA_TIMESTAMP]) >= sizeof(struct nfulnl_msg_packet_timestamp)) {
+		struct nfulnl_msg_packet_timestamp t;
+		memcpy(&t, mnl_attr_get_payload(tb[NFULA_TIMESTAMP]), sizeof(t));
+		ev.when.tv_sec = (time_t)be64toh(t.sec);
+		ev.when.tv_nsec = (long)(be64toh(t.usec) % 1000000) * 1000;
+		ev.packet_time = true;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ev.when);
+	}
+	print_event(&ev, data);
 	return MNL_CB_OK;
+}
+
+/* The journal's native socket ($HOSTGUARD_JOURNAL_SOCKET for tests, not
+ * honoured when setuid/setcap); -1 when there is none. */
+static int journal_open(struct watch *w)
+{
+	const char *path = secure_getenv("HOSTGUARD_JOURNAL_SOCKET");
+	int fd;
+
+	if (!path || !*path)
+		path = "/run/systemd/journal/socket";
+	if (strlen(path) >= sizeof(w->journal_addr.sun_path) || access(path, F_OK) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	w->journal_addr.sun_family = AF_UNIX;
+	strcpy(w->journal_addr.sun_path, path);
+	return fd;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -255,48 +469,87 @@ int cmd_watch(int argc, char **argv)
 	struct hg_error e = { 0 };
 	struct mnl_socket *nl = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct watch w = { .journal_fd = -1 };
 	char *buf = NULL;
-	bool json = false;
 	int ret, group, r;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "watch");
 			printf("  Needs log_denied = yes in the loaded table. One line per denied\n"
-			       "  attempt (rate-limited by log_rate); --json: one object per line\n"
-			       "  (schema: doc/json.md). Ends on SIGINT or SIGTERM.\n");
+			       "  attempt (rate-limited by log_rate) with the packet's own time:\n"
+			       "  the kernel's receive time for container->host, the time watch\n"
+			       "  received it (milliseconds later) for host->container. The kernel\n"
+			       "  sends each event at once; the last one before SIGINT or SIGTERM is\n"
+			       "  printed before watch ends.\n"
+			       "  --json     one object per line (schema: doc/json.md)\n"
+			       "  --journal  one structured journal entry per denied attempt\n"
+			       "             (HOSTGUARD_DIRECTION=, HOSTGUARD_UID=, HOSTGUARD_SRC=,\n"
+			       "             HOSTGUARD_DPORT=, ...; at most %d a second), or, without\n"
+			       "             a journal, one line of the same fields on stdout. Waits\n"
+			       "             for log_denied = yes when logging is off. Run by\n"
+			       "             hostguard-watch.service.\n", JOURNAL_RATE);
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--json") == 0) {
-			json = true;
+			w.json = true;
+		} else if (strcmp(argv[i], "--journal") == 0) {
+			w.journal = true;
 		} else {
 			err_msg("watch: unexpected argument '%s'", argv[i]);
 			return EXIT_INVALID;
 		}
 	}
+	if (w.json && w.journal) {
+		err_msg("watch: --json and --journal do not go together");
+		return EXIT_INVALID;
+	}
 	ret = open_nl(&hnl);
 	if (ret)
 		return ret;
-	if (hg_state_read(hnl, &s, &e) < 0) {
+	if (hg_state_read(hnl, &s, &e) < 0 && !(w.journal && e.code == -ENOENT)) {
 		ret = fail(&e);
 		goto out;
 	}
-	group = hg_state_log_group(s);
-	if (group < 0) {
+	group = s ? hg_state_log_group(s) : -1;
+	if (group < 0 && w.journal) {
+		/* the service starts with hostguard.service: wait on the
+		 * config's group for log_denied = yes to be applied */
+		struct hg_policy *p = NULL;
+		struct hg_log_settings log;
+
+		ret = load_policy(&p);
+		if (ret)
+			goto out;
+		hg_policy_get_log(p, &log);
+		hg_policy_free(p);
+		group = log.group;
+		fprintf(stderr, "hostguard: watch: logging is off in the loaded table; waiting on NFLOG group %d for log_denied = yes\n",
+			group);
+	} else if (group < 0) {
 		err_msg("watch: logging is off in the loaded table; set log_denied = yes in %s and run 'hostguard apply'",
 			config_path);
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (w.journal)
+		w.journal_fd = journal_open(&w);
 	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err_msg("watch: cannot open a netfilter socket: %s", strerror(errno));
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	r = nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_BIND, true);
+	/* turns on the kernel's receive timestamps (net_enable_timestamp), so
+	 * that packets of the input hook come with NFULA_TIMESTAMP */
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_TIMESTAMP, &(int){ 1 }, sizeof(int));
+	/* room for a burst (each event is sent at once): 4 MiB, more than
+	 * rmem_max allows, which CAP_NET_ADMIN may */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 }, sizeof(int)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
+	r = nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_BIND, true, NULL);
 	if (r == -EPERM || r == -EBUSY) {
 		/* we hold CAP_NET_ADMIN: EPERM here means the group is taken */
-		err_msg("watch: NFLOG group %d is already bound by another listener (another 'hostguard watch', ulogd?)",
+		err_msg("watch: NFLOG group %d is already bound by another listener (hostguard-watch.service? another 'hostguard watch', ulogd?)",
 			group);
 		ret = EXIT_FAIL;
 		goto out;
@@ -307,8 +560,9 @@ int cmd_watch(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!json)
-		fprintf(stderr, "hostguard: watching denied attempts (NFLOG group %d); Ctrl-C ends\n", group);
+	if (!w.json)
+		fprintf(stderr, "hostguard: watching denied attempts (NFLOG group %d)%s; Ctrl-C ends\n", group,
+			!w.journal ? "" : w.journal_fd >= 0 ? ", to the journal" : ", no journal: to stdout");
 	buf = malloc(65536);
 	if (!buf) {
 		ret = EXIT_FAIL;
@@ -328,12 +582,18 @@ int cmd_watch(int argc, char **argv)
 			ret = EXIT_FAIL;
 			break;
 		}
-		mnl_cb_run(buf, (size_t)n, 0, 0, packet_cb, &json);
+		mnl_cb_run(buf, (size_t)n, 0, 0, packet_cb, &w);
 	}
 unbind:
-	nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_UNBIND, false);
+	/* unbinding flushes the kernel's queue to us: print what comes
+	 * before the acknowledgement */
+	nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_UNBIND, false, &w);
+	if (w.journal)
+		journal_flush_suppressed(&w);
 out:
 	free(buf);
+	if (w.journal_fd >= 0)
+		close(w.journal_fd);
 	if (nl)
 		mnl_socket_close(nl);
 	hg_state_free(s);
