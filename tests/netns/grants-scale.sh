@@ -70,12 +70,8 @@ expect_rc 0 "apply of 10 grants" hg apply
 read -r small_rt large_rt <<<"$(measure --runtime)"
 read -r small_cfg large_cfg <<<"$(measure)"
 echo "# one allow-uid --to + revoke-uid --to (median of 15, alternating): --runtime ${small_rt} ms (10 grants) vs ${large_rt} ms (10,000 grants); with the config ${small_cfg} ms vs ${large_cfg} ms"
-# within 20%, or 3 ms (process start and netlink round trips dominate)
-if awk -v a="$small_rt" -v b="$large_rt" 'BEGIN { exit !(b <= a * 1.2 || b <= a + 3) }'; then
-	pass "a runtime grant edit is flat in the number of grants (${small_rt} vs ${large_rt} ms)"
-else
-	fail "a runtime grant edit grows with the number of grants (${small_rt} vs ${large_rt} ms)"
-fi
+# The ratio is a measurement, printed above and kept in doc/performance.md;
+# the suite does not time things (a loaded CI machine would make it flaky).
 expect_rc 0 "still in sync after the edits" hg check
 expect_rc 0 "the 10,000-grant namespace too" ip netns exec "$H2" "$HG" --config "$T/large.conf" check
 
