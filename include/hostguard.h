@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -304,6 +305,81 @@ void hg_lines_free(char **lines, size_t n);
  * "+ allowed_uids 4242", "- allow_from_containers_tcp 2222", and "~ ..."
  * for what is re-created or repaired (chains, set types, table flags). */
 int hg_state_delta(const struct hg_state *s, const struct hg_policy *p, char ***ret_lines);
+
+/* ---- watching denied packets (NFLOG) ------------------------------------ */
+
+/* The name of a public chain: "egress" or "ingress_local"; NULL for an
+ * invalid chain.  A static string. */
+const char *hg_chain_name(enum hg_chain chain);
+
+/*
+ * The table's log rules (log_denied = yes) send each dropped packet, with a
+ * prefix naming its chain, to an NFLOG group; a watcher binds that group
+ * (one listener per group) and reads them.  Packets of the input hook
+ * (ingress_local) carry the kernel's receive time; those of postrouting
+ * (egress) carry none since Linux 5.18 and are stamped when received.
+ */
+struct hg_watch;
+
+struct hg_watch_event {
+	enum hg_chain chain;      /* HG_CHAIN_EGRESS: host -> container,
+				     HG_CHAIN_INGRESS: container -> host */
+	int family;               /* AF_INET or AF_INET6 */
+	/* the kernel reports a uid and gid only for packets of a full local
+	 * socket (a dropped SYN-ACK comes without) */
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+	uint32_t indev, outdev;   /* interface indexes, 0: none */
+	uint8_t saddr[16], daddr[16];  /* network byte order; IPv4: first 4 bytes */
+	char src[46], dst[46];    /* the addresses as text */
+	int proto;                /* IP protocol, -1: not known */
+	int sport, dport;         /* TCP/UDP ports, -1: none */
+	int icmp_type;            /* ICMP/ICMPv6 type, -1: none */
+	struct timespec when;     /* CLOCK_REALTIME */
+	bool packet_time;         /* when is the packet's own (kernel) time stamp,
+				     not the time the watcher received it */
+	/*
+	 * With HG_WATCH_GRANTS, for an egress packet: the live grants of its
+	 * uid (grant_uids4 or grant_uids6, by the packet's family) and of its
+	 * gid (grant_gids4/6), read at most once per ruleset generation, with
+	 * runtime grants that expired since left out.  *_grant_set names the set
+	 * (a static string) when the principal has grants there, else NULL;
+	 * *_grants counts them and *_covers says one of them covers the
+	 * packet's destination and port (granted after the packet was dropped).
+	 * grants_known is false when the table could not be read.
+	 */
+	bool grants_known;
+	const char *uid_grant_set, *gid_grant_set;
+	unsigned uid_grants, gid_grants;
+	bool uid_covers, gid_covers;
+};
+
+/* Look up the grants of each event's uid and gid (needs the table readable). */
+#define HG_WATCH_GRANTS 0x1u
+
+/*
+ * Binds NFLOG group (copy mode, each packet sent at once, the queue flushed
+ * every 100 ms) and returns a watcher in *ret (free with hg_watch_close()).
+ * -EPERM or -EBUSY: the group is bound by another listener, or the caller
+ * lacks CAP_NET_ADMIN (the kernel answers EPERM for both); -EINVAL: ret is
+ * NULL or flags unknown.
+ */
+int hg_watch_open(uint16_t group, unsigned flags, struct hg_watch **ret, struct hg_error *err);
+/* The socket to poll() for readability; -EINVAL for NULL.  Owned by w. */
+int hg_watch_fd(const struct hg_watch *w);
+/*
+ * Waits for the next denied packet and fills *ret.  Returns 1 with an
+ * event; 0 once hg_watch_stop() was called and every packet the kernel
+ * still held was returned; -EINTR when a signal interrupted the wait (call
+ * again); -ENOBUFS when packets were lost (too many at once; call again);
+ * another negative errno on failure.  Pointers in *ret are static strings.
+ */
+int hg_watch_next(struct hg_watch *w, struct hg_watch_event *ret, struct hg_error *err);
+/* Unbinds the group, which makes the kernel flush its queue: hg_watch_next()
+ * then returns what was queued, then 0.  The last packet is never lost. */
+int hg_watch_stop(struct hg_watch *w, struct hg_error *err);
+/* Unbinds (when not stopped) and frees; NULL is ignored. */
+void hg_watch_close(struct hg_watch *w);
 
 const char *hg_version(void);
 

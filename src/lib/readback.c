@@ -285,6 +285,17 @@ static int dump_elems(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
 	return r < 0 ? (d->err ? d->err : r) : 0;
 }
 
+/* Reads one set's definition (not its elements) into d->s. */
+static int get_set(struct hg_nl *nl, struct dump_ctx *d, const char *name)
+{
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
+
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
+	return hg_nl_query(nl, nlh, set_cb, d);
+}
+
 static int key_cmp(const void *a, const void *b)
 {
 	return memcmp(((const struct hg_kelem *)a)->key, ((const struct hg_kelem *)b)->key, IFNAMSIZ_);
@@ -527,8 +538,6 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 {
 	struct hg_state *s = calloc(1, sizeof(*s));
 	struct dump_ctx d = { .s = s };
-	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh;
 	int r;
 
 	if (!s)
@@ -536,10 +545,7 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	r = table_exists(nl, NULL);
 	if (r < 0)
 		goto out;
-	nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
-	mnl_attr_put_strz(nlh, NFTA_SET_NAME, hg_setdefs[k].name);
-	r = hg_nl_query(nl, nlh, set_cb, &d);
+	r = get_set(nl, &d, hg_setdefs[k].name);
 	if (r == -ENOENT || (r == 0 && s->n_sets != 1))
 		r = -ESRCH;
 	if (r < 0)
@@ -661,25 +667,53 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 	return r < 0 ? r : found;
 }
 
-/* Reads the definitions of the grant sets; -ENOENT: no table; -ESRCH: a
- * grant set is missing; -EBADSLT: one is not of hostguard's type. */
-int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret)
+/* The grant sets with their elements, decoded into canon.g; a grant set
+ * that is missing or not of hostguard's type is left empty.  -ENOENT: no
+ * table. */
+int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret)
 {
 	struct hg_state *s = calloc(1, sizeof(*s));
 	struct dump_ctx d = { .s = s };
-	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	r = table_exists(nl, NULL);
 	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
-		memset(buf, 0, sizeof(buf));
-		nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
-		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
-		mnl_attr_put_strz(nlh, NFTA_SET_NAME, hg_gsetdefs[gs].name);
-		r = hg_nl_query(nl, nlh, set_cb, &d);
+		size_t i = s->n_sets;
+
+		r = get_set(nl, &d, hg_gsetdefs[gs].name);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0 || s->n_sets == i || hg_state_gset_status(s, gs) == HG_SET_WRONG_DEF)
+			continue;
+		r = dump_elems(nl, &d, &s->sets[i]);
+		if (r == 0)
+			r = hg_lset_decode_grants(s, gs, &s->sets[i]);
+	}
+	if (r < 0) {
+		hg_state_free(s);
+		return d.err ? d.err : r;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* Reads the definitions of the grant sets; -ENOENT: no table; -ESRCH: a
+ * grant set is missing; -EBADSLT: one is not of hostguard's type. */
+int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret)
+{
+	struct hg_state *s = calloc(1, sizeof(*s));
+	struct dump_ctx d = { .s = s };
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = table_exists(nl, NULL);
+	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
+		r = get_set(nl, &d, hg_gsetdefs[gs].name);
 		if (r == -ENOENT)
 			r = -ESRCH;
 		if (r == 0 && hg_state_gset_status(s, gs) != HG_SET_OK)

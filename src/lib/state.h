@@ -80,6 +80,8 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
  * the four sets' definitions checked (-ESRCH missing, -EBADSLT changed). */
 int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms);
 int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
+/* The four grant sets with their elements, decoded (hostguard watch). */
+int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);
 /* 1 when the set holds exactly this key, 0 when not. */
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
 
