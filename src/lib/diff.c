@@ -49,7 +49,7 @@ static void HG_PRINTF(2, 3) line_add(struct lines *l, const char *fmt, ...)
 
 HG_EXPORT void hg_lines_free(char **lines, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; lines && i < n; i++)
 		free(lines[i]);
 	free(lines);
 }

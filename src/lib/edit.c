@@ -273,6 +273,8 @@ HG_EXPORT int hg_edit_table_for(struct hg_nl *nl, enum hg_key k, enum hg_edit op
 	struct hg_range *req = NULL;
 	int r;
 
+	if (!nl || (n && !tokens) || (op != HG_EDIT_ADD && op != HG_EDIT_REMOVE))
+		return hg_err(err, -EINVAL, "invalid argument");
 	if ((unsigned)k >= HG_KEY_MAX)
 		return hg_err(err, -EINVAL, "invalid key");
 	if (timeout_ms && (HG_KIND(k) != HG_KIND_GRANT || op != HG_EDIT_ADD))

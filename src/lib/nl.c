@@ -23,9 +23,12 @@ int hg_err_perm(struct hg_error *err)
 
 HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
 {
-	struct hg_nl *nl = calloc(1, sizeof(*nl));
+	struct hg_nl *nl;
 	int one = 1;
 
+	if (!ret)
+		return hg_err(err, -EINVAL, "invalid argument");
+	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return hg_err(err, -ENOMEM, "out of memory");
 	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);

@@ -464,6 +464,8 @@ HG_EXPORT int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_e
 	struct hg_state *s = NULL;
 	int r = -EAGAIN;
 
+	if (!nl || !ret)
+		return hg_err(err, -EINVAL, "invalid argument");
 	/* A snapshot is consistent when the generation did not move while it
 	 * was read; otherwise read again. */
 	for (int attempt = 0; attempt < 20; attempt++) {

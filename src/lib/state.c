@@ -40,7 +40,7 @@ HG_EXPORT size_t hg_state_count(const struct hg_state *s, enum hg_key key)
 {
 	size_t n = 0;
 
-	if ((unsigned)key >= HG_KEY_MAX)
+	if (!s || (unsigned)key >= HG_KEY_MAX)
 		return 0;
 	if (HG_KIND(key) == HG_KIND_GRANT) {
 		for (int gs = 0; gs < HG_NGSETS; gs++)
@@ -55,13 +55,15 @@ HG_EXPORT size_t hg_state_grant_count(const struct hg_state *s)
 {
 	size_t n = 0;
 
-	for (int gs = 0; gs < HG_NGSETS; gs++)
+	for (int gs = 0; s && gs < HG_NGSETS; gs++)
 		n += s->canon.ng[gs];
 	return n;
 }
 
 HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret)
 {
+	if (!s || !ret)
+		return -EINVAL;
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
 		const struct hg_grant *g;
 		if (i >= s->canon.ng[gs]) {
@@ -82,7 +84,8 @@ HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant
 HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
 			      uint32_t *ret_lo, uint32_t *ret_hi)
 {
-	if (key == HG_KEY_IFACES || (unsigned)key >= HG_KEY_MAX || i >= s->canon.n[key])
+	if (!s || !ret_lo || !ret_hi || (unsigned)key >= HG_KEY_MAX || key == HG_KEY_IFACES ||
+	    i >= s->canon.n[key])
 		return;
 	*ret_lo = s->canon.r[key][i].lo;
 	*ret_hi = s->canon.r[key][i].hi;
@@ -90,13 +93,15 @@ HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t 
 
 HG_EXPORT const char *hg_state_iface(const struct hg_state *s, size_t i)
 {
-	return i < s->canon.n_if ? s->canon.ifnames[i] : NULL;
+	return s && i < s->canon.n_if ? s->canon.ifnames[i] : NULL;
 }
 
 HG_EXPORT int hg_state_log_group(const struct hg_state *s)
 {
 	int group = -1;
 
+	if (!s)
+		return -EINVAL;
 	for (size_t i = 0; i < s->n_rules && group < 0; i++) {
 		struct nftnl_expr_iter *it = nftnl_expr_iter_create(s->rules[i].r);
 		struct nftnl_expr *e;
@@ -131,7 +136,7 @@ HG_EXPORT void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
 {
 	uint64_t p = 0, b = 0;
 
-	if (!s || (unsigned)chain >= HG_CHAIN_MAX)
+	if (!s || !ret_packets || !ret_bytes || (unsigned)chain >= HG_CHAIN_MAX)
 		return;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		struct nftnl_expr_iter *it;
