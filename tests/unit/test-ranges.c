@@ -17,14 +17,8 @@
 
 #define ROOM 4096
 
-static uint32_t rnd_state = 88172645u;
-static uint32_t rnd(uint32_t n)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state % n;
-}
+static unsigned rnd_state = 88172645u;
+#define rnd(n) check_rnd(&rnd_state, (n))
 
 /* The tcp ranges of the config at path, into v; -1 when it does not load. */
 static long config_ranges(const char *path, struct hg_range *v)
