@@ -82,6 +82,9 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
 /* The four grant sets with their elements, decoded (hostguard watch). */
 int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);
+/* The table a buffer of NEW* messages (a batch) creates, read back
+ * through the dump callbacks and decoded (kernel-free). */
+int hg_state_from_msgs(const void *buf, size_t len, struct hg_state **ret);
 /* 1 when the set holds exactly this key, 0 when not. */
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
 
