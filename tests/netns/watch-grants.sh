@@ -32,12 +32,13 @@ expect ok "group $GRP's grant opens [fd77::2]:9001" probe "$H" tcp fd77::2 9001 
 # start_watch FILE [--json]: a watch in the background, returned once the
 # kernel lists its NFLOG group as bound
 start_watch() {
-	local out=$1 i
+	local out=$1
 	shift
 	ip netns exec "$H" "$HG" --config "$CONF" watch "$@" >"$out" 2>"$out.err" &
 	wp=$!
-	PIDS+=($wp)
-	for i in $(seq 100); do
+	PIDS+=("$wp")
+	for _ in $(seq 100); do
+		# shellcheck disable=SC2016  # an awk program
 		ip netns exec "$H" awk '$1 == 77 { found = 1 } END { exit !found }' \
 			/proc/net/netfilter/nfnetlink_log 2>/dev/null && return 0
 		sleep 0.05
