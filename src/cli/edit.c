@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "docker.h"
 
 struct edit_cmd {
 	const char *name;
@@ -138,6 +139,7 @@ int cmd_edit(int argc, char **argv)
 	const struct edit_cmd *c = NULL;
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
+	struct hg_policy *resolver = NULL;   /* container names: their addresses */
 	struct hg_error e = { 0 };
 	char **vals = NULL;        /* argv's own strings, or the grants */
 	const char **kvals = NULL, **targets = NULL;
@@ -282,6 +284,13 @@ int cmd_edit(int argc, char **argv)
 		if (timeout_ms)
 			runtime = true;
 	}
+	if (key == HG_KEY_GRANT_UIDS || key == HG_KEY_GRANT_GIDS) {
+		ret = docker_edit_resolver(c->name, key, c->op, (const char *const *)vals, n, runtime,
+					   &resolver);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
+	}
 	/* the kernel edit gets the values that resolve; revoking a user or
 	 * group name that no longer resolves only removes it from the config */
 	kvals = calloc(n, sizeof(*kvals));
@@ -344,7 +353,8 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	kr = nk ? hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e) : 0;
+	kr = !nk ? 0 : resolver ? hg_edit_grants(nl, key, c->op, kvals, nk, resolver, &e)
+			      : hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e);
 	if (kr == -ENOENT) {
 		loaded = false;
 		if (runtime) {
@@ -395,6 +405,7 @@ int cmd_edit(int argc, char **argv)
 out:
 	hg_config_edit_abort(ce);
 	hg_nl_close(nl);
+	hg_policy_free(resolver);
 	if (lock >= 0)
 		close(lock);
 	free(vals);

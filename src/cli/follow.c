@@ -62,6 +62,7 @@ static void on_event(const char *type, const char *action, const char *name, voi
 	struct follow *f = userdata;
 	static const char *const actions[] = {
 		"start", "die", "stop", "kill", "create", "destroy", "connect", "disconnect",
+		"rename",   /* a grant by name follows the name */
 	};
 	bool container = strcmp(type, "container") == 0;
 
@@ -233,8 +234,9 @@ int cmd_follow(int argc, char **argv)
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "follow");
 			printf("  Applies the config plus the ports Docker publishes and its bridges, then\n"
-			       "  re-applies within a moment of every container start or stop and network\n"
-			       "  change (Docker's /events on docker_socket). Reconnects when dockerd\n"
+			       "  re-applies within a moment of every container start, stop or rename and\n"
+			       "  network change (Docker's /events on docker_socket): grants by container\n"
+			       "  name and io.hostguard.* label grants follow the containers. Reconnects when dockerd\n"
 			       "  restarts; while Docker cannot be read the table keeps what it last saw.\n"
 			       "  Prints one line per change. SIGHUP re-reads the config; SIGTERM and\n"
 			       "  SIGINT exit 0.\n");

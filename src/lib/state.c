@@ -155,6 +155,10 @@ static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlatt
 			case NFTA_SET_ELEM_EXPIRATION:
 				k->expires_ms = be64_attr(x);
 				break;
+			case NFTA_SET_ELEM_USERDATA:   /* where it comes from (grant.c) */
+				hg_grant_tag_decode(&k->tag, mnl_attr_get_payload(x),
+						    mnl_attr_get_payload_len(x));
+				break;
 			}
 		}
 	}
@@ -900,6 +904,8 @@ HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant
 		ret->id = g->id;
 		ret->timeout_ms = g->timeout_ms;
 		ret->expires_ms = g->expires_ms;
+		ret->source = (enum hg_grant_source)g->src;
+		memcpy(ret->container, g->name, sizeof(ret->container));
 		return hg_grant_format(g, ret->text, sizeof(ret->text));
 	}
 	return -ENOENT;
@@ -1289,6 +1295,8 @@ int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
 		}
 		g.timeout_ms = k->timeout_ms;
 		g.expires_ms = k->expires_ms;
+		g.src = k->tag.src;
+		memcpy(g.name, k->tag.name, sizeof(g.name));
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])
