@@ -340,6 +340,9 @@ struct hg_grant_info {
 };
 size_t hg_state_grant_count(const struct hg_state *s);
 int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret);
+/* Does grant g reach address addr ("172.18.0.2", "fd00::2") on port (0:
+ * on some port)?  Returns 1 or 0, -EINVAL for a bad address. */
+int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port);
 
 /* The NFLOG group the live table logs drops to, or -1 when it does not log. */
 int hg_state_log_group(const struct hg_state *s);

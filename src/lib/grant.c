@@ -588,6 +588,22 @@ HG_EXPORT int hg_grant_target_name(enum hg_key key, const char *token, char *ret
 	return 1;
 }
 
+HG_EXPORT int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port)
+{
+	struct hg_grant x;
+	uint8_t a[16] = { 0 };
+	bool v6 = strchr(addr, ':') != NULL;
+	unsigned alen = v6 ? 16 : 4;
+
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, a) != 1)
+		return -EINVAL;
+	if (hg_grant_parse(g->gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g->text, &x, NULL) < 0 ||
+	    x.src == HG_GRANT_NAME || x.v6 != v6)
+		return 0;
+	return memcmp(x.a_lo, a, alen) <= 0 && memcmp(a, x.a_hi, alen) <= 0 &&
+	       (port == 0 || (x.p_lo <= port && port <= x.p_hi));
+}
+
 /* ---- element comments ------------------------------------------------------------ */
 
 /*

@@ -9,7 +9,8 @@
 #         --label io.hostguard.allow-ports=80   (alice by label, port 80)
 #
 # CONTROL: without the table everyone reaches every container.  Then:
-# status/--json/nft show each element's source (name:web1, label:web3);
+# status/--json/nft show each element's source (name:web1, label:web3),
+# audit who reaches each container through a grant;
 # revoke-uid --to web1 removes exactly that grant and allow-uid --to web1
 # brings it back; bad targets and an unknown container exit 2 and change
 # neither the table nor the config (byte for byte); --runtime with a name
@@ -110,6 +111,16 @@ expect ok "status --json: the label grant" sh -c "printf '%s' '$OUT' | jq -e '
 OUT=$(h nft list set inet hostguard grant_uids4)
 expect_match "$ALICE \\. $W1_4 \\. 0-65535 comment \"name:web1\"" "nft shows the element's comment name:web1"
 expect_match "$ALICE \\. $W3_4 \\. 80 comment \"label:web3\"" "nft shows label:web3"
+
+# audit: who reaches each container through a grant
+hg audit --json >"$T/audit.json" 2>"$T/audit.err"
+granted() { jq -r --arg c "$1" --arg a "$2" '[.exposure[] | select(.container == $c and .path == "bridge" and .address == $a) | .granted[]] | unique | join(",")' "$T/audit.json"; }
+for t in "web1 $W1_4" "web1 $W1_6"; do
+	read -r c a <<<"$t"
+	expect "$(getent passwd $ALICE | cut -d: -f1 | grep . || echo "uid $ALICE")" "audit: $c at $a is granted to alice" granted "$c" "$a"
+done
+expect "$(getent passwd $BOB | cut -d: -f1 | grep . || echo "uid $BOB")" "audit: web2 is granted to bob" granted web2 "$W2_4"
+expect "$(getent passwd $ALICE | cut -d: -f1 | grep . || echo "uid $ALICE")" "audit: web3 is granted to alice (label)" granted web3 "$W3_6"
 
 # ---- edits ------------------------------------------------------------------------------
 snap() { h nft list table inet hostguard >"$T/nft.$1"; cp "$CONF" "$T/conf.$1"; }
