@@ -487,10 +487,18 @@ static int read_containers(json_object *arr, struct docker_state *d, const char 
 		struct hg_error e = { 0 };
 		char tok[HG_CONTAINER_NAME_MAX + 4];
 
-		if (json_object_object_get_ex(c, "Names", &names) &&
-		    json_object_is_type(names, json_type_array) && json_object_array_length(names) > 0)
-			name = json_object_get_string(json_object_array_get_idx(names, 0));
+		/* "/web1"; legacy links add "/other/alias" names: not its own */
+		if (json_object_object_get_ex(c, "Names", &names) && json_object_is_type(names, json_type_array))
+			for (size_t j = 0; j < json_object_array_length(names) && !name; j++) {
+				const char *x = json_object_get_string(json_object_array_get_idx(names, j));
+				if (x && x[0] == '/' && !strchr(x + 1, '/'))
+					name = x;
+			}
 		if (!name)
+			continue;
+		/* a name no grant can hold (longer than HG_CONTAINER_NAME_MAX):
+		 * nothing to resolve, no label grant (fails closed) */
+		if (strlen(name + 1) >= sizeof(ct->name))
 			continue;
 		copy_name(ct->name, sizeof(ct->name), name);
 		snprintf(tok, sizeof(tok), "0@%s", ct->name);

@@ -95,15 +95,18 @@ static void edit_usage(FILE *f, const struct edit_cmd *c)
 			   "             it would be dropped)\n");
 	if (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)
 		fprintf(f, "  --to TARGET     a grant: only this destination (key %s of the config):\n"
-			   "                  ADDRESS, PREFIX or [IPv6 ADDRESS/PREFIX], with an optional\n"
-			   "                  :PORT or :FIRST-LAST (no port: every port), e.g.\n"
-			   "                  192.0.2.2:8080, 192.0.2.0/24, [2001:db8::2]:8000-8100;\n"
-			   "                  repeat it: all --to are one transaction\n"
+			   "                  ADDRESS, PREFIX, [IPv6 ADDRESS/PREFIX] or a container NAME,\n"
+			   "                  with an optional :PORT or :FIRST-LAST (no port: every port),\n"
+			   "                  e.g. 192.0.2.2:8080, 192.0.2.0/24, [2001:db8::2]:8000-8100,\n"
+			   "                  web1:8080 (every address of the running container web1,\n"
+			   "                  followed by 'hostguard follow'); repeat it: all --to are\n"
+			   "                  one transaction\n"
 			   "%s",
 			c->key == HG_KEY_UIDS ? "grant_uids" : "grant_gids",
 			c->op == HG_EDIT_ADD
 			? "  --for DURATION  a runtime grant that the kernel expires: 90s, 30m, 2h, 1d\n"
-			  "                  (not written to the config; without --to: every address)\n" : "");
+			  "                  (not written to the config; without --to: every address;\n"
+			  "                  addresses only, like --runtime)\n" : "");
 }
 
 /* "90s", "30m", "2h", "1d" in milliseconds; 0 when invalid */
