@@ -822,34 +822,38 @@ static void audit_daemon(struct audit *a, const struct audit_docker *d, json_obj
 
 /* ---- exposure ---------------------------------------------------------------------- */
 
+/* "alice", "uid 2002", "group web", "gid 3000" */
+static void principal_name(bool gid, uint32_t id, char *buf, size_t len)
+{
+	if (gid) {
+		struct group *gr = getgrgid(id);
+		if (gr)
+			snprintf(buf, len, "group %s", gr->gr_name);
+		else
+			snprintf(buf, len, "gid %u", id);
+	} else {
+		struct passwd *pw = getpwuid(id);
+		if (pw)
+			snprintf(buf, len, "%s", pw->pw_name);
+		else
+			snprintf(buf, len, "uid %u", id);
+	}
+}
+
 static json_object *allowed_list(const struct audit_live *l)
 {
 	json_object *a = json_object_new_array();
 	char buf[64];
 
-	for (size_t i = 0; l->s && i < hg_state_count(l->s, HG_KEY_UIDS); i++) {
-		uint32_t lo = 0, hi = 0;
-		struct passwd *pw;
+	for (int k = 0; k < 2; k++) {
+		enum hg_key key = k ? HG_KEY_GIDS : HG_KEY_UIDS;
+		for (size_t i = 0; l->s && i < hg_state_count(l->s, key); i++) {
+			uint32_t lo = 0, hi = 0;
 
-		hg_state_range(l->s, HG_KEY_UIDS, i, &lo, &hi);
-		pw = getpwuid(lo);
-		if (pw)
-			snprintf(buf, sizeof(buf), "%s", pw->pw_name);
-		else
-			snprintf(buf, sizeof(buf), "uid %u", lo);
-		json_object_array_add(a, json_object_new_string(buf));
-	}
-	for (size_t i = 0; l->s && i < hg_state_count(l->s, HG_KEY_GIDS); i++) {
-		uint32_t lo = 0, hi = 0;
-		struct group *gr;
-
-		hg_state_range(l->s, HG_KEY_GIDS, i, &lo, &hi);
-		gr = getgrgid(lo);
-		if (gr)
-			snprintf(buf, sizeof(buf), "group %s", gr->gr_name);
-		else
-			snprintf(buf, sizeof(buf), "gid %u", lo);
-		json_object_array_add(a, json_object_new_string(buf));
+			hg_state_range(l->s, key, i, &lo, &hi);
+			principal_name(k, lo, buf, sizeof(buf));
+			json_object_array_add(a, json_object_new_string(buf));
+		}
 	}
 	return a;
 }
@@ -868,19 +872,7 @@ static json_object *granted_list(const struct audit_live *l, const char *address
 		if (hg_state_grant(l->s, i, &g) < 0 ||
 		    hg_grant_info_covers(&g, address, (uint16_t)(port > 0 ? port : 0)) != 1)
 			continue;
-		if (g.gid) {
-			struct group *gr = getgrgid(g.id);
-			if (gr)
-				snprintf(buf, sizeof(buf), "group %s", gr->gr_name);
-			else
-				snprintf(buf, sizeof(buf), "gid %u", g.id);
-		} else {
-			struct passwd *pw = getpwuid(g.id);
-			if (pw)
-				snprintf(buf, sizeof(buf), "%s", pw->pw_name);
-			else
-				snprintf(buf, sizeof(buf), "uid %u", g.id);
-		}
+		principal_name(g.gid, g.id, buf, sizeof(buf));
 		for (size_t j = 0; j < json_object_array_length(a) && !dup; j++)
 			dup = strcmp(json_object_get_string(json_object_array_get_idx(a, j)), buf) == 0;
 		if (!dup)

@@ -156,20 +156,6 @@ struct edit_ctx {
 	bool names_removed;                 /* a name grant is revoked: read the elements */
 };
 
-static int push_grant(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct hg_grant *nv = realloc(*v, nc * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = *g;
-	return 0;
-}
-
 /*
  * The grants a token stands for: itself (an address), the addresses of a
  * container name now (adding), or every live element of that principal and
@@ -179,7 +165,7 @@ static int expand_grant(const struct edit_ctx *c, const struct hg_state *s, cons
 			struct hg_grant **v, size_t *n, size_t *cap)
 {
 	if (g->src != HG_GRANT_NAME)
-		return push_grant(v, n, cap, g);
+		return hg_grants_push(v, n, cap, g);
 	if (c->op == HG_EDIT_ADD)
 		return hg_grant_resolve(c->resolver, g, v, n, cap);
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
@@ -189,7 +175,7 @@ static int expand_grant(const struct edit_ctx *c, const struct hg_state *s, cons
 			const struct hg_grant *x = &s->canon.g[gs][i];
 			if (x->src == HG_GRANT_NAME && x->id == g->id && x->p_lo == g->p_lo &&
 			    x->p_hi == g->p_hi && strcmp(x->name, g->name) == 0 &&
-			    push_grant(v, n, cap, x) < 0)
+			    hg_grants_push(v, n, cap, x) < 0)
 				return -ENOMEM;
 		}
 	}

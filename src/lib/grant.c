@@ -298,18 +298,23 @@ int hg_grant_from_keys(int gs, const unsigned char *start, const unsigned char *
 
 /* ---- canonical form ------------------------------------------------------------- */
 
+int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct hg_grant *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *g;
+	return 0;
+}
+
 static int canon_push(struct hg_canon *c, size_t cap[HG_NGSETS], int gs, const struct hg_grant *g)
 {
-	if (c->ng[gs] == cap[gs]) {
-		size_t n = cap[gs] ? cap[gs] * 2 : 16;
-		struct hg_grant *v = realloc(c->g[gs], n * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		c->g[gs] = v;
-		cap[gs] = n;
-	}
-	c->g[gs][c->ng[gs]++] = *g;
-	return 0;
+	return hg_grants_push(&c->g[gs], &c->ng[gs], &cap[gs], g);
 }
 
 /* Sorts the config's grants, drops repeated ones, refuses overlapping ones
@@ -368,15 +373,8 @@ int hg_grant_resolve(const struct hg_policy *p, const struct hg_grant *g,
 		if (inet_pton(r.v6 ? AF_INET6 : AF_INET, ct->addrs[i], a) != 1)
 			continue;       /* checked when set */
 		prefix_range(a, r.v6 ? 16 : 4, r.v6 ? 128 : 32, r.a_lo, r.a_hi);
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 16;
-			struct hg_grant *nv = realloc(*v, nc * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			*v = nv;
-			*cap = nc;
-		}
-		(*v)[(*n)++] = r;
+		if (hg_grants_push(v, n, cap, &r) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -104,6 +104,8 @@ struct hg_grant {
 	uint8_t src;
 	char name[HG_CONTAINER_NAME_MAX];
 };
+/* Appends g to *v (*n of *cap, grown as needed); -ENOMEM. */
+int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g);
 /* The grants of name grant g, one per address p knows the container by,
  * appended to *v (*n of *cap); -ENOMEM. */
 int hg_grant_resolve(const struct hg_policy *p, const struct hg_grant *g, struct hg_grant **v,
