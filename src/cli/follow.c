@@ -158,7 +158,8 @@ static int sync_table(struct follow *f, bool initial)
 	struct docker_state *d = NULL, none = { 0 };
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	char err[DOCKER_ERR_LEN] = "";
+	char err[DOCKER_ERR_LEN] = "", **delta = NULL;
+	size_t n_delta = 0;
 	const char *sock;
 	bool retry = false;
 	int r, dr, ret = -1, lock = -1;
@@ -187,11 +188,17 @@ static int sync_table(struct follow *f, bool initial)
 	}
 	if (open_nl(&nl))
 		goto out;
-	r = hg_apply(nl, p, &e);
+	r = hg_apply_flags(nl, p, 0, &delta, &n_delta, &e);
 	if (r < 0) {
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
+	/* grants by name and label: which elements came and went
+	 * ("+ grant_uids 2001@172.18.0.5 (container name web1)"); ports and
+	 * bridges are told by print_changes, with their container */
+	for (size_t i = 0; !initial && i < n_delta; i++)
+		if (strncmp(delta[i] + 1, " grant_", 7) == 0)
+			out_line("%s", delta[i]);
 	if (initial) {
 		const struct docker_state *s = d ? d : &none;
 		size_t nb = 0;
@@ -215,6 +222,7 @@ static int sync_table(struct follow *f, bool initial)
 out:
 	if (lock >= 0)
 		close(lock);
+	hg_lines_free(delta, n_delta);
 	docker_state_free(d);
 	hg_nl_close(nl);
 	hg_policy_free(p);

@@ -634,6 +634,16 @@ void hg_grant_tag_decode(struct hg_grant *g, const void *udata, size_t len)
 	}
 }
 
+void hg_grant_source_text(const struct hg_grant *g, char *buf, size_t len)
+{
+	if (g->src == HG_GRANT_NAME)
+		snprintf(buf, len, " (container name %s)", g->name);
+	else if (g->src == HG_GRANT_LABEL)
+		snprintf(buf, len, " (label of container %s)", g->name);
+	else if (len)
+		buf[0] = '\0';
+}
+
 static int grant_comment(const struct hg_grant *g, struct nftnl_set_elem *e)
 {
 	struct nftnl_udata_buf *ud;

@@ -110,6 +110,8 @@ int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_
  * appended to *v (*n of *cap); -ENOMEM. */
 int hg_grant_resolve(const struct hg_policy *p, const struct hg_grant *g, struct hg_grant **v,
 		     size_t *n, size_t *cap);
+/* " (container name web1)", " (label of container web3)" or "" */
+void hg_grant_source_text(const struct hg_grant *g, char *buf, size_t len);
 /* Parses an element comment into g->src and g->name (unknown: left alone). */
 void hg_grant_tag_decode(struct hg_grant *g, const void *udata, size_t len);
 /* The four grant sets, indexed by (gid ? 2 : 0) + (v6 ? 1 : 0). */

@@ -64,7 +64,6 @@ allowed_uids = 0, $TRAEFIK
 grant_uids = $ALICE@web1, $BOB@web2:80
 docker_socket = $DK_SOCK
 CONF
-OUT=$(hg apply 2>&1)
 expect_rc 0 "apply with name grants and a label" hg apply
 expect_match "container web3: label io.hostguard.allow-uids=$ALICE,$NOUSER: unknown user '$NOUSER' \\(skipped\\)" \
 	"apply logs the unknown user of web3's label, one line naming container, label and value"
@@ -200,6 +199,9 @@ later f no "follow: alice does not reach the filler at web1's old address $W1_4"
 later f no "follow: alice does not reach the filler at web1's old address $W1_6" hp $ALICE udp "$W1_6"
 later f ok "follow: traefik reaches the filler (control: it listens)" hp $TRAEFIK tcp "$W1_4"
 judge
+OUT=$(cat "$T/follow.out")
+expect_match "^- grant_uids $ALICE@$W1_4 \\(container name web1\\)" "follow printed web1's old element going"
+expect_match "^\\+ grant_uids $ALICE@$N1_4 \\(container name web1\\)" "follow printed web1's new element"
 
 # the label changes: recreate web3 (labels cannot change in place)
 dk rm -f web3 >/dev/null
