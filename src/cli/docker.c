@@ -782,8 +782,13 @@ int docker_note_unresolved(const struct hg_policy *p, const struct docker_state 
 			    docker_container(d, name))
 				continue;
 			n++;
-			if (!quiet)
+			if (quiet)
+				continue;
+			if (d)
 				err_msg("note: %s %s: container %s is not running; no element (fails closed)",
+					hg_key_name(k), tok, name);
+			else
+				err_msg("note: %s %s: no Docker to find container %s; no element (fails closed)",
 					hg_key_name(k), tok, name);
 		}
 	}
@@ -892,8 +897,10 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 	const char *sock = docker_socket(p);
 	int r;
 
-	if (!sock)
+	if (!sock) {
+		docker_note_unresolved(p, NULL, false);
 		return 0;
+	}
 	/* HOSTGUARD_DOCKER_SOCKET=keep: do not ask Docker, keep what the live
 	 * table learned from it (the boot unit: a socket-activated docker.sock
 	 * would start dockerd, which is ordered after us, and we would wait) */
@@ -902,8 +909,10 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 		return 0;
 	}
 	r = docker_read(sock, &d, err);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		docker_note_unresolved(p, NULL, false);
 		return 0;       /* no Docker on this host */
+	}
 	if (r == 0)
 		r = docker_state_to_policy(d, p, &e);
 	if (r < 0) {

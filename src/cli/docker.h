@@ -98,8 +98,8 @@ const struct docker_container *docker_container(const struct docker_state *d, co
 
 /*
  * Prints one note per config grant whose target is a container name that
- * is not running (no element: it fails closed); quiet skips nothing but the
- * printing.  Returns the number of such grants.
+ * is not running in d (NULL: no Docker) - no element: it fails closed;
+ * quiet only counts.  Returns the number of such grants.
  */
 int docker_note_unresolved(const struct hg_policy *p, const struct docker_state *d, bool quiet);
 

@@ -161,6 +161,7 @@ grep -q "^grant_gids = 3000@\\[fd77::2\\]:9001" "$CONF" && pass "grant_gids line
 before_table=$(h nft -s list table inet hostguard)
 sed -i "s/^grant_uids = /grant_uids = $STRANGER@web1:9000, /" "$CONF"
 expect_rc 0 "apply with a container name and no Docker" hg apply
+expect_match "note: grant_uids $STRANGER@web1:9000: no Docker to find container web1; no element" "apply says the name has no element"
 expect_rc 0 "check: in sync (the name has no element)" hg check
 [ "$(h nft -s list table inet hostguard)" = "$before_table" ] && pass "the name added no element" || fail "the table changed"
 expect_rc 0 "revoke-uid --to web1:9000 without Docker" hg revoke-uid $STRANGER --to web1:9000
