@@ -777,7 +777,12 @@ int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 	}
 	while (i < na || j < nw) {
 		int c = i == na ? 1 : j == nw ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
-		if (c == 0) {
+		if (c != 0 && i < na && j < nw && same_key(&live->g[gs][i], &want->g[gs][j])) {
+			/* the same key with another comment (sorted key first:
+			 * both are at the head): replace it, a runtime one too */
+			del[nd++] = live->g[gs][i++];
+			add[nn++] = want->g[gs][j++];
+		} else if (c == 0) {
 			/* the config's grant is there, but expiring: make it
 			 * permanent */
 			if (live->g[gs][i].timeout_ms) {
