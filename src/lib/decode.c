@@ -157,6 +157,8 @@ int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
 		}
 		g.timeout_ms = k->timeout_ms;
 		g.expires_ms = k->expires_ms;
+		g.src = k->tag.src;
+		memcpy(g.name, k->tag.name, sizeof(g.name));
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])

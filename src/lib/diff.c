@@ -140,7 +140,7 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 {
 	const char *key = hg_key_name(hg_gsetdefs[gs].key);
 	size_t na = live->ng[gs], nb = want->ng[gs], i = 0, j = 0, missing = 0, extra = 0;
-	char buf[96];
+	char buf[96], src[HG_CONTAINER_NAME_MAX + 24];
 
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
@@ -153,13 +153,21 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 		} else if (c < 0) {
 			if (!live->g[gs][i].timeout_ms && extra++ < MAX_LISTED) {
 				hg_grant_format(&live->g[gs][i], buf, sizeof(buf));
-				line_add(l, "%s: %s is in the table but not in the config", key, buf);
+				hg_grant_source_text(&live->g[gs][i], src, sizeof(src));
+				if (l->delta)
+					line_add(l, "- %s %s%s", key, buf, src);
+				else
+					line_add(l, "%s: %s%s is in the table but not in the config", key, buf, src);
 			}
 			i++;
 		} else {
 			if (missing++ < MAX_LISTED) {
 				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
-				line_add(l, "%s: %s is in the config but not in the table", key, buf);
+				hg_grant_source_text(&want->g[gs][j], src, sizeof(src));
+				if (l->delta)
+					line_add(l, "+ %s %s%s", key, buf, src);
+				else
+					line_add(l, "%s: %s%s is in the config but not in the table", key, buf, src);
 			}
 			j++;
 		}

@@ -121,6 +121,10 @@ static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlatt
 			case NFTA_SET_ELEM_EXPIRATION:
 				k->expires_ms = be64_attr(x);
 				break;
+			case NFTA_SET_ELEM_USERDATA:   /* where it comes from (grant.c) */
+				hg_grant_tag_decode(&k->tag, mnl_attr_get_payload(x),
+						    mnl_attr_get_payload_len(x));
+				break;
 			}
 		}
 	}

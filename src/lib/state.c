@@ -76,6 +76,8 @@ HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant
 		ret->id = g->id;
 		ret->timeout_ms = g->timeout_ms;
 		ret->expires_ms = g->expires_ms;
+		ret->source = (enum hg_grant_source)g->src;
+		memcpy(ret->container, g->name, sizeof(ret->container));
 		return hg_grant_format(g, ret->text, sizeof(ret->text));
 	}
 	return -ENOENT;
