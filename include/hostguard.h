@@ -162,8 +162,8 @@ char *hg_policy_to_nft(const struct hg_policy *p);
  * container has (IPv4 and IPv6, every network).  The library never talks to
  * Docker: the caller says which addresses each running container has now;
  * a name it was not told of gets no element (fails closed).  Setting a name
- * again replaces its addresses.  Returns 0, -EINVAL (a bad name or address,
- * err names it) or -ENOMEM.
+ * again replaces its addresses; name and addrs are copied.  Returns 0,
+ * -EINVAL (a bad name or address, err names it) or -ENOMEM.
  */
 #define HG_CONTAINER_NAME_MAX 64
 int hg_policy_set_container(struct hg_policy *p, const char *name, const char *const *addrs,

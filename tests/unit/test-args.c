@@ -45,6 +45,23 @@ static void policy_guards(void)
 	einval("hg_policy_remove(bad key)", hg_policy_remove(p, BAD_KEY, "1", &e), &e);
 	einval("hg_policy_remove(NULL token)", hg_policy_remove(p, HG_KEY_UIDS, NULL, &e), &e);
 	einval("hg_policy_validate(NULL)", hg_policy_validate(NULL, &e), &e);
+	einval("hg_policy_set_container(NULL)", hg_policy_set_container(NULL, "web1", NULL, 0, &e), &e);
+	einval("hg_policy_set_container(NULL addrs)", hg_policy_set_container(p, "web1", NULL, 1, &e), &e);
+	einval("hg_policy_set_container(NULL name)", hg_policy_set_container(p, NULL, NULL, 0, &e), &e);
+	{
+		const char *addrs[] = { "172.18.0.2", NULL };
+		einval("hg_policy_set_container(a NULL address)",
+		       hg_policy_set_container(p, "web1", addrs, 2, &e), &e);
+	}
+	einval("hg_policy_add_grant_from(NULL)",
+	       hg_policy_add_grant_from(NULL, HG_KEY_GRANT_UIDS, "1@10.0.0.1", HG_GRANT_LABEL, "web1", &e), &e);
+	einval("hg_policy_add_grant_from(NULL token)",
+	       hg_policy_add_grant_from(p, HG_KEY_GRANT_UIDS, NULL, HG_GRANT_LABEL, "web1", &e), &e);
+	einval("hg_policy_add_grant_from(bad key)",
+	       hg_policy_add_grant_from(p, HG_KEY_UIDS, "1@10.0.0.1", HG_GRANT_LABEL, "web1", &e), &e);
+	einval("hg_grant_target_name(NULL)", hg_grant_target_name(HG_KEY_GRANT_UIDS, NULL, NULL, 0, &e), &e);
+	einval("hg_grant_target_name(bad key)", hg_grant_target_name(BAD_KEY, "1@web1", NULL, 0, &e), &e);
+	einval("hg_grant_info_covers(NULL)", hg_grant_info_covers(NULL, "10.0.0.1", 80), NULL);
 	/* err is optional everywhere */
 	einval("hg_policy_validate(NULL, NULL)", hg_policy_validate(NULL, NULL), NULL);
 	CHECK(hg_policy_count(NULL, HG_KEY_UIDS) == 0, "hg_policy_count(NULL)");
@@ -104,6 +121,9 @@ static void kernel_guards(void)
 	einval("hg_edit_table_for(bad op)",
 	       hg_edit_table_for(NULL, HG_KEY_UIDS, (enum hg_edit)7, tok, 1, 0, &e), &e);
 	einval("hg_remove(NULL)", hg_remove(NULL, &e), &e);
+	einval("hg_edit_grants(NULL nl)",
+	       hg_edit_grants(NULL, HG_KEY_GRANT_UIDS, HG_EDIT_ADD, tok, 1, NULL, &e), &e);
+	einval("hg_edit_grants(bad key)", hg_edit_grants(NULL, HG_KEY_UIDS, HG_EDIT_ADD, tok, 1, NULL, &e), &e);
 	einval("hg_state_read(NULL nl)", hg_state_read(NULL, &s, &e), &e);
 	CHECK(s == s0, "hg_state_read touched *ret");
 	/* a bogus hg_nl is never used when ret is NULL */
@@ -126,6 +146,8 @@ static void state_guards(void)
 	CHECK(hg_state_count(NULL, HG_KEY_UIDS) == 0, "hg_state_count(NULL)");
 	CHECK(hg_state_grant_count(NULL) == 0, "hg_state_grant_count(NULL)");
 	einval("hg_state_grant(NULL)", hg_state_grant(NULL, 0, &gi), NULL);
+	memset(&gi, 0, sizeof(gi));
+	einval("hg_grant_info_covers(NULL addr)", hg_grant_info_covers(&gi, NULL, 80), NULL);
 	hg_state_range(NULL, HG_KEY_UIDS, 0, &lo, &hi);
 	CHECK(lo == 7 && hi == 7, "hg_state_range(NULL) touched its outputs");
 	CHECK(hg_state_iface(NULL, 0) == NULL, "hg_state_iface(NULL)");
