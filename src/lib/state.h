@@ -118,6 +118,13 @@ int hg_state_gset_status(const struct hg_state *s, int gs);
 int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			  struct hg_chaincheck *ret);
 
+/* ---- watch.c: NFLOG messages (kernel-free) ---------------------------------- */
+
+/* 0 with *ev filled for a packet of one of the table's log rules (its
+ * exact prefix), -1 for any other message; a short or odd payload leaves
+ * what it lacks unknown (-1, "").  Grants are not looked up here. */
+int hg_watch_parse(const struct nlmsghdr *nlh, struct hg_watch_event *ev);
+
 /* ---- state.c: the object and its accessors ----------------------------------- */
 
 /* Is this the name of one of the table's chains? */

@@ -242,9 +242,7 @@ static void parse_payload(struct hg_watch_event *ev, const uint8_t *p, size_t le
 	}
 }
 
-/* 0 with *ev filled for a packet of one of the table's log rules, -1 for
- * any other message. */
-static int parse_packet(const struct nlmsghdr *nlh, struct hg_watch_event *ev)
+int hg_watch_parse(const struct nlmsghdr *nlh, struct hg_watch_event *ev)
 {
 	const struct nlattr *tb[NFULA_MAX + 1] = { 0 };
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
@@ -388,7 +386,7 @@ HG_EXPORT int hg_watch_next(struct hg_watch *w, struct hg_watch_event *ret, stru
 
 			if (w->stopping && ack_of(nlh, w->stop_seq) != 1) {
 				w->done = true;
-			} else if (parse_packet(nlh, &ev) == 0) {
+			} else if (hg_watch_parse(nlh, &ev) == 0) {
 				annotate_grants(w, &ev);
 				*ret = ev;
 				return 1;
