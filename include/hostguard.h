@@ -456,14 +456,15 @@ struct hg_watch_event {
  * NULL or flags unknown.
  */
 int hg_watch_open(uint16_t group, unsigned flags, struct hg_watch **ret, struct hg_error *err);
-/* The socket to poll() for readability; -EINVAL for NULL.  Owned by w. */
-int hg_watch_fd(const struct hg_watch *w);
 /*
  * Waits for the next denied packet and fills *ret.  Returns 1 with an
  * event; 0 once hg_watch_stop() was called and every packet the kernel
  * still held was returned; -EINTR when a signal interrupted the wait (call
  * again); -ENOBUFS when packets were lost (too many at once; call again);
  * another negative errno on failure.  Pointers in *ret are static strings.
+ * A signal handler installed without SA_RESTART ends the wait: the loop
+ * (not the handler) then calls hg_watch_stop().  A watcher is for one
+ * thread at a time.
  */
 int hg_watch_next(struct hg_watch *w, struct hg_watch_event *ret, struct hg_error *err);
 /* Unbinds the group, which makes the kernel flush its queue: hg_watch_next()

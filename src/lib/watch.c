@@ -196,11 +196,6 @@ fail:
 	return r;
 }
 
-HG_EXPORT int hg_watch_fd(const struct hg_watch *w)
-{
-	return w ? mnl_socket_get_fd(w->sock) : -EINVAL;
-}
-
 static int attr_cb(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
