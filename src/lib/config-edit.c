@@ -20,237 +20,6 @@ struct hg_config_edit {
 	bool existed, committed;
 };
 
-struct toks {
-	char **v;
-	size_t n;
-};
-
-static void toks_free(struct toks *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i]);
-	free(t->v);
-	t->v = NULL;
-	t->n = 0;
-}
-
-static int toks_add(struct toks *t, const char *s)
-{
-	char **v = realloc(t->v, (t->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	t->v = v;
-	if (!(t->v[t->n] = strdup(s)))
-		return -ENOMEM;
-	t->n++;
-	return 0;
-}
-
-static void toks_del(struct toks *t, size_t i)
-{
-	free(t->v[i]);
-	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
-	t->n--;
-}
-
-/* Where a key's line is: [start, end) of the text, the comment inside it,
- * and its values as typed. */
-struct keyline {
-	size_t start, end;
-	const char *comment;      /* points into the text, or NULL */
-	size_t comment_len;
-	size_t gap;               /* blanks before the comment, kept as they were */
-	bool found;
-};
-
-static int find_key(const char *text, size_t len, enum hg_key key, struct keyline *kl,
-		    struct toks *values)
-{
-	size_t pos = 0;
-
-	memset(kl, 0, sizeof(*kl));
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-		size_t l = end - pos;
-		char *line = strndup(text + pos, l), *hash, *eq, *s, *e;
-
-		if (!line)
-			return -ENOMEM;
-		hash = strchr(line, '#');
-		if (hash) {
-			kl->comment = text + pos + (hash - line);
-			kl->comment_len = l - (size_t)(hash - line);
-			for (kl->gap = 0; hash - kl->gap > line && is_blank(hash[-1 - (ptrdiff_t)kl->gap]); kl->gap++)
-				;
-			*hash = '\0';
-		}
-		eq = strchr(line, '=');
-		if (eq) {
-			for (s = line; is_blank(*s); s++)
-				;
-			for (e = eq; e > s && is_blank(e[-1]); e--)
-				;
-			*e = '\0';
-			if (hg_key_from_name(s) == (int)key) {
-				kl->found = true;
-				kl->start = pos;
-				kl->end = end;
-				for (char *v = eq + 1, *tok; (tok = hg_config_next_token(&v));) {
-					if (toks_add(values, tok) < 0) {
-						free(line);
-						return -ENOMEM;
-					}
-				}
-				if (!hash)
-					kl->comment = NULL;
-				free(line);
-				return 0;
-			}
-		}
-		free(line);
-		kl->comment = NULL;
-		pos = end + 1;
-	}
-	return 0;
-}
-
-static int range_of(enum hg_key k, const char *tok, struct hg_range *r)
-{
-	return hg_value_parse(k, tok, &r->lo, &r->hi, NULL);
-}
-
-static int fmt_tok(struct toks *t, uint32_t lo, uint32_t hi)
-{
-	char buf[32];
-
-	if (lo == hi)
-		snprintf(buf, sizeof(buf), "%u", lo);
-	else
-		snprintf(buf, sizeof(buf), "%u-%u", lo, hi);
-	return toks_add(t, buf);
-}
-
-/* Is [lo, hi] inside the union of the tokens' ranges? */
-static bool covered(enum hg_key k, const struct toks *t, struct hg_range req)
-{
-	struct hg_range *v = calloc(t->n + 1, sizeof(*v));
-	size_t n = 0;
-	bool yes = false;
-
-	if (!v)
-		return false;
-	for (size_t i = 0; i < t->n; i++)
-		if (range_of(k, t->v[i], &v[n]) == 0)
-			n++;
-	n = hg_ranges_normalize(v, n, true);
-	for (size_t i = 0; i < n; i++)
-		yes |= v[i].lo <= req.lo && req.hi <= v[i].hi;
-	free(v);
-	return yes;
-}
-
-static int edit_tokens(enum hg_key k, enum hg_edit op, struct toks *t, const char *tok)
-{
-	bool ports = HG_KIND(k) == HG_KIND_PORT;
-	struct hg_range req, x;
-	int r = 0;
-
-	if (HG_KIND(k) == HG_KIND_GRANT) {
-		struct hg_grant want, gx;
-		/* equal grants are one token, however typed; revoking a grant
-		 * whose principal no longer resolves removes its literal token */
-		int rp = hg_grant_parse(k, tok, &want, NULL);
-		for (size_t i = 0; i < t->n; i++) {
-			bool same = strcmp(t->v[i], tok) == 0 ||
-				    (rp == 0 && hg_grant_parse(k, t->v[i], &gx, NULL) == 0 &&
-				     hg_grant_equal(&want, &gx));
-			if (!same)
-				continue;
-			if (op == HG_EDIT_ADD)
-				return 0;
-			toks_del(t, i--);
-		}
-		if (rp < 0 && op == HG_EDIT_ADD)
-			return -EINVAL;
-		return op == HG_EDIT_ADD ? toks_add(t, tok) : 0;
-	}
-	if (k == HG_KEY_IFACES) {
-		for (size_t i = 0; i < t->n; i++) {
-			if (strcmp(t->v[i], tok) != 0)
-				continue;
-			if (op == HG_EDIT_ADD)
-				return 0;
-			toks_del(t, i--);
-		}
-		return op == HG_EDIT_ADD ? toks_add(t, tok) : 0;
-	}
-	r = range_of(k, tok, &req);
-	if (r == -ENOENT && op == HG_EDIT_REMOVE) {
-		/* a name that no longer resolves: its literal token goes */
-		for (size_t i = 0; i < t->n; i++)
-			if (strcmp(t->v[i], tok) == 0)
-				toks_del(t, i--);
-		return 0;
-	}
-	if (r < 0)
-		return -EINVAL;
-	if (op == HG_EDIT_ADD) {
-		bool merged = false;
-		if (ports ? covered(k, t, req) : false)
-			return 0;
-		for (size_t i = 0; i < t->n; i++) {
-			if (range_of(k, t->v[i], &x) < 0)
-				continue;
-			if (!ports) {
-				if (x.lo == req.lo)
-					return 0;
-				continue;
-			}
-			/* overlapping or touching ranges become one token */
-			if (x.lo <= (uint64_t)req.hi + 1 && req.lo <= (uint64_t)x.hi + 1) {
-				req.lo = x.lo < req.lo ? x.lo : req.lo;
-				req.hi = x.hi > req.hi ? x.hi : req.hi;
-				toks_del(t, i);
-				i = (size_t)-1;   /* the grown range may touch earlier ones */
-				merged = true;
-			}
-		}
-		return merged ? fmt_tok(t, req.lo, req.hi) : toks_add(t, tok);
-	}
-	/* remove: tokens that overlap go; of a port range, what is left of
-	 * it stays, in its place */
-	struct toks keep = { 0 };
-	for (size_t i = 0; i < t->n && r == 0; i++) {
-		if (range_of(k, t->v[i], &x) < 0 || x.hi < req.lo || x.lo > req.hi) {
-			r = toks_add(&keep, t->v[i]);
-			continue;
-		}
-		if (ports && x.lo < req.lo)
-			r = fmt_tok(&keep, x.lo, req.lo - 1);
-		if (ports && r == 0 && x.hi > req.hi)
-			r = fmt_tok(&keep, req.hi + 1, x.hi);
-	}
-	if (r < 0) {
-		toks_free(&keep);
-		return r;
-	}
-	toks_free(t);
-	*t = keep;
-	return 0;
-}
-
-static bool toks_equal(const struct toks *a, const struct toks *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Edits open the config relative to its (checked) directory, never through
  * a symlink (ELOOP), never blocking on a FIFO (-EINVAL: not a regular file). */
 static int read_file(int dir_fd, const char *base, char **ret, size_t *ret_len, struct stat *st)
@@ -431,12 +200,12 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 				     struct hg_config_edit **ret, struct hg_error *err)
 {
 	struct hg_config_edit *e = NULL;
-	struct hg_policy *p = NULL, *def = NULL;
-	struct toks old = { 0 }, now = { 0 };
-	struct keyline kl;
+	struct hg_policy *p = NULL;
+	struct hg_config_lines lines;
+	struct hg_line_edit le = { 0 };
 	struct stat st = { 0 };
-	char *text = NULL, *out = NULL, *base = NULL;
-	size_t len = 0, outlen = 0;
+	char *text = NULL, *base = NULL;
+	size_t len = 0;
 	bool exists = true;
 	int r, fd = -1, dir_fd = -1;
 
@@ -488,77 +257,38 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 			goto out;
 	}
 	/* the file as a whole must be valid before we touch it */
-	r = hg_config_parse(text, len, path, &p, err);
+	r = hg_config_parse_lines(text, len, path, &p, &lines, err);
 	if (r < 0)
 		goto out;
-	r = find_key(text, len, key, &kl, &old);
-	if (r == 0 && !kl.found) {
-		/* absent key: its values are the defaults */
-		r = hg_policy_new_default(&def, err);
-		for (size_t i = 0; r == 0 && i < hg_policy_count(def, key); i++)
-			r = toks_add(&old, hg_policy_token(def, key, i));
-	}
-	for (size_t i = 0; r == 0 && i < old.n; i++)
-		r = toks_add(&now, old.v[i]);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = edit_tokens(key, op, &now, tokens[i]);
+	r = hg_config_edit_text(text, len, p, key, op, tokens, n, &le);
 	if (r < 0) {
 		r = hg_err(err, r, "out of memory");
 		goto out;
 	}
-	if (toks_equal(&old, &now)) {
+	if (r == 0) {
 		*ret = NULL;
-		r = 0;
 		goto out;
 	}
-
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->path = strdup(path))) {
-		r = hg_err(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	e->dir_fd = -1;
-	e->existed = exists;
-	{
-		FILE *f = open_memstream(&e->line, &outlen);
-		if (!f) {
-			r = hg_err(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		fprintf(f, "%s =", hg_key_name(key));
-		for (size_t i = 0; i < now.n; i++)
-			fprintf(f, "%s%s", i ? ", " : " ", now.v[i]);
-		if (kl.found && kl.comment)
-			fprintf(f, "%.*s%.*s", (int)kl.gap, kl.comment - kl.gap, (int)kl.comment_len, kl.comment);
-		fclose(f);
-	}
-	{
-		FILE *f = open_memstream(&out, &outlen);
-		if (!f) {
-			r = hg_err(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		if (kl.found) {
-			fwrite(text, 1, kl.start, f);
-			fputs(e->line, f);
-			fwrite(text + kl.end, 1, len - kl.end, f);
-		} else {
-			fwrite(text, 1, len, f);
-			if (len && text[len - 1] != '\n')
-				fputc('\n', f);
-			fprintf(f, "%s\n", e->line);
-		}
-		fclose(f);
-	}
-	/* the result must parse too (an overlapping interface pattern) */
-	hg_policy_free(p);
-	p = NULL;
-	r = hg_config_parse(out, outlen, path, &p, err);
+	/* the result must parse too (an overlapping interface pattern): its
+	 * other lines parsed above, byte for byte */
+	r = hg_config_replace_line(p, &lines, path, key, le.lineno, le.line, err);
 	if (r < 0)
 		goto out;
 
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		r = hg_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	e->dir_fd = dir_fd;
 	dir_fd = -1;
+	e->existed = exists;
+	e->line = le.line;
+	le.line = NULL;
+	if (!(e->path = strdup(path))) {
+		r = hg_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if (asprintf(&e->tmp, ".%s.XXXXXX", base) < 0) {
 		e->tmp = NULL;
 		r = hg_err(err, -ENOMEM, "out of memory");
@@ -585,7 +315,7 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 			goto out;
 		}
 	}
-	r = write_all(fd, out, outlen);
+	r = write_all(fd, le.text, le.len);
 	if (r == 0 && fchmod(fd, exists ? st.st_mode & 07777 : 0644) < 0)
 		r = -errno;
 	if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
@@ -609,12 +339,10 @@ out:
 	if (dir_fd >= 0)
 		close(dir_fd);
 	hg_config_edit_abort(e);
-	toks_free(&old);
-	toks_free(&now);
 	hg_policy_free(p);
-	hg_policy_free(def);
+	free(le.line);
+	free(le.text);
 	free(text);
-	free(out);
 	free(base);
 	return r;
 }

@@ -27,6 +27,7 @@ char *hg_config_next_token(char **cursor)
 /* Keys that are settings rather than sets, numbered after the sets. */
 enum { OPT_LOG_DENIED = HG_KEY_MAX, OPT_LOG_GROUP, OPT_LOG_RATE, OPT_DOCKER_SOCKET, OPT_IGNORE_IFACES,
        OPT_MAX };
+_Static_assert(OPT_MAX == HG_CONFIG_KEYS, "config.h counts the keys");
 static const char *const option_names[] = { "log_denied", "log_group", "log_rate", "docker_socket",
 					    "ignore_ifaces" };
 
@@ -101,7 +102,7 @@ static int parse_option(struct hg_policy *p, int k, char *v, const char *name, u
 }
 
 static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, char *s,
-		      unsigned seen[OPT_MAX], struct hg_error *err)
+		      unsigned seen[HG_CONFIG_KEYS], struct hg_error *err)
 {
 	char *hash = strchr(s, '#'), *eq, *key, *end;
 	int k, r;
@@ -150,8 +151,12 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	if (k >= HG_KEY_MAX)
 		return parse_option(p, k, eq + 1, name, lineno, err);
 
+	/* e2 is filled by a failure only: not cleared for each of 100,000 values */
+	struct hg_error e2;
+	e2.code = 0;
+	e2.line = 0;
+	e2.message[0] = '\0';
 	for (char *v = eq + 1, *tok; (tok = hg_config_next_token(&v));) {
-		struct hg_error e2 = { 0 };
 		r = hg_policy_add(p, k, tok, &e2);
 		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS || HG_KIND(k) == HG_KIND_GRANT)) {
 			/* allowing is all a name can do: one that does not
@@ -174,10 +179,29 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	return 0;
 }
 
-HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
-			      struct hg_policy **ret, struct hg_error *err)
+/* The line of the key a validation error is about: an overlap of two
+ * grants names their key, anything else is about the interface patterns. */
+static int validate_named(const struct hg_policy *p, const struct hg_config_lines *lines,
+			  const char *name, struct hg_error *err)
 {
-	unsigned seen[OPT_MAX] = { 0 };
+	char msg[sizeof(err->message)];
+	unsigned l = lines->seen[HG_KEY_IFACES];
+	int r = hg_policy_validate(p, err);
+
+	if (r == 0 || !err)
+		return r;
+	for (int k = HG_KEY_GRANT_UIDS; k <= HG_KEY_GRANT_GIDS; k++)
+		if (strncmp(err->message, hg_key_name(k), strlen(hg_key_name(k))) == 0)
+			l = lines->seen[k];
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	return hg_err_line(err, r, l, "%s:%u: %s", name, l, msg);
+}
+
+int hg_config_parse_lines(const char *text, size_t len, const char *name, struct hg_policy **ret,
+			  struct hg_config_lines *ret_lines, struct hg_error *err)
+{
+	struct hg_config_lines lines = { { 0 } };
+	unsigned *seen = lines.seen;
 	struct hg_policy *p = NULL, *def = NULL;
 	char *buf;
 	int r = 0;
@@ -215,27 +239,44 @@ HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 	}
 	if (r < 0)
 		goto out;
-	r = hg_policy_validate(p, err);
-	if (r < 0) {
-		char msg[sizeof(err->message)];
-		if (err) {
-			unsigned l = seen[HG_KEY_IFACES];
-			/* an overlap of two grants: the line of their key */
-			for (int k = HG_KEY_GRANT_UIDS; k <= HG_KEY_GRANT_GIDS; k++)
-				if (strncmp(err->message, hg_key_name(k), strlen(hg_key_name(k))) == 0)
-					l = seen[k];
-			snprintf(msg, sizeof(msg), "%s", err->message);
-			r = hg_err_line(err, r, l, "%s:%u: %s", name, l, msg);
-		}
+	r = validate_named(p, &lines, name, err);
+	if (r < 0)
 		goto out;
-	}
 	*ret = p;
 	p = NULL;
+	if (ret_lines)
+		*ret_lines = lines;
 out:
 	hg_policy_free(def);
 	hg_policy_free(p);
 	free(buf);
 	return r;
+}
+
+HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
+			      struct hg_policy **ret, struct hg_error *err)
+{
+	return hg_config_parse_lines(text, len, name, ret, NULL, err);
+}
+
+int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, const char *name,
+			   enum hg_key key, unsigned lineno, const char *line, struct hg_error *err)
+{
+	struct hg_list *l = &p->lists[key];
+	char *buf = strdup(line);
+	int r;
+
+	if (!buf)
+		return hg_err(err, -ENOMEM, "out of memory");
+	l->n = 0;
+	l->text_len = 0;
+	lines->seen[key] = 0;
+	r = parse_line(p, name, lineno, buf, lines->seen, err);
+	free(buf);
+	if (r == 0 && lines->seen[key] != lineno)
+		r = hg_err_line(err, -EINVAL, lineno, "%s:%u: not a line of key %s", name, lineno,
+				hg_key_name(key));
+	return r < 0 ? r : validate_named(p, lines, name, err);
 }
 
 HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err)

@@ -23,6 +23,42 @@ static inline bool is_blank(char c)
  * NULL at the end; *cursor moves past it. */
 char *hg_config_next_token(char **cursor);
 
+/* The keys a file may set: the sets, then the settings (config.c). */
+#define HG_CONFIG_KEYS (HG_KEY_MAX + 5)
+/* Where a parsed file set each key: its line, 0 when it did not. */
+struct hg_config_lines {
+	unsigned seen[HG_CONFIG_KEYS];
+};
+
+/* hg_config_parse(), also telling where each key was set (ret_lines may
+ * be NULL). */
+int hg_config_parse_lines(const char *text, size_t len, const char *name, struct hg_policy **ret,
+			  struct hg_config_lines *ret_lines, struct hg_error *err);
+/*
+ * What hg_config_parse() says of the file p was parsed from once the line
+ * of key is replaced by line (at lineno; a key the file did not set is
+ * appended there): the line is parsed in place of the key's values, and
+ * the whole policy is validated again.  Every other line is as it was,
+ * and was parsed already.  On failure p is half edited: free it.
+ */
+int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, const char *name,
+			   enum hg_key key, unsigned lineno, const char *line, struct hg_error *err);
+
+/* A config's text with one key's values edited (config-line.c). */
+struct hg_line_edit {
+	char *line;               /* the key's new line, without its newline */
+	unsigned lineno;          /* its number in the new text */
+	char *text;               /* the whole new file, NUL-terminated */
+	size_t len;
+};
+/*
+ * Edits the values of key in text, which parsed into p: returns 1 and
+ * fills ret (the caller frees line and text) when they change, 0 when they
+ * do not, -ENOMEM.  Every token was checked by hg_value_parse() before.
+ */
+int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p, enum hg_key key,
+			enum hg_edit op, const char *const *tokens, size_t n, struct hg_line_edit *ret);
+
 /* The file itself: a regular file, owned by root or the caller, not
  * writable by group or others (-EINVAL / -EPERM, named in err). */
 int hg_config_trust_file(const char *path, const struct stat *st, struct hg_error *err);
