@@ -42,7 +42,9 @@ static int read_file(int dir_fd, const char *base, char **ret, size_t *ret_len, 
 		ssize_t n;
 		if (len + 1 >= cap) {
 			char *nb;
-			cap = cap ? cap * 2 : 4096;
+			/* the size it has now, in one allocation (it may still grow) */
+			cap = cap ? cap * 2 : st->st_size < 4096 ? 4096
+					 : st->st_size < (64 << 20) ? (size_t)st->st_size + 2 : 64u << 20;
 			if (cap > (64u << 20)) {
 				r = -EFBIG;
 				goto out;
@@ -260,7 +262,7 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	r = hg_config_parse_lines(text, len, path, &p, &lines, err);
 	if (r < 0)
 		goto out;
-	r = hg_config_edit_text(text, len, p, key, op, tokens, n, &le);
+	r = hg_config_edit_text(text, len, p, &lines, key, op, tokens, n, &le);
 	if (r < 0) {
 		r = hg_err(err, r, "out of memory");
 		goto out;
@@ -271,7 +273,7 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	}
 	/* the result must parse too (an overlapping interface pattern): its
 	 * other lines parsed above, byte for byte */
-	r = hg_config_replace_line(p, &lines, path, key, le.lineno, le.line, err);
+	r = hg_config_replace_line(p, &lines, path, key, &le, err);
 	if (r < 0)
 		goto out;
 
@@ -315,7 +317,15 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 			goto out;
 		}
 	}
-	r = write_all(fd, le.text, le.len);
+	r = write_all(fd, text, le.head);
+	if (r == 0)
+		r = write_all(fd, le.pre, strlen(le.pre));
+	if (r == 0)
+		r = write_all(fd, e->line, strlen(e->line));
+	if (r == 0)
+		r = write_all(fd, le.post, strlen(le.post));
+	if (r == 0)
+		r = write_all(fd, text + le.tail, len - le.tail);
 	if (r == 0 && fchmod(fd, exists ? st.st_mode & 07777 : 0644) < 0)
 		r = -errno;
 	if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
@@ -341,7 +351,7 @@ out:
 	hg_config_edit_abort(e);
 	hg_policy_free(p);
 	free(le.line);
-	free(le.text);
+	free(le.known);
 	free(text);
 	free(base);
 	return r;

@@ -14,12 +14,11 @@
 
 #include "config.h"
 
+/* A value of the line; lo > hi when it has none (a name that does not
+ * resolve).  16 bytes: a 50,000-value line has 50,000 of them. */
 struct tok {
 	const char *s;
 	uint32_t lo, hi;
-	signed char state;        /* 1: lo, hi hold its value; 0: it has none
-				   * (a name that does not resolve); -1: not
-				   * looked up yet */
 };
 
 struct toks {
@@ -41,6 +40,8 @@ struct line_ctx {
 	size_t n_own;
 	struct idset ids;
 	bool have_ids;
+	bool changed;
+	size_t n_edit;            /* how many values the edit names */
 };
 
 static int toks_push(struct toks *t, struct tok x)
@@ -57,22 +58,24 @@ static int toks_push(struct toks *t, struct tok x)
 	return 0;
 }
 
-static void toks_del(struct toks *t, size_t i)
+static void del_tok(struct line_ctx *c, size_t i)
 {
+	struct toks *t = &c->now;
+
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
 	t->n--;
+	c->changed = true;
 }
 
-static int tok_value(enum hg_key k, struct tok *t)
+static bool has_value(const struct tok *t)
 {
-	if (t->state < 0)
-		t->state = hg_value_parse(k, t->s, &t->lo, &t->hi, NULL) == 0;
-	return t->state;
+	return t->lo <= t->hi;
 }
 
 static int add_new(struct line_ctx *c, const char *s, uint32_t lo, uint32_t hi)
 {
-	return toks_push(&c->now, (struct tok){ s, lo, hi, 1 });
+	c->changed = true;
+	return toks_push(&c->now, (struct tok){ s, lo, hi });
 }
 
 /* A port range as text, owned by the context. */
@@ -83,13 +86,14 @@ static int add_range(struct line_ctx *c, struct toks *t, uint32_t lo, uint32_t h
 	if (!own)
 		return -ENOMEM;
 	c->own = own;
+	c->changed = true;
 	if (lo == hi)
 		snprintf(buf, sizeof(buf), "%u", lo);
 	else
 		snprintf(buf, sizeof(buf), "%u-%u", lo, hi);
 	if (!(c->own[c->n_own] = strdup(buf)))
 		return -ENOMEM;
-	return toks_push(t, (struct tok){ c->own[c->n_own++], lo, hi, 1 });
+	return toks_push(t, (struct tok){ c->own[c->n_own++], lo, hi });
 }
 
 static size_t id_hash(uint32_t v, size_t mask)
@@ -123,7 +127,7 @@ static int idset_build(struct line_ctx *c, size_t extra)
 		return -ENOMEM;
 	c->ids.mask = cap - 1;
 	for (size_t i = 0; i < c->now.n; i++)
-		if (tok_value(c->k, &c->now.v[i]) == 1)
+		if (has_value(&c->now.v[i]))
 			idset_put(&c->ids, c->now.v[i].lo);
 	c->have_ids = true;
 	return 0;
@@ -139,7 +143,7 @@ static int covered(struct line_ctx *c, struct hg_range req)
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->now.n; i++)
-		if (tok_value(c->k, &c->now.v[i]) == 1)
+		if (has_value(&c->now.v[i]))
 			v[n++] = (struct hg_range){ c->now.v[i].lo, c->now.v[i].hi };
 	n = hg_ranges_normalize(v, n, true);
 	for (size_t i = 0; i < n; i++)
@@ -150,11 +154,11 @@ static int covered(struct line_ctx *c, struct hg_range req)
 
 /* Removes every token equal to tok as typed (a name that no longer
  * resolves). */
-static void drop_literal(struct toks *t, const char *tok)
+static void drop_literal(struct line_ctx *c, const char *tok)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].s, tok) == 0)
-			toks_del(t, i--);
+	for (size_t i = 0; i < c->now.n; i++)
+		if (strcmp(c->now.v[i].s, tok) == 0)
+			del_tok(c, i--);
 }
 
 static int edit_grant(struct line_ctx *c, enum hg_edit op, const char *tok)
@@ -169,13 +173,13 @@ static int edit_grant(struct line_ctx *c, enum hg_edit op, const char *tok)
 		struct tok *x = &t->v[i];
 		/* a token of another id cannot be the same grant: not parsed */
 		bool same = strcmp(x->s, tok) == 0 ||
-			    (rp == 0 && !(x->state == 1 && x->lo != want.id) &&
+			    (rp == 0 && !(has_value(x) && x->lo != want.id) &&
 			     hg_grant_parse(c->k, x->s, &gx, NULL) == 0 && hg_grant_equal(&want, &gx));
 		if (!same)
 			continue;
 		if (op == HG_EDIT_ADD)
 			return 0;
-		toks_del(t, i--);
+		del_tok(c, i--);
 	}
 	if (rp < 0 && op == HG_EDIT_ADD)
 		return -EINVAL;
@@ -188,8 +192,15 @@ static int edit_add(struct line_ctx *c, const char *tok, struct hg_range req)
 	bool merged = false;
 	int r;
 
+	if (HG_KIND(c->k) == HG_KIND_ID && c->n_edit == 1) {
+		/* one id: a scan costs less than a set */
+		for (size_t i = 0; i < t->n; i++)
+			if (has_value(&t->v[i]) && t->v[i].lo == req.lo)
+				return 0;
+		return add_new(c, tok, req.lo, req.hi);
+	}
 	if (HG_KIND(c->k) == HG_KIND_ID) {
-		if (!c->have_ids && (r = idset_build(c, 1)) < 0)
+		if (!c->have_ids && (r = idset_build(c, c->n_edit)) < 0)
 			return r;
 		if (idset_put(&c->ids, req.lo))
 			return 0;
@@ -204,13 +215,13 @@ static int edit_add(struct line_ctx *c, const char *tok, struct hg_range req)
 		return r < 0 ? r : 0;
 	for (size_t i = 0; i < t->n; i++) {
 		struct tok *x = &t->v[i];
-		if (tok_value(c->k, x) != 1)
+		if (!has_value(x))
 			continue;
 		/* overlapping or touching ranges become one token */
 		if (x->lo <= (uint64_t)req.hi + 1 && req.lo <= (uint64_t)x->hi + 1) {
 			req.lo = x->lo < req.lo ? x->lo : req.lo;
 			req.hi = x->hi > req.hi ? x->hi : req.hi;
-			toks_del(t, i);
+			del_tok(c, i);
 			i = (size_t)-1;   /* the grown range may touch earlier ones */
 			merged = true;
 		}
@@ -226,9 +237,14 @@ static int edit_remove(struct line_ctx *c, struct hg_range req)
 	struct toks keep = { 0 };
 	int r = 0;
 
+	keep.cap = c->now.n + 2;
+	keep.v = malloc(keep.cap * sizeof(*keep.v));
+	if (!keep.v)
+		return -ENOMEM;
+
 	for (size_t i = 0; i < c->now.n && r == 0; i++) {
 		struct tok *x = &c->now.v[i];
-		if (tok_value(c->k, x) != 1 || x->hi < req.lo || x->lo > req.hi) {
+		if (!has_value(x) || x->hi < req.lo || x->lo > req.hi) {
 			r = toks_push(&keep, *x);
 			continue;
 		}
@@ -241,8 +257,10 @@ static int edit_remove(struct line_ctx *c, struct hg_range req)
 		free(keep.v);
 		return r;
 	}
-	if (keep.n != c->now.n)
+	if (keep.n != c->now.n) {
 		c->have_ids = false;
+		c->changed = true;
+	}
 	free(c->now.v);
 	c->now = keep;
 	return 0;
@@ -261,14 +279,14 @@ static int edit_token(struct line_ctx *c, enum hg_edit op, const char *tok)
 				continue;
 			if (op == HG_EDIT_ADD)
 				return 0;
-			toks_del(&c->now, i--);
+			del_tok(c, i--);
 		}
 		return op == HG_EDIT_ADD ? add_new(c, tok, 0, 0) : 0;
 	}
 	r = hg_value_parse(c->k, tok, &req.lo, &req.hi, NULL);
 	if (r == -ENOENT && op == HG_EDIT_REMOVE) {
 		/* a name that no longer resolves: its literal token goes */
-		drop_literal(&c->now, tok);
+		drop_literal(c, tok);
 		return 0;
 	}
 	if (r < 0)
@@ -276,19 +294,19 @@ static int edit_token(struct line_ctx *c, enum hg_edit op, const char *tok)
 	return op == HG_EDIT_ADD ? edit_add(c, tok, req) : edit_remove(c, req);
 }
 
-/* Where a key's line is: [start, end) of the text, the comment inside it. */
+/* Where a key's line is: [start, end) of the text, its values and the
+ * comment inside it. */
 struct keyline {
 	size_t start, end;
+	const char *values;       /* points into the text */
+	size_t values_len;
 	const char *comment;      /* points into the text, or NULL */
 	size_t comment_len;
 	size_t gap;               /* blanks before the comment, kept as they were */
 	bool found;
 };
 
-/* The key's line, and a copy of its values (*ret_values, NUL-separated in
- * place by the tokenizer) when it has one. */
-static int find_key(const char *text, size_t len, enum hg_key key, struct keyline *kl,
-		    char **ret_values)
+static void find_key(const char *text, size_t len, enum hg_key key, struct keyline *kl)
 {
 	const char *name = hg_key_name(key);
 	size_t name_len = strlen(name);
@@ -316,53 +334,57 @@ static int find_key(const char *text, size_t len, enum hg_key key, struct keylin
 					while (hash - kl->gap > line && is_blank(hash[-1 - (ptrdiff_t)kl->gap]))
 						kl->gap++;
 				}
-				*ret_values = strndup(eq + 1, (size_t)(body_end - eq - 1));
-				return *ret_values ? 0 : -ENOMEM;
+				kl->values = eq + 1;
+				kl->values_len = (size_t)(body_end - eq - 1);
+				return;
 			}
 		}
 		pos = end + 1;
 	}
-	return 0;
 }
 
 /*
  * The values the file has for the key, with what they resolved to: the
- * parsed policy holds, in order, each token of the line that resolved (a
+ * parsed policy holds, in order, each value of the line that resolved (a
  * name that does not is skipped there), or the defaults when the file does
- * not set the key.  A token the walk cannot match is looked up when needed.
+ * not set the key.  When every value resolved, those are the line's values
+ * as typed; otherwise the line is read again (into *ret_copy) and walked
+ * beside them, and a value the walk cannot match is looked up again.
  */
-static int old_tokens(const struct hg_policy *p, enum hg_key k, char *values, struct toks *ret)
+static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *lines, enum hg_key k,
+		      const struct keyline *kl, char **ret_copy, size_t n_edit, struct toks *ret)
 {
 	const struct hg_list *l = &p->lists[k];
 	size_t j = 0;
 	int r = 0;
 
-	if (!values) {
+	/* room for the values and what the edit adds */
+	ret->cap = (kl->found ? lines->values[k] : l->n) + n_edit + 2;
+	ret->v = malloc(ret->cap * sizeof(*ret->v));
+	if (!ret->v)
+		return -ENOMEM;
+
+	if (!kl->found || (k != HG_KEY_IFACES && lines->values[k] == l->n)) {
 		for (size_t i = 0; r == 0 && i < l->n; i++)
-			r = toks_push(ret, (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi, 1 });
+			r = toks_push(ret, (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi });
 		return r;
 	}
-	for (char *v = values, *s; r == 0 && (s = hg_config_next_token(&v));) {
-		struct tok t = { s, 0, 0, -1 };
+	*ret_copy = strndup(kl->values, kl->values_len);
+	if (!*ret_copy)
+		return -ENOMEM;
+	for (char *v = *ret_copy, *s; r == 0 && (s = hg_config_next_token(&v));) {
+		struct tok t = { s, 0, 0 };
 		if (k != HG_KEY_IFACES && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
 			t.lo = l->v[j].lo;
 			t.hi = l->v[j].hi;
-			t.state = 1;
 			j++;
+		} else if (k != HG_KEY_IFACES && hg_value_parse(k, s, &t.lo, &t.hi, NULL) < 0) {
+			t.lo = 1;
+			t.hi = 0;
 		}
 		r = toks_push(ret, t);
 	}
 	return r;
-}
-
-static bool toks_equal(const struct toks *a, const struct toks *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].s != b->v[i].s && strcmp(a->v[i].s, b->v[i].s) != 0)
-			return false;
-	return true;
 }
 
 static unsigned count_lines(const char *text, size_t len)
@@ -374,11 +396,18 @@ static unsigned count_lines(const char *text, size_t len)
 	return n;
 }
 
-/* "key = v1, v2" and the comment the line had */
-static char *format_line(enum hg_key k, const struct toks *t, const struct keyline *kl)
+/*
+ * "key = v1, v2" and the comment the line had.  Where each resolved value
+ * went is written over the tokens as they are consumed (same size, and
+ * entry i never lies past token i): the array becomes ret->known.
+ */
+_Static_assert(sizeof(struct hg_config_known) == sizeof(struct tok), "known replaces tok in place");
+static char *format_line(enum hg_key k, struct toks *t, const struct keyline *kl,
+			 struct hg_line_edit *ret)
 {
 	const char *name = hg_key_name(k);
-	size_t len = strlen(name) + 2, pos;
+	size_t len = strlen(name) + 2, pos, n_known = 0;
+	struct hg_config_known *known = (struct hg_config_known *)t->v;
 	char *line;
 
 	for (size_t i = 0; i < t->n; i++)
@@ -390,11 +419,14 @@ static char *format_line(enum hg_key k, const struct toks *t, const struct keyli
 		return NULL;
 	pos = (size_t)sprintf(line, "%s =", name);
 	for (size_t i = 0; i < t->n; i++) {
-		size_t l = strlen(t->v[i].s);
+		struct tok x = t->v[i];
+		size_t l = strlen(x.s);
 		if (i)
 			line[pos++] = ',';
 		line[pos++] = ' ';
-		memcpy(line + pos, t->v[i].s, l);
+		memcpy(line + pos, x.s, l);
+		if (has_value(&x))
+			known[n_known++] = (struct hg_config_known){ (uint32_t)pos, (uint32_t)l, x.lo, x.hi };
 		pos += l;
 	}
 	if (kl->found && kl->comment) {
@@ -402,71 +434,48 @@ static char *format_line(enum hg_key k, const struct toks *t, const struct keyli
 		pos += kl->gap + kl->comment_len;
 	}
 	line[pos] = '\0';
+	ret->known = known;
+	ret->n_known = n_known;
+	t->v = NULL;
+	t->n = t->cap = 0;
 	return line;
 }
 
-int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p, enum hg_key key,
-			enum hg_edit op, const char *const *tokens, size_t n, struct hg_line_edit *ret)
+int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p,
+			const struct hg_config_lines *lines, enum hg_key key, enum hg_edit op,
+			const char *const *tokens, size_t n, struct hg_line_edit *ret)
 {
-	struct line_ctx c = { .k = key };
-	struct toks old = { 0 };
+	struct line_ctx c = { .k = key, .n_edit = n };
 	struct keyline kl;
-	char *values = NULL, *line = NULL, *out = NULL;
-	size_t line_len, outlen;
+	char *values = NULL;
 	int r;
 
-	r = find_key(text, len, key, &kl, &values);
-	if (r == 0)
-		r = old_tokens(p, key, values, &old);
-	if (r == 0 && old.n && !(c.now.v = malloc(old.n * sizeof(*old.v))))
-		r = -ENOMEM;
+	find_key(text, len, key, &kl);
+	r = old_tokens(p, lines, key, &kl, &values, n, &c.now);
 	if (r < 0)
 		goto out;
-	if (old.n)
-		memcpy(c.now.v, old.v, old.n * sizeof(*old.v));
-	c.now.n = c.now.cap = old.n;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = edit_token(&c, op, tokens[i]);
-	if (r < 0)
-		goto out;
-	if (toks_equal(&old, &c.now))
+	if (r < 0 || !c.changed)
 		goto out;
 
-	line = format_line(key, &c.now, &kl);
-	if (!line) {
+	ret->line = format_line(key, &c.now, &kl, ret);
+	if (!ret->line) {
 		r = -ENOMEM;
 		goto out;
 	}
-	line_len = strlen(line);
 	if (kl.found) {
-		outlen = kl.start + line_len + (len - kl.end);
-		if ((out = malloc(outlen + 1))) {
-			memcpy(out, text, kl.start);
-			memcpy(out + kl.start, line, line_len);
-			memcpy(out + kl.start + line_len, text + kl.end, len - kl.end);
-		}
+		ret->head = kl.start;
+		ret->tail = kl.end;
+		ret->pre = ret->post = "";
 		ret->lineno = count_lines(text, kl.start);
 	} else {
-		bool nl = len && text[len - 1] != '\n';
-		outlen = len + nl + line_len + 1;
-		if ((out = malloc(outlen + 1))) {
-			memcpy(out, text, len);
-			if (nl)
-				out[len] = '\n';
-			memcpy(out + len + nl, line, line_len);
-			out[outlen - 1] = '\n';
-		}
-		ret->lineno = count_lines(out, len + nl);
+		/* appended; the file's last line gets its newline */
+		ret->head = ret->tail = len;
+		ret->pre = len && text[len - 1] != '\n' ? "\n" : "";
+		ret->post = "\n";
+		ret->lineno = count_lines(text, len) + (*ret->pre ? 1 : 0);
 	}
-	if (!out) {
-		r = -ENOMEM;
-		goto out;
-	}
-	out[outlen] = '\0';
-	ret->line = line;
-	ret->text = out;
-	ret->len = outlen;
-	line = out = NULL;
 	r = 1;
 out:
 	for (size_t i = 0; i < c.n_own; i++)
@@ -474,9 +483,6 @@ out:
 	free(c.own);
 	free(c.ids.slot);
 	free(c.now.v);
-	free(old.v);
 	free(values);
-	free(line);
-	free(out);
 	return r;
 }

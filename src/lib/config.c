@@ -9,19 +9,21 @@
 
 char *hg_config_next_token(char **cursor)
 {
-	char *v = *cursor, *tok;
+	/* is_sep() as a table: a 50,000-value line is read three times by an edit */
+	static const bool sep[256] = { [','] = true, [' '] = true, ['\t'] = true, ['\r'] = true };
+	unsigned char *v = (unsigned char *)*cursor, *tok;
 
-	while (*v && is_sep(*v))
+	while (sep[*v])
 		v++;
 	if (!*v)
 		return NULL;
 	tok = v;
-	while (*v && !is_sep(*v))
+	while (*v && !sep[*v])
 		v++;
 	if (*v)
 		*v++ = '\0';
-	*cursor = v;
-	return tok;
+	*cursor = (char *)v;
+	return (char *)tok;
 }
 
 /* Keys that are settings rather than sets, numbered after the sets. */
@@ -101,9 +103,29 @@ static int parse_option(struct hg_policy *p, int k, char *v, const char *name, u
 	return -EINVAL;
 }
 
-static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, char *s,
-		      unsigned seen[HG_CONFIG_KEYS], struct hg_error *err)
+/* Values of a line whose resolution is known (hg_config_replace_line). */
+struct known {
+	const char *base;         /* the line */
+	const struct hg_config_known *v;
+	size_t n, i;
+};
+
+/* Is tok, at its place in the line, a value whose resolution is known? */
+static const struct hg_config_known *known_at(struct known *kn, const char *tok)
 {
+	size_t off = (size_t)(tok - kn->base);
+
+	while (kn->i < kn->n && kn->v[kn->i].off < off)
+		kn->i++;
+	if (kn->i < kn->n && kn->v[kn->i].off == off && strlen(tok) == kn->v[kn->i].len)
+		return &kn->v[kn->i];
+	return NULL;
+}
+
+static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, char *s,
+		      struct hg_config_lines *lines, struct known *kn, struct hg_error *err)
+{
+	unsigned *seen = lines->seen;
 	char *hash = strchr(s, '#'), *eq, *key, *end;
 	int k, r;
 
@@ -157,7 +179,9 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	e2.line = 0;
 	e2.message[0] = '\0';
 	for (char *v = eq + 1, *tok; (tok = hg_config_next_token(&v));) {
-		r = hg_policy_add(p, k, tok, &e2);
+		const struct hg_config_known *x = kn && k != HG_KEY_IFACES ? known_at(kn, tok) : NULL;
+		lines->values[k]++;
+		r = x ? hg_policy_append(p, k, tok, x->lo, x->hi, &e2) : hg_policy_add(p, k, tok, &e2);
 		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS || HG_KIND(k) == HG_KIND_GRANT)) {
 			/* allowing is all a name can do: one that does not
 			 * resolve (renamed, deleted) is skipped, never fatal */
@@ -200,7 +224,7 @@ static int validate_named(const struct hg_policy *p, const struct hg_config_line
 int hg_config_parse_lines(const char *text, size_t len, const char *name, struct hg_policy **ret,
 			  struct hg_config_lines *ret_lines, struct hg_error *err)
 {
-	struct hg_config_lines lines = { { 0 } };
+	struct hg_config_lines lines = { .seen = { 0 } };
 	unsigned *seen = lines.seen;
 	struct hg_policy *p = NULL, *def = NULL;
 	char *buf;
@@ -222,7 +246,7 @@ int hg_config_parse_lines(const char *text, size_t len, const char *name, struct
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		r = parse_line(p, name, ++lineno, line, seen, err);
+		r = parse_line(p, name, ++lineno, line, &lines, NULL, err);
 		line = nl ? nl + 1 : NULL;
 	}
 	if (r < 0)
@@ -260,10 +284,11 @@ HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 }
 
 int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, const char *name,
-			   enum hg_key key, unsigned lineno, const char *line, struct hg_error *err)
+			   enum hg_key key, const struct hg_line_edit *le, struct hg_error *err)
 {
 	struct hg_list *l = &p->lists[key];
-	char *buf = strdup(line);
+	char *buf = strdup(le->line);
+	struct known kn = { buf, le->known, le->n_known, 0 };
 	int r;
 
 	if (!buf)
@@ -271,10 +296,11 @@ int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, c
 	l->n = 0;
 	l->text_len = 0;
 	lines->seen[key] = 0;
-	r = parse_line(p, name, lineno, buf, lines->seen, err);
+	lines->values[key] = 0;
+	r = parse_line(p, name, le->lineno, buf, lines, &kn, err);
 	free(buf);
-	if (r == 0 && lines->seen[key] != lineno)
-		r = hg_err_line(err, -EINVAL, lineno, "%s:%u: not a line of key %s", name, lineno,
+	if (r == 0 && lines->seen[key] != le->lineno)
+		r = hg_err_line(err, -EINVAL, le->lineno, "%s:%u: not a line of key %s", name, le->lineno,
 				hg_key_name(key));
 	return r < 0 ? r : validate_named(p, lines, name, err);
 }

@@ -375,7 +375,15 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 			if (entry_equal(key, l, i, token, lo, hi))
 				return 0;
 	}
+	return hg_policy_append(p, key, token, lo, hi, err);
+}
+
+int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, uint32_t lo,
+		     uint32_t hi, struct hg_error *err)
+{
+	struct hg_list *l = &p->lists[key];
 	size_t len = strlen(token) + 1;
+
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct hg_entry *v = realloc(l->v, cap * sizeof(*v));

@@ -75,6 +75,12 @@ static void expect(const char *before, enum hg_key k, enum hg_edit op, const cha
 	      op == HG_EDIT_ADD ? "+" : "-", v[0], r);
 	CHECK(strcmp(get(), after) == 0, "'%s' %s %s: got '%s', expected '%s'", before,
 	      op == HG_EDIT_ADD ? "+" : "-", v[0], get(), after);
+	/* what an edit writes, a load reads back */
+	{
+		struct hg_policy *p = NULL;
+		CHECK(hg_config_load(path, &p, &e) == 0, "'%s' does not load: %s", get(), e.message);
+		hg_policy_free(p);
+	}
 }
 
 static void refused(const char *before, enum hg_key k, enum hg_edit op, const char *tok, unsigned line,
