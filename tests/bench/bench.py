@@ -5,6 +5,7 @@
 Every measurement runs in scratch network namespaces. Prints medians, ratios
 and the targets of doc/performance.md as a Markdown table.
 Usage (as root): tests/bench/bench.py BUILD_DIR [--quick]
+  [--edits-only | --packets-only | --grants-only | --guard-only]
 """
 import os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time, json
 
