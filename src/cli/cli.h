@@ -13,6 +13,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,      /* the operation failed: kernel refused, I/O; check: drift */
 	EXIT_INVALID = 2,   /* usage, invalid input or config; nothing changed */
+	EXIT_RUNTIME = 3,   /* check: the table differs only by hostguard's --runtime edits */
 	EXIT_NOPERM = 4,    /* needs root or CAP_NET_ADMIN */
 };
 
@@ -75,6 +76,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_save(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_follow(int argc, char **argv);

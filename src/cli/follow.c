@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "record.h"
 #include "docker.h"
 
 #define DEBOUNCE_MS 150
@@ -191,6 +192,7 @@ static int sync_table(struct follow *f, bool initial)
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
+	record_after_apply(nl, p);
 	if (initial) {
 		const struct docker_state *s = d ? d : &none;
 		size_t nb = 0;

@@ -18,8 +18,11 @@ static const struct cmd commands[] = {
 	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
 	{ "status", cmd_status, "[--json]",
 	  "show the live table, whether it matches the config, and drop counters", CAPS_NET_ADMIN },
-	{ "check", cmd_check, "",
-	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete", CAPS_NET_ADMIN },
+	{ "check", cmd_check, "[--json]",
+	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete,\n"
+	  "      3 if it differs only by --runtime edits", CAPS_NET_ADMIN },
+	{ "save", cmd_save, "[--dry-run] [--force]",
+	  "write the table's runtime entries (--runtime edits) to the config", CAPS_NET_ADMIN | CAPS_CHOWN },
 	{ "remove", cmd_remove, "",
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
 	{ "watch", cmd_watch, "[--json | --journal]",
