@@ -58,6 +58,34 @@ static void parse_cmdline(struct proxy *px, const char *cmd, size_t len)
 	}
 }
 
+/* Does this namespace hold a socket bound to the port (TCP: listening)? */
+static bool bound_here(bool udp, int port)
+{
+	const char *files[2] = { udp ? "/proc/self/net/udp" : "/proc/self/net/tcp",
+				 udp ? "/proc/self/net/udp6" : "/proc/self/net/tcp6" };
+
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+		char line[512];
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned lport, st;
+			char *colon = strchr(line, ':');
+			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (!colon || sscanf(colon + 1, "%x %*s %x", &lport, &st) != 2)
+				continue;
+			if ((int)lport == port && (udp || st == 0x0A)) {
+				fclose(f);
+				return true;
+			}
+		}
+		fclose(f);
+	}
+	return false;
+}
+
 int proxies_read(struct proxy **ret, size_t *ret_n)
 {
 	struct proxy *v = NULL;
@@ -82,15 +110,21 @@ int proxies_read(struct proxy **ret, size_t *ret_n)
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
 		if (read_small(path, comm, sizeof(comm)) <= 0 || strcmp(comm, "docker-proxy\n") != 0)
 			continue;
-		/* its network namespace must be ours (unreadable: counted) */
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		if (stat(path, &ns) == 0 && (ns.st_ino != self.st_ino || ns.st_dev != self.st_dev))
-			continue;
 		px.pid = atoi(de->d_name);
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
 		len = read_small(path, cmd, sizeof(cmd));
 		if (len > 0)
 			parse_cmdline(&px, cmd, (size_t)len);
+		/* its network namespace must be ours.  Reading another root
+		 * process's namespace needs more than CAP_NET_ADMIN; then its
+		 * port must be bound here (its command line names it). */
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &ns) == 0) {
+			if (ns.st_ino != self.st_ino || ns.st_dev != self.st_dev)
+				continue;
+		} else if (px.host_port <= 0 || !bound_here(strcmp(px.proto, "udp") == 0, px.host_port)) {
+			continue;
+		}
 		struct proxy *nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {
 			free(v);
