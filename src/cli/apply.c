@@ -274,7 +274,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	/* only the config's own policy (not the live sets kept for a missing one) */
 	if (kept == EXIT_OK)
-		record_after_apply(nl, p);
+		record_after_apply(nl, p, ret > 0);
 	print_delta(delta, n_delta);
 	hg_lines_free(delta, n_delta);
 	if (ret || !quiet)

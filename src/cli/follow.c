@@ -192,7 +192,7 @@ static int sync_table(struct follow *f, bool initial)
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
-	record_after_apply(nl, p);
+	record_after_apply(nl, p, r > 0);
 	if (initial) {
 		const struct docker_state *s = d ? d : &none;
 		size_t nb = 0;

@@ -23,12 +23,26 @@
  * hostguard" until root applies.  The record is keyed by the network
  * namespace's cookie (never reused while the machine runs); /run is a tmpfs,
  * so a reboot forgets it, and the boot unit's apply writes it again.
+ *
+ * Cost: apply reads the whole table anyway and digests it.  An edit must
+ * stay as cheap as its one-set transaction, so it does not read the table:
+ * it chains generations.  The record holds the generation after hostguard's
+ * last commit; an edit planned at exactly that generation (the kernel's
+ * generation guard makes its commit the very next one) moves it on, and the
+ * digest then describes an older generation (a table of up to
+ * RECORD_DIGEST_EDITS elements is digested anyway: it costs milliseconds).  While the ruleset is still at
+ * the recorded generation, nothing but hostguard touched it.  Only when
+ * another program committed since (Docker's iptables rules, say) does an
+ * edit read the table, and check, which reads it anyway, refreshes the
+ * digest.  Every write is made under a lock of the directory and only if
+ * the record and the generation are still what the writer saw.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +58,8 @@
 
 #define RECORD_DIR "/run/hostguard"
 #define RECORD_MAGIC "hostguard record 1"
+/* up to this many elements an edit digests the table after its commit */
+#define RECORD_DIGEST_EDITS 2048
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein) --------------------------------- */
 
@@ -155,34 +171,55 @@ int record_load(struct record *ret)
 		return -EBADMSG;
 	buf[n] = '\0';
 	got = sscanf(buf, "%31[^\n]\nkey %" SCNx64 " %" SCNx64 "\ngeneration %" SCNu32
-		     "\ntable %" SCNx64 "\nconfig %" SCNx64 "\n",
-		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.config);
-	if (got != 6 || strcmp(magic, RECORD_MAGIC) != 0)
+		     "\ntable %" SCNx64 " at %" SCNu32 " elements %" SCNu32 "\nconfig %" SCNx64 "\n",
+		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.table_generation, &r.elements,
+		     &r.config);
+	if (got != 8 || strcmp(magic, RECORD_MAGIC) != 0)
 		return -EBADMSG;
 	*ret = r;
 	return 0;
 }
 
+/* The directory, locked: every write re-checks what it saw under it. */
+static int record_lock(void)
+{
+	int fd;
+
+	if (geteuid() != 0 || !record_path())
+		return -EPERM;
+	if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!dir_trusted() || flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static bool same_record(const struct record *a, const struct record *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Under record_lock(). */
 static int record_store(const struct record *r, const char *by)
 {
 	const char *path = record_path();
 	char tmp[160], buf[512];
 	int fd, len;
 
-	if (!path || geteuid() != 0)
-		return -EPERM;
-	if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (!dir_trusted())
-		return -EPERM;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf),
 		       RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
-		       "\ntable %016" PRIx64 "\nconfig %016" PRIx64 "\nby %s\ntime %lld\n",
-		       r->key[0], r->key[1], r->generation, r->table, r->config, by,
+		       "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
+		       "\nby %s\ntime %lld\n",
+		       r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements, r->config, by,
 		       (long long)time(NULL));
 	if (fchmod(fd, 0600) < 0 || write(fd, buf, (size_t)len) != len || close(fd) < 0) {
 		close(fd);
@@ -198,6 +235,16 @@ static int record_store(const struct record *r, const char *by)
 }
 
 /* ---- digests -------------------------------------------------------------------- */
+
+static uint32_t table_elements(const struct hg_state *s)
+{
+	size_t n = hg_state_grant_count(s);
+
+	for (int k = 0; k < HG_KEY_MAX; k++)
+		if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+			n += hg_state_count(s, k);
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
 
 int record_table_digest(const struct record *rec, const struct hg_state *s, uint64_t *ret)
 {
@@ -266,22 +313,45 @@ static int new_key(struct record *r)
 	return 0;
 }
 
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p)
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed)
 {
-	struct record r = { 0 };
+	struct record r = { 0 }, seen;
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
 	char **lines = NULL;
-	int n;
+	uint32_t now = 0;
+	int n, lock;
 
-	if (geteuid() != 0 || hg_state_read(nl, &s, &e) < 0)
+	if (geteuid() != 0)
+		return;
+	/* in sync and nothing committed since hostguard's last commit (the
+	 * repair timer's every minute): the table is as recorded and is the
+	 * config, so only the config's digest may be new; no table walk */
+	if (!changed && record_load(&r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
+		seen = r;
+		if (record_config_digest(&r, &r.config) == 0 && r.config != seen.config &&
+		    (lock = record_lock()) >= 0) {
+			struct record again;
+			if (record_load(&again) == 0 && same_record(&again, &seen))
+				record_store(&r, "apply");
+			close(lock);
+		}
+		return;
+	}
+	if (hg_state_read(nl, &s, &e) < 0)
 		return;
 	/* the table is the applied policy, whoever else committed meanwhile */
 	n = hg_state_diff(s, p, &lines);
 	if (n == 0 && (record_load(&r) == 0 || new_key(&r) == 0) &&
-	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0) {
-		r.generation = hg_state_generation(s);
-		record_store(&r, "apply");
+	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0 &&
+	    (lock = record_lock()) >= 0) {
+		/* a later transaction may have recorded itself meanwhile */
+		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
+			r.generation = r.table_generation = now;
+			r.elements = table_elements(s);
+			record_store(&r, "apply");
+		}
+		close(lock);
 	}
 	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
 	hg_state_free(s);
@@ -296,56 +366,69 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl)
 	memset(re, 0, sizeof(*re));
 	if (geteuid() != 0 || record_load(&re->rec) < 0)
 		return;
+	re->seen = re->rec;
 	re->have = true;
 	re->config_applied = record_config_digest(&re->rec, &re->config_before) == 0 &&
 			     re->config_before == re->rec.config;
-	/* Is the table still as recorded?  Without any commit since, surely;
-	 * otherwise (Docker's iptables, say) read it and compare.  An edit
-	 * must never bless another program's change by recording after it. */
+	/* Is the table still as hostguard left it?  Without any commit since,
+	 * surely; otherwise (Docker's iptables, say) read it and compare with
+	 * the digest, when that is of the last generation.  An edit must never
+	 * bless another program's change by chaining onto it. */
 	if (hg_nl_generation(nl, &re->gen0) < 0)
 		return;
 	if (re->gen0 == re->rec.generation) {
 		re->table_ours = true;
 		return;
 	}
+	if (re->rec.table_generation != re->rec.generation)
+		return;
 	if (hg_state_read(nl, &s, &e) == 0 && record_table_digest(&re->rec, s, &t) == 0 &&
 	    t == re->rec.table) {
 		re->table_ours = true;
-		re->gen0 = hg_state_generation(s);
+		re->gen0 = re->rec.generation = re->rec.table_generation = hg_state_generation(s);
+		re->rec.elements = table_elements(s);
 	}
 	hg_state_free(s);
 }
 
 void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by)
 {
-	struct hg_state *s = NULL;
-	struct hg_error e = { 0 };
+	struct record now;
 	uint32_t committed = hg_nl_committed_generation(nl);
-	uint64_t t = 0;
-	bool ours;
+	int lock;
 
-	if (!re->have || !re->table_ours || hg_state_read(nl, &s, &e) < 0)
+	if (!re->have || !re->table_ours)
 		return;
-	if (record_table_digest(&re->rec, s, &t) < 0)
-		goto out;
-	/* ours: planned on the table as recorded (the commit guarded by
-	 * gen0, so nothing came between) and read right after the commit;
-	 * or nothing sent and the table still as recorded */
-	if (committed)
-		ours = committed == (re->gen0 + 1 ? re->gen0 + 1 : 1) && hg_state_generation(s) == committed;
-	else
-		ours = t == re->rec.table;
-	if (!ours)
-		goto out;
-	re->rec.table = t;
-	re->rec.generation = hg_state_generation(s);
+	/* planned on the recorded generation: the guarded commit came next */
+	if (committed) {
+		if (committed != (re->gen0 + 1 ? re->gen0 + 1 : 1))
+			return;
+		re->rec.generation = committed;
+		/* a small table is cheap to digest now: then Docker's next
+		 * commit does not leave check unable to tell */
+		if (re->rec.elements <= RECORD_DIGEST_EDITS) {
+			struct hg_state *s = NULL;
+			struct hg_error e = { 0 };
+			uint64_t t;
+			if (hg_state_read(nl, &s, &e) == 0 && hg_state_generation(s) == committed &&
+			    record_table_digest(&re->rec, s, &t) == 0) {
+				re->rec.table = t;
+				re->rec.table_generation = committed;
+				re->rec.elements = table_elements(s);
+			}
+			hg_state_free(s);
+		}
+	}
 	/* a config that held nothing unapplied holds nothing unapplied now;
 	 * hand edits made before stay "not applied yet" */
 	if (config_changed && re->config_applied)
 		record_config_digest(&re->rec, &re->rec.config);
-	record_store(&re->rec, by);
-out:
-	hg_state_free(s);
+	lock = record_lock();
+	if (lock < 0)
+		return;
+	if (record_load(&now) == 0 && same_record(&now, &re->seen))
+		record_store(&re->rec, by);
+	close(lock);
 }
 
 /* ---- the verdict ------------------------------------------------------------------- */
@@ -360,32 +443,60 @@ const char *const cause_names[] = {
 	[CAUSE_RUNTIME] = "runtime_only",
 };
 
-int drift_cause(const struct hg_state *s, const struct rt_list *rt, int n_diff, enum cause *ret)
+int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list *rt, int n_diff,
+		enum cause *ret)
 {
-	struct record r;
-	uint64_t t, c;
-	int k;
+	struct record r, again;
+	uint32_t gen = hg_state_generation(s), now = 0;
+	uint64_t t = 0, c;
+	bool ours;
+	int k, lock;
 
 	if (!s) {
 		*ret = CAUSE_NOT_LOADED;
 		return 0;
 	}
+	if (record_load(&r) < 0) {
+		*ret = n_diff ? CAUSE_UNKNOWN : CAUSE_IN_SYNC;
+		return 0;
+	}
+	/* the digest costs a walk of the table: only when it decides */
+	if (gen != r.generation ? r.table_generation == r.generation : r.table_generation != gen) {
+		k = record_table_digest(&r, s, &t);
+		if (k < 0)
+			return k;
+	}
+	/* still the generation hostguard's last commit left: nothing else
+	 * committed since; else the digest tells, when it is that recent */
+	if (gen == r.generation)
+		ours = true;
+	else if (r.table_generation == r.generation)
+		ours = t == r.table;
+	else
+		ours = false;
+	/* the digest of an edit's generation, for when the ruleset moves on */
+	if (gen == r.generation && r.table_generation != gen && (lock = record_lock()) >= 0) {
+		if (record_load(&again) == 0 && same_record(&again, &r) &&
+		    hg_nl_generation(nl, &now) == 0 && now == gen) {
+			again.table = t;
+			again.table_generation = gen;
+			again.elements = table_elements(s);
+			record_store(&again, "check");
+		}
+		close(lock);
+	}
 	if (n_diff == 0) {
 		*ret = CAUSE_IN_SYNC;
 		return 0;
 	}
-	if (record_load(&r) < 0) {
-		*ret = CAUSE_UNKNOWN;
+	if (!ours) {
+		*ret = gen != r.generation && r.table_generation != r.generation ? CAUSE_UNKNOWN : CAUSE_OUTSIDE;
 		return 0;
 	}
-	k = record_table_digest(&r, s, &t);
-	if (k == 0)
-		k = record_config_digest(&r, &c);
+	k = record_config_digest(&r, &c);
 	if (k < 0)
 		return k;
-	if (t != r.table)
-		*ret = CAUSE_OUTSIDE;
-	else if (c != r.config)
+	if (c != r.config)
 		*ret = CAUSE_CONFIG;
 	else if (rt->n && rt->only)
 		*ret = CAUSE_RUNTIME;

@@ -11,8 +11,10 @@
 
 struct record {
 	uint64_t key[2];          /* SipHash key, random, only in the root-only file */
-	uint32_t generation;      /* the ruleset generation it was written at */
-	uint64_t table;           /* the table as hostguard left it */
+	uint32_t generation;      /* the ruleset generation after hostguard's last commit */
+	uint64_t table;           /* the table as hostguard left it ... */
+	uint32_t table_generation;/* ... at this generation (older after edits) */
+	uint32_t elements;        /* how many elements it held then */
 	uint64_t config;          /* the config file hostguard last applied */
 };
 
@@ -24,13 +26,14 @@ int record_load(struct record *ret);
 int record_table_digest(const struct record *r, const struct hg_state *s, uint64_t *ret);
 int record_config_digest(const struct record *r, uint64_t *ret);
 
-/* After an apply of p: records the table when it reads back as p. */
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p);
+/* After an apply of p (changed: it committed): records the table when it
+ * reads back as p. */
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed);
 
 /* Around an edit (or save), under the config lock: begin before the config
  * is touched, end after the kernel accepted it. */
 struct record_edit {
-	struct record rec;
+	struct record rec, seen;
 	bool have;                /* a record to update: edits never create one */
 	bool config_applied;      /* the config held nothing unapplied before */
 	bool table_ours;          /* the table was as recorded, at generation gen0 */
@@ -71,6 +74,9 @@ enum cause {
 	CAUSE_RUNTIME,            /* only hostguard's own --runtime edits */
 };
 extern const char *const cause_names[];
-int drift_cause(const struct hg_state *s, const struct rt_list *rt, int n_diff, enum cause *ret);
+/* Why the table differs (n_diff: hg_state_diff's count); may refresh the
+ * record's digest when it is of an older generation. */
+int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list *rt, int n_diff,
+		enum cause *ret);
 
 #endif

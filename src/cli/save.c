@@ -112,7 +112,7 @@ int cmd_save(int argc, char **argv)
 	ret = EXIT_FAIL;
 	n_diff = hg_state_diff(s, full, &diff);
 	if (n_diff < 0 || runtime_list(s, full, file, &rt) < 0 ||
-	    drift_cause(s, &rt, n_diff, &cause) < 0) {
+	    drift_cause(nl, s, &rt, n_diff, &cause) < 0) {
 		err_msg("save: out of memory");
 		goto out;
 	}

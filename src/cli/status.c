@@ -295,7 +295,7 @@ static int assess(struct hg_nl *nl, struct assessment *a, int *cfg)
 	if (r == 0)
 		r = runtime_list(a->s, a->p, file, &a->rt);
 	if (r == 0)
-		r = drift_cause(a->s, &a->rt, a->n_diff, &a->cause);
+		r = drift_cause(nl, a->s, &a->rt, a->n_diff, &a->cause);
 	hg_policy_free(file);
 	if (r < 0) {
 		err_msg("cannot compare the table with the config: %s", strerror(-r));

@@ -181,6 +181,50 @@ expect_rc 0 "save --force saves every difference" hg save --force
 grep -Eq '^allowed_uids = .*4242' "$CONF" && pass "--force saved 4242" || fail "--force: $(cat "$CONF")"
 expect_rc 0 "check after save --force" hg check
 
+# ---- another program commits to another table (Docker's iptables rules do):
+# hostguard's table is untouched, and check still knows the runtime entry
+hg apply >/dev/null
+expect_rc 0 "allow-uid --runtime 2005" hg allow-uid --runtime 2005
+h nft add table inet other
+h nft add chain inet other c
+expect_rc 3 "a commit to another table after a runtime edit: still runtime only -> 3" hg check
+h nft delete table inet other
+
+# a large table: an edit does not walk it, it chains generations
+write_conf <<CONF
+allowed_uids = 0, $(seq -s ', ' 100000 103000)
+CONF
+expect_rc 0 "apply 3002 uids" hg apply
+grep -Eq '^table [0-9a-f]+ at [0-9]+ elements 30[0-9][0-9]$' "$RECORD" && pass "the record counts the elements" ||
+	fail "record: $(cat "$RECORD")"
+expect_rc 0 "allow-uid --runtime 2006 (large table)" hg allow-uid --runtime 2006
+gen=$(sed -n 's/^generation //p' "$RECORD")
+at=$(sed -n 's/^table [0-9a-f]* at \([0-9]*\) .*/\1/p' "$RECORD")
+[ "$gen" != "$at" ] && pass "the edit moved the generation on without digesting ($at -> $gen)" ||
+	fail "record after the edit: $(cat "$RECORD")"
+expect_rc 3 "runtime only (by generation) -> 3" hg check
+at=$(sed -n 's/^table [0-9a-f]* at \([0-9]*\) .*/\1/p' "$RECORD")
+[ "$gen" = "$at" ] && pass "check digested the table of the edit's generation" || fail "record after check: $(cat "$RECORD")"
+h nft add table inet other
+expect_rc 3 "a commit to another table: still runtime only -> 3" hg check
+h nft delete table inet other
+expect_rc 0 "allow-uid --runtime 2007 (after another program's commit: read and compared)" hg allow-uid --runtime 2007
+expect_rc 3 "still runtime only -> 3" hg check
+expect_rc 0 "allow-uid --runtime 2008" hg allow-uid --runtime 2008
+h nft add table inet other
+expect_rc 1 "another commit before any check: cannot tell -> 1" hg check
+expect_match "^hostguard: drifted: " "check says drifted, without claiming runtime only"
+h nft delete table inet other
+h nft add element inet hostguard allowed_uids '{ 4244 }'
+expect_rc 1 "an element added by nft to the large table -> 1" hg check
+expect_rc 0 "allow-uid --runtime 2009" hg allow-uid --runtime 2009
+expect_rc 1 "the runtime edit did not bless it -> 1" hg check
+expect_rc 1 "save refuses" hg save
+write_conf <<'CONF'
+allowed_uids = 0, 1001
+CONF
+hg apply >/dev/null
+
 # ---- a record that is not root's alone is not believed
 hg apply >/dev/null
 expect_rc 0 "allow-uid --runtime 2004" hg allow-uid --runtime 2004
