@@ -58,43 +58,30 @@ static void parse_cmdline(struct proxy *px, const char *cmd, size_t len)
 	}
 }
 
-/* Does this namespace hold a socket bound to the port (TCP: listening)? */
-static bool bound_here(bool udp, int port)
+/* The network namespace of a process, as an inode: /proc/PID/ns/net when it
+ * may be read (ptrace rules: another root process's needs more than
+ * CAP_NET_ADMIN), else the inode of its /proc/PID/net/unix, which is one per
+ * namespace and open to everyone. */
+static int netns_of(const char *pid, struct stat *ret)
 {
-	const char *files[2] = { udp ? "/proc/self/net/udp" : "/proc/self/net/tcp",
-				 udp ? "/proc/self/net/udp6" : "/proc/self/net/tcp6" };
+	char path[300];
 
-	for (int i = 0; i < 2; i++) {
-		FILE *f = fopen(files[i], "re");
-		char line[512];
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned lport, st;
-			char *colon = strchr(line, ':');
-			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
-			colon = colon ? strchr(colon + 1, ':') : NULL;
-			if (!colon || sscanf(colon + 1, "%x %*s %x", &lport, &st) != 2)
-				continue;
-			if ((int)lport == port && (udp || st == 0x0A)) {
-				fclose(f);
-				return true;
-			}
-		}
-		fclose(f);
-	}
-	return false;
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	if (stat(path, ret) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/net/unix", pid);
+	return stat(path, ret) == 0 ? 1 : -1;
 }
 
 int proxies_read(struct proxy **ret, size_t *ret_n)
 {
 	struct proxy *v = NULL;
 	size_t n = 0;
-	struct stat self;
+	struct stat self, self_unix;
 	struct dirent *de;
 	DIR *d;
 
-	if (stat("/proc/self/ns/net", &self) < 0)
+	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/self/net/unix", &self_unix) < 0)
 		return -errno;
 	d = opendir("/proc");
 	if (!d)
@@ -115,15 +102,18 @@ int proxies_read(struct proxy **ret, size_t *ret_n)
 		len = read_small(path, cmd, sizeof(cmd));
 		if (len > 0)
 			parse_cmdline(&px, cmd, (size_t)len);
-		/* its network namespace must be ours.  Reading another root
-		 * process's namespace needs more than CAP_NET_ADMIN; then its
-		 * port must be bound here (its command line names it). */
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		if (stat(path, &ns) == 0) {
+		/* its network namespace must be ours */
+		switch (netns_of(de->d_name, &ns)) {
+		case 0:
 			if (ns.st_ino != self.st_ino || ns.st_dev != self.st_dev)
 				continue;
-		} else if (px.host_port <= 0 || !bound_here(strcmp(px.proto, "udp") == 0, px.host_port)) {
-			continue;
+			break;
+		case 1:
+			if (ns.st_ino != self_unix.st_ino || ns.st_dev != self_unix.st_dev)
+				continue;
+			break;
+		default:
+			continue;  /* gone meanwhile */
 		}
 		struct proxy *nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {

@@ -15,8 +15,7 @@ struct proxy {
 	int host_port, container_port;    /* 0: unknown */
 };
 
-/* Every process named docker-proxy in the caller's network namespace (one
- * whose namespace cannot be read: when its host port is bound here);
+/* Every process named docker-proxy in the caller's network namespace;
  * free(*ret). */
 int proxies_read(struct proxy **ret, size_t *ret_n);
 /* Is its port in published_tcp/udp: of the policy p, or of the live table
