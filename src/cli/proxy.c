@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "docker.h"
 #include "proxy.h"
 
 static ssize_t read_small(const char *path, char *buf, size_t len)
@@ -167,7 +168,7 @@ bool proxy_protected(const struct proxy *px, const struct hg_policy *p, const st
 
 char *proxy_warning(const struct proxy *px, const struct hg_policy *p)
 {
-	const char *sock = p ? hg_policy_docker_socket(p) : NULL;
+	const char *sock = p ? docker_socket(p) : NULL;  /* HOSTGUARD_DOCKER_SOCKET first */
 	bool udp = strcmp(px->proto, "udp") == 0;
 	char *w = NULL;
 	int r;

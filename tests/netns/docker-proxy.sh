@@ -107,6 +107,11 @@ if printf '%s' "$OUT" | jq -e --argjson pid "$PROXY4" '(.docker_proxies | length
 else
 	fail "status --json: $OUT"
 fi
+# Docker unreachable (a socket nobody answers on): nothing learned, the same
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$T/dead.sock" 2>/dev/null ||
+	"$PY" -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$T/dead.sock"
+expect_rc 0 "status with Docker unreachable" env HOSTGUARD_DOCKER_SOCKET="$T/dead.sock" ip netns exec "$H" "$HG" --config "$CONF" status
+expect_match "^warning: docker-proxy \(pid $PROXY4\) forwards tcp port 8080 .*\(Docker's socket did not tell it: list 8080" "Docker unreachable: status names the docker-proxy and says why"
 expect_rc 0 "status without a table warns too" bash -c "ip netns exec $H $HG --config $CONF remove >/dev/null && ip netns exec $H $HG --config $CONF status"
 expect_match "^warning: docker-proxy \(pid $PROXY4\)" "status of a removed table keeps the docker-proxy warning"
 
