@@ -109,10 +109,11 @@ static const char *id_name(const struct hg_state *s, enum hg_key k, uint32_t id)
 	return gr ? gr->gr_name : NULL;
 }
 
-/* "*" after a live value the config does not hold */
+/* " [+]" after a live value the config does not hold ("*" would read as
+ * part of an interface pattern) */
 static const char *mark(const struct rt_list *rt, enum hg_key k, uint32_t lo, uint32_t hi, const char *iface)
 {
-	return rt && rt_added(rt, k, lo, hi, iface) ? "*" : "";
+	return rt && rt_added(rt, k, lo, hi, iface) ? " [+]" : "";
 }
 
 static void print_set_text(const struct hg_state *s, enum hg_key k, const struct rt_list *rt)
@@ -426,7 +427,7 @@ int cmd_status(int argc, char **argv)
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "status");
 			printf("  --json  one JSON object (schema: doc/json.md)\n"
-			       "  Values marked * are runtime entries: in the table, not in the config\n"
+			       "  Values marked [+] are runtime entries: in the table, not in the config\n"
 			       "  (--runtime edits; 'hostguard save' writes them to the config).\n");
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--json") == 0) {
@@ -545,7 +546,7 @@ int cmd_status(int argc, char **argv)
 		else if (n_diff == 0)
 			printf("table inet hostguard: loaded, in sync with %s\n", config_label());
 		else if (a.cause == CAUSE_RUNTIME)
-			printf("table inet hostguard: loaded, %s plus runtime entries (marked *; 'hostguard save'\n"
+			printf("table inet hostguard: loaded, %s plus runtime entries (marked [+]; 'hostguard save'\n"
 			       "  writes them to the config, 'hostguard apply' drops them):\n", config_label());
 		else if (cause_text(a.cause))
 			printf("table inet hostguard: loaded, DRIFTED from %s (%s):\n", config_label(), cause_text(a.cause));
@@ -563,7 +564,7 @@ int cmd_status(int argc, char **argv)
 				for (size_t i = 0; i < rt->n; i++)
 					added |= !rt->v[i].removed;
 				if (added)
-					printf("  * %s\n", a.cause == CAUSE_RUNTIME
+					printf("  [+] %s\n", a.cause == CAUSE_RUNTIME
 					       ? "runtime: in the table, not in the config ('hostguard save' keeps it)"
 					       : "in the table, not in the config");
 				print_removed_text(rt);

@@ -41,6 +41,7 @@ expect_rc 0 "revoke-uid --runtime 1001" hg revoke-uid --runtime 1001
 expect_rc 0 "allow-port --runtime tcp 8080" hg allow-port --runtime tcp 8080
 expect_rc 0 "a runtime grant without a timeout" hg allow-uid --runtime 3001 --to 10.77.0.2:9000
 expect_rc 0 "a grant with --for" hg allow-uid 3002 --to 10.77.0.2 --for 1h
+expect_rc 0 "add-iface --runtime 'hgx*'" hg add-iface --runtime 'hgx*' 
 cmp -s "$CONF" "$T/orig.conf" && pass "runtime edits left the config alone" || fail "runtime edits changed the config"
 [ "$(probe "$H" tcp 10.77.0.2 9000 2000)" = ok ] && pass "uid 2000 gets through (runtime)" || fail "uid 2000 still kept out"
 [ "$(probe "$H" tcp 10.77.0.2 9000 1001)" = timeout ] && pass "uid 1001 kept out (runtime revoke)" || fail "uid 1001 still gets through"
@@ -51,6 +52,7 @@ if printf '%s' "$OUT" | jq -e '.state == "runtime_only" and .exit == 3 and
 	(.runtime.added | index({"key":"allowed_uids","value":"2000"})) and
 	(.runtime.added | index({"key":"allow_from_containers_tcp","value":"8080"})) and
 	(.runtime.added | index({"key":"grant_uids","value":"3001@10.77.0.2:9000"})) and
+	(.runtime.added | index({"key":"container_ifaces","value":"hgx*"})) and
 	(.runtime.removed == [{"key":"allowed_uids","value":"1001"}]) and
 	([.runtime.added[].value] | index("3002@10.77.0.2") | not)' >/dev/null; then
 	pass "check --json: runtime_only, what was added and removed, not the --for grant"
@@ -58,10 +60,11 @@ else
 	fail "check --json: $OUT"
 fi
 expect_rc 0 "status" hg status
-expect_match "plus runtime entries \(marked \*" "status says runtime entries"
-expect_match "allowed_uids +0 \(root\), 2000\*$" "status marks uid 2000"
-expect_match "allow_from_containers_tcp +8080\*$" "status marks port 8080"
-expect_match "^  \* runtime: in the table, not in the config" "status has the legend"
+expect_match "plus runtime entries \(marked \[\+\]" "status says runtime entries"
+expect_match "allowed_uids +0 \(root\), 2000 \[\+\]$" "status marks uid 2000"
+expect_match "allow_from_containers_tcp +8080 \[\+\]$" "status marks port 8080"
+expect_match "container_ifaces +.*hgx\* \[\+\]" "status marks the interface pattern hgx*"
+expect_match "^  \[\+\] runtime: in the table, not in the config" "status has the legend"
 expect_match "runtime removals\): allowed_uids 1001" "status lists the runtime removal"
 OUT=$(hg status --json)
 if printf '%s' "$OUT" | jq -e '.drift == "runtime_only" and .in_sync == false and
@@ -106,6 +109,7 @@ expect_match "^- allowed_uids 1001$" "save prints - allowed_uids 1001"
 expect_match "^\+ allow_from_containers_tcp 8080$" "save prints + allow_from_containers_tcp 8080"
 grep -q '^# the proxy and root$' "$CONF" && pass "the comment is kept" || fail "the comment is gone"
 grep -Eq '^allowed_uids = 0, 2000$' "$CONF" && grep -Eq '^allow_from_containers_tcp = 8080$' "$CONF" &&
+	grep -Eq '^container_ifaces = .*hgx\*' "$CONF" &&
 	grep -Eq '^grant_uids = 3001@10.77.0.2:9000$' "$CONF" && pass "the config holds the runtime entries" ||
 	fail "config after save: $(cat "$CONF")"
 grep -q 3002 "$CONF" && fail "the --for grant was saved" || pass "the --for grant is not in the config"
@@ -166,8 +170,8 @@ printf '%s' "$OUT" | jq -e '.state == "changed_outside" and .exit == 1' >/dev/nu
 	fail "check --json: $OUT"
 expect_rc 0 "status" hg status
 expect_match "DRIFTED from .*\(table changed outside hostguard\)" "status says the table changed outside hostguard"
-expect_match "allowed_uids .*4242\*" "status marks the foreign uid"
-expect_match "^  \* in the table, not in the config$" "without calling it runtime"
+expect_match "allowed_uids .*4242 \[\+\]" "status marks the foreign uid"
+expect_match "^  \[\+\] in the table, not in the config$" "without calling it runtime"
 cp "$CONF" "$T/before.conf"
 expect_rc 1 "save refuses another program's element" hg save
 expect_match "changed outside hostguard" "save says why"
