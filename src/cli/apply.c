@@ -315,6 +315,7 @@ int cmd_remove(int argc, char **argv)
 			ret = fail(&e);
 		}
 	} else {
+		record_forget();
 		printf("hostguard: removed table inet hostguard\n");
 	}
 	hg_nl_close(nl);

@@ -37,6 +37,7 @@
  * digest.  Every write is made under a lock of the directory and only if
  * the record and the generation are still what the writer saw.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -211,6 +212,14 @@ static int record_store(const struct record *r, const char *by)
 	char tmp[160], buf[512];
 	int fd, len;
 
+	/* what a writer killed midway left: every writer holds the lock */
+	DIR *d = opendir(RECORD_DIR);
+	const char *base = strrchr(path, '/') + 1;
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (strncmp(de->d_name, base, strlen(base)) == 0 && de->d_name[strlen(base)] == '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -428,6 +437,16 @@ void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_chang
 		return;
 	if (record_load(&now) == 0 && same_record(&now, &re->seen))
 		record_store(&re->rec, by);
+	close(lock);
+}
+
+void record_forget(void)
+{
+	int lock = record_lock();
+
+	if (lock < 0)
+		return;
+	unlink(record_path());
 	close(lock);
 }
 

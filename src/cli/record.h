@@ -30,6 +30,9 @@ int record_config_digest(const struct record *r, uint64_t *ret);
  * reads back as p. */
 void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed);
 
+/* After remove: the table is gone, and so is what was known of it. */
+void record_forget(void);
+
 /* Around an edit (or save), under the config lock: begin before the config
  * is touched, end after the kernel accepted it. */
 struct record_edit {
