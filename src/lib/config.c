@@ -1051,11 +1051,14 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 		if (fd >= 0) {
 			free(e->tmp);
 			e->tmp = strdup(full + strlen(path) - strlen(base));
+			/* out of memory right after creating it: not left behind */
+			if (!e->tmp)
+				unlink(full);
 		}
 		free(full);
 		if (fd < 0 || !e->tmp) {
-			r = hg_err(err, -errno, "%s: cannot create a temporary file beside it: %s", path,
-				   strerror(errno));
+			r = hg_err(err, fd < 0 ? -errno : -ENOMEM, "%s: cannot create a temporary file beside it: %s",
+				   path, fd < 0 ? strerror(errno) : "out of memory");
 			free(e->tmp);
 			e->tmp = NULL;
 			goto out;
