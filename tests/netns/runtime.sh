@@ -247,6 +247,8 @@ expect_rc 1 "save without a record refuses" hg save
 expect_match "no record" "save says there is no record"
 
 # ---- status of a removed table keeps its warnings
+expect_rc 0 "apply (a record again)" hg apply
+[ -f "$RECORD" ] && pass "apply wrote the record again" || fail "no record after apply"
 h ip link add podman0 type bridge
 write_conf <<'CONF'
 allowed_uids = 0, no_such_user_hgt
@@ -259,5 +261,11 @@ expect_match "^warning: bridge podman0 is not covered" "status keeps the uncover
 OUT=$(hg status --json)
 printf '%s' "$OUT" | jq -e '(.loaded | not) and .drift == "not_loaded" and (.warnings | length == 2)' >/dev/null &&
 	pass "status --json without a table: the warnings" || fail "status --json: $OUT"
+[ -e "$RECORD" ] && fail "remove left the record" || pass "remove deleted the record"
+expect_rc 1 "save without a table -> 1" hg save
+expect_match "not loaded: nothing to save" "save says the table is not loaded"
+expect_rc 1 "check without a table -> 1" hg check --json
+printf '%s' "$OUT" | jq -e '.state == "not_loaded" and .exit == 1' >/dev/null && pass "check --json: not_loaded" ||
+	fail "check --json: $OUT"
 
 finish
