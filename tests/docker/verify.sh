@@ -113,8 +113,13 @@ if printf '%s\n' "$OUT" | grep '^LEAK' | grep -qv ' of c2 '; then
 else
 	pass "uncovered bridge: every leak is c2's"
 fi
+# neither the config nor the table changed: Docker did
+expect_rc 1 "check: Docker changed since the last apply -> 1" hg check
+expect_match "^hostguard: drifted: Docker's published ports or bridges changed since the last apply: run hostguard apply; " "check says Docker changed"
+expect docker_changed "check --json: docker_changed" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json | jq -r .state"
 hg apply >/dev/null 2>&1 || fail "apply"
 expect_rc 0 "apply learns hgtcust0 and 8082: verify exits 0 again" hg verify
+expect_rc 0 "check: in sync after apply" hg check
 # the same command under valgrind: no memory error, no definite leak
 if command -v valgrind >/dev/null; then
 	expect_rc 0 "valgrind: verify is clean (exit 99 would be a valgrind error)" \
