@@ -46,6 +46,9 @@ void print_policy_warnings(const struct hg_policy *p);
 /* The live table's set contents as a policy (log group included; the
  * published_tcp/udp sets only when learned is true). */
 int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret);
+/* The same, grants of container names and labels kept as such (their
+ * elements' comments), so that the policy builds the very same elements. */
+int live_policy_sourced(const struct hg_state *s, bool learned, struct hg_policy **ret);
 /* 1 when the live sets a config decides say more than the built-in
  * defaults (a config that went missing must not replace them silently),
  * 0 when not, or -ENOMEM. */

@@ -265,7 +265,7 @@ int record_table_digest(const struct record *rec, const struct hg_state *s, uint
 
 	/* the sets as a policy (grants with a kernel timeout left out: they
 	 * expire), and whatever else differs from what that policy builds */
-	r = live_policy(s, true, &live);
+	r = live_policy_sourced(s, true, &live);
 	if (r == 0 && !(text = hg_policy_to_nft(live)))
 		r = -ENOMEM;
 	if (r == 0 && (n = hg_state_diff(s, live, &lines)) < 0)

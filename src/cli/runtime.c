@@ -189,7 +189,9 @@ static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, si
 		if (k == HG_KEY_IFACES) {
 			val = hg_state_iface(s, i);
 		} else {
-			if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms || g.gid != (k == HG_KEY_GRANT_GIDS))
+			/* grants of container names and labels follow Docker */
+			if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms || g.gid != (k == HG_KEY_GRANT_GIDS) ||
+			    g.source != HG_GRANT_CONFIG)
 				continue;
 			val = g.text;
 		}
@@ -212,7 +214,7 @@ static int only_these(const struct hg_state *s, const struct hg_policy *full,
 	struct hg_policy *want = NULL;
 	struct hg_log_settings log;
 	char **lines = NULL;
-	int r = live_policy(s, false, &want), n;
+	int r = live_policy_sourced(s, false, &want), n;
 
 	for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
 		bool published = k == HG_KEY_PUBLISHED_TCP || k == HG_KEY_PUBLISHED_UDP;

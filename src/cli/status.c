@@ -211,6 +211,10 @@ static void print_grants_text(const struct hg_state *s)
 		if (g.timeout_ms)
 			printf("runtime, expires in %llus\n",
 			       (unsigned long long)((g.expires_ms + 999) / 1000));
+		else if (g.source == HG_GRANT_NAME)
+			printf("config (container name %s)\n", g.container);
+		else if (g.source == HG_GRANT_LABEL)
+			printf("label (container %s)\n", g.container);
 		else
 			printf("config\n");
 	}
@@ -237,7 +241,15 @@ static void print_grants_json(const struct hg_state *s)
 			fputs("null", stdout);
 		printf(",\"target\":");
 		json_str(stdout, grant_target(&g));
-		printf(",\"source\":\"%s\",\"timeout_ms\":", g.timeout_ms ? "runtime" : "config");
+		/* a name grant is the config's; container says which, for
+		 * label grants too (null: a grant by address) */
+		printf(",\"source\":\"%s\",\"container\":",
+		       g.timeout_ms ? "runtime" : g.source == HG_GRANT_LABEL ? "label" : "config");
+		if (g.source != HG_GRANT_CONFIG)
+			json_str(stdout, g.container);
+		else
+			fputs("null", stdout);
+		printf(",\"by_name\":%s,\"timeout_ms\":", g.source == HG_GRANT_NAME ? "true" : "false");
 		if (g.timeout_ms)
 			printf("%llu,\"expires_in_ms\":%llu}", (unsigned long long)g.timeout_ms,
 			       (unsigned long long)g.expires_ms);
