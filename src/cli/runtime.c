@@ -161,7 +161,13 @@ static int policy_strings(const struct hg_policy *p, enum hg_key k, char ***ret,
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (hg_value_canonical(k, hg_policy_token(p, k, i), buf, sizeof(buf), NULL) < 0)
+		const char *tok = hg_policy_token(p, k, i);
+		char name[HG_CONTAINER_NAME_MAX];
+		/* a grant to a container name follows Docker: never a runtime entry */
+		if ((k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS) &&
+		    hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 0)
+			continue;
+		if (hg_value_canonical(k, tok, buf, sizeof(buf), NULL) < 0)
 			continue;
 		if (!(v[m] = strdup(buf))) {
 			strv_free(v, m);
