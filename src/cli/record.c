@@ -8,8 +8,9 @@
  * edits, save), hostguard writes /run/hostguard/applied-<netns cookie>: a
  * keyed digest of the table as it left it and of the config file it had
  * applied.  Why a file and not the table's own userdata: the kernel updates
- * a table's flags only, never its userdata, and re-creating the table to
- * change it is what apply must never do (doc/ruleset.md); and whoever can
+ * a table's flags only (on 6.18 a NEWTABLE with another comment is accepted
+ * and the old comment stays), re-creating the table to change it is what
+ * apply must never do (doc/ruleset.md), and whoever can
  * change the table (CAP_NET_ADMIN, say a container with NET_ADMIN in the
  * host's namespace) could rewrite its userdata too, but not a file of root's.
  *
@@ -30,8 +31,9 @@
  * last commit; an edit planned at exactly that generation (the kernel's
  * generation guard makes its commit the very next one) moves it on, and the
  * digest then describes an older generation (a table of up to
- * RECORD_DIGEST_EDITS elements is digested anyway: it costs milliseconds).  While the ruleset is still at
- * the recorded generation, nothing but hostguard touched it.  Only when
+ * RECORD_DIGEST_EDITS elements is digested anyway: it costs milliseconds).
+ * While the ruleset is still at the recorded generation, nothing but
+ * hostguard touched it.  Only when
  * another program committed since (Docker's iptables rules, say) does an
  * edit read the table, and check, which reads it anyway, refreshes the
  * digest.  Every write is made under a lock of the directory and only if
