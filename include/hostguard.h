@@ -70,6 +70,16 @@ int hg_key_from_name(const char *name);
 int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
 		   uint32_t *ret_hi, struct hg_error *err);
 
+/*
+ * One spelling per value, as the live table shows it: an id as its number
+ * ("alice" -> "1002"), a port or range as "80" or "8000-8100", an interface
+ * pattern as typed, a grant as "1002@192.0.2.0/24:8080" (IPv6 with a port
+ * in brackets).  Returns 0, -ENOBUFS when len is too small, or what
+ * hg_value_parse() returns.
+ */
+int hg_value_canonical(enum hg_key key, const char *token, char *buf, size_t len,
+		       struct hg_error *err);
+
 /* ---- policy ------------------------------------------------------------ */
 
 struct hg_policy;
@@ -136,6 +146,49 @@ bool hg_pattern_match(const char *pattern, const char *ifname);
  * replace that hg_apply() performs. Caller frees. NULL when out of memory. */
 char *hg_policy_to_nft(const struct hg_policy *p);
 
+/* ---- containers (grant targets by name, labels) ------------------------- */
+
+/*
+ * A grant's TARGET may be a container name ("alice@web1",
+ * "alice@web1:8080", "alice@web1:8000-8100"): it covers every address the
+ * container has (IPv4 and IPv6, every network).  The library never talks to
+ * Docker: the caller says which addresses each running container has now;
+ * a name it was not told of gets no element (fails closed).  Setting a name
+ * again replaces its addresses.  Returns 0, -EINVAL (a bad name or address,
+ * err names it) or -ENOMEM.
+ */
+#define HG_CONTAINER_NAME_MAX 64
+int hg_policy_set_container(struct hg_policy *p, const char *name, const char *const *addrs,
+			    size_t n, struct hg_error *err);
+
+/* Where a grant comes from. */
+enum hg_grant_source {
+	HG_GRANT_CONFIG,       /* the config (or an edit), by address */
+	HG_GRANT_NAME,         /* the config, by container name */
+	HG_GRANT_LABEL,        /* a container's io.hostguard.* labels */
+};
+
+/*
+ * Adds a grant that is not the config's: "PRINCIPAL@ADDRESS[:PORTS]" from
+ * a container's labels (HG_GRANT_LABEL), or an element of the live table
+ * kept while Docker cannot be read (its own source).  container names it:
+ * the kernel element carries "label:NAME" or "name:NAME" as its comment.
+ * Never written to a config.  Such a grant that overlaps another of the
+ * same principal without being equal is left out (the config's wins).
+ * Returns 0, -EINVAL / -ENOENT (bad token) or -ENOMEM.
+ */
+int hg_policy_add_grant_from(struct hg_policy *p, enum hg_key key, const char *token,
+			     enum hg_grant_source src, const char *container,
+			     struct hg_error *err);
+
+/*
+ * Is a grant's target a container name?  Returns 1 and copies the name to
+ * ret_name (len bytes), 0 for an address target, or a negative errno for
+ * a token that does not parse (err says why).
+ */
+int hg_grant_target_name(enum hg_key key, const char *token, char *ret_name, size_t len,
+			 struct hg_error *err);
+
 /* ---- config file ------------------------------------------------------- */
 
 /*
@@ -171,6 +224,18 @@ struct hg_config_edit;
 int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
 			   const char *const *tokens, size_t n,
 			   struct hg_config_edit **ret, struct hg_error *err);
+/* Several keys in one file edit: each change is applied to the text the
+ * previous one left, and the result is checked and written as one new
+ * version (hg_config_edit_line() is the last key's line).  Returns as
+ * hg_config_edit_prepare(). */
+struct hg_config_change {
+	enum hg_key key;
+	enum hg_edit op;
+	const char *const *tokens;
+	size_t n;
+};
+int hg_config_edit_prepare_many(const char *path, const struct hg_config_change *changes,
+				size_t n_changes, struct hg_config_edit **ret, struct hg_error *err);
 int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err);
 void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
@@ -235,6 +300,29 @@ int hg_edit_table_for(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
 		      const char *const *tokens, size_t n, uint64_t timeout_ms,
 		      struct hg_error *err);
 
+/*
+ * hg_edit_table() for grants whose targets may be container names,
+ * resolved through the containers of resolver (hg_policy_set_container):
+ * adding one adds an element per address, commented "name:NAME"; removing
+ * one removes every live element of that principal and ports commented
+ * with the name, whatever address it has now.  Address targets behave as
+ * in hg_edit_table().  A name target without a resolver is -EINVAL.
+ */
+int hg_edit_grants(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
+		   const char *const *tokens, size_t n, const struct hg_policy *resolver,
+		   struct hg_error *err);
+
+/*
+ * The ruleset generation (nf_tables' genid) right after the last commit of
+ * hg_apply(), hg_apply_flags(), hg_edit_table*() or hg_edit_grants() on
+ * nl; 0 when that call sent nothing.  Every such commit is guarded by the generation it was
+ * planned at, so a snapshot read at this generation shows exactly what it
+ * made, and nothing of another program's.
+ */
+uint32_t hg_nl_committed_generation(const struct hg_nl *nl);
+/* The ruleset generation now (one small request); 0 or a negative errno. */
+int hg_nl_generation(struct hg_nl *nl, uint32_t *ret);
+
 /* Deletes the table and nothing else. -ENOENT when it is not loaded. */
 int hg_remove(struct hg_nl *nl, struct hg_error *err);
 
@@ -262,6 +350,8 @@ enum hg_chain { HG_CHAIN_EGRESS, HG_CHAIN_INGRESS, HG_CHAIN_MAX };
  * consistent snapshot. -ENOENT when the table is not loaded. */
 int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_error *err);
 void hg_state_free(struct hg_state *s);
+/* The ruleset generation the snapshot was read at. */
+uint32_t hg_state_generation(const struct hg_state *s);
 
 /* Live set contents, sorted. Ids: lo == hi. Ports: merged ranges.
  * Interfaces: patterns through hg_state_iface(). */
@@ -278,9 +368,16 @@ struct hg_grant_info {
 	uint32_t id;
 	char text[96];
 	uint64_t timeout_ms, expires_ms;
+	/* from the element's comment: HG_GRANT_NAME or HG_GRANT_LABEL with
+	 * the container's name; HG_GRANT_CONFIG (container "") without one */
+	enum hg_grant_source source;
+	char container[HG_CONTAINER_NAME_MAX];
 };
 size_t hg_state_grant_count(const struct hg_state *s);
 int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret);
+/* Does grant g reach address addr ("172.18.0.2", "fd00::2") on port (0:
+ * on some port)?  Returns 1 or 0, -EINVAL for a bad address. */
+int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port);
 
 /* The NFLOG group the live table logs drops to, or -1 when it does not log. */
 int hg_state_log_group(const struct hg_state *s);

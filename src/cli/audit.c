@@ -822,34 +822,61 @@ static void audit_daemon(struct audit *a, const struct audit_docker *d, json_obj
 
 /* ---- exposure ---------------------------------------------------------------------- */
 
+/* "alice", "uid 2002", "group web", "gid 3000" */
+static void principal_name(bool gid, uint32_t id, char *buf, size_t len)
+{
+	if (gid) {
+		struct group *gr = getgrgid(id);
+		if (gr)
+			snprintf(buf, len, "group %s", gr->gr_name);
+		else
+			snprintf(buf, len, "gid %u", id);
+	} else {
+		struct passwd *pw = getpwuid(id);
+		if (pw)
+			snprintf(buf, len, "%s", pw->pw_name);
+		else
+			snprintf(buf, len, "uid %u", id);
+	}
+}
+
 static json_object *allowed_list(const struct audit_live *l)
 {
 	json_object *a = json_object_new_array();
 	char buf[64];
 
-	for (size_t i = 0; l->s && i < hg_state_count(l->s, HG_KEY_UIDS); i++) {
-		uint32_t lo = 0, hi = 0;
-		struct passwd *pw;
+	for (int k = 0; k < 2; k++) {
+		enum hg_key key = k ? HG_KEY_GIDS : HG_KEY_UIDS;
+		for (size_t i = 0; l->s && i < hg_state_count(l->s, key); i++) {
+			uint32_t lo = 0, hi = 0;
 
-		hg_state_range(l->s, HG_KEY_UIDS, i, &lo, &hi);
-		pw = getpwuid(lo);
-		if (pw)
-			snprintf(buf, sizeof(buf), "%s", pw->pw_name);
-		else
-			snprintf(buf, sizeof(buf), "uid %u", lo);
-		json_object_array_add(a, json_object_new_string(buf));
+			hg_state_range(l->s, key, i, &lo, &hi);
+			principal_name(k, lo, buf, sizeof(buf));
+			json_object_array_add(a, json_object_new_string(buf));
+		}
 	}
-	for (size_t i = 0; l->s && i < hg_state_count(l->s, HG_KEY_GIDS); i++) {
-		uint32_t lo = 0, hi = 0;
-		struct group *gr;
+	return a;
+}
 
-		hg_state_range(l->s, HG_KEY_GIDS, i, &lo, &hi);
-		gr = getgrgid(lo);
-		if (gr)
-			snprintf(buf, sizeof(buf), "group %s", gr->gr_name);
-		else
-			snprintf(buf, sizeof(buf), "gid %u", lo);
-		json_object_array_add(a, json_object_new_string(buf));
+/* Who reaches address:port (port 0: some port) through a grant of the live
+ * table: "alice", "uid 2002", "group web" */
+static json_object *granted_list(const struct audit_live *l, const char *address, int port)
+{
+	json_object *a = json_object_new_array();
+	char buf[64];
+
+	for (size_t i = 0; l->s && i < hg_state_grant_count(l->s); i++) {
+		struct hg_grant_info g;
+		bool dup = false;
+
+		if (hg_state_grant(l->s, i, &g) < 0 ||
+		    hg_grant_info_covers(&g, address, (uint16_t)(port > 0 ? port : 0)) != 1)
+			continue;
+		principal_name(g.gid, g.id, buf, sizeof(buf));
+		for (size_t j = 0; j < json_object_array_length(a) && !dup; j++)
+			dup = strcmp(json_object_get_string(json_object_array_get_idx(a, j)), buf) == 0;
+		if (!dup)
+			json_object_array_add(a, json_object_new_string(buf));
 	}
 	return a;
 }
@@ -873,6 +900,10 @@ static void exposure_row(struct audit *a, const struct audit_live *l, const char
 		json_object_array_add(by, json_object_new_string("everyone"));
 	}
 	json_object_object_add(r, "reachable_by", by);
+	/* grants are looked up by the container's address: the bridge path
+	 * (a published port's DNAT leads there too, to the container port) */
+	json_object_object_add(r, "granted", closed && strcmp(path, "bridge") == 0
+				? granted_list(l, address, port) : json_object_new_array());
 	json_object_object_add(r, "closed", json_object_new_boolean(closed));
 	json_object_object_add(r, "note", note ? json_object_new_string(note) : NULL);
 	json_object_array_add(a->exposure, r);
@@ -1004,7 +1035,7 @@ static void print_findings(const char *who, json_object *fa)
 static void print_text(const struct audit *a, const struct audit_live *l)
 {
 	json_object *d = a->daemon;
-	char b1[40], b2[40], b3[40], b4[40], b5[40], b6[40], b7[40], s[1024];
+	char b1[40], b2[40], b3[40], b4[40], b5[40], b6[40], b7[40], s[1024], g[512];
 
 	printf("CONTAINERS\n%-14s %-8s %-4s %-8s %-10s %-8s %-10s %-12s %s\n", "CONTAINER", "USER",
 	       "PRIV", "NETWORK", "CAP_ADD", "CAP_DROP", "SEC_OPT", "BIND_MOUNTS", "PORTS");
@@ -1083,9 +1114,10 @@ static void print_text(const struct audit *a, const struct audit_live *l)
 		if (jpath(r, "port"))
 			snprintf(port, sizeof(port), "%d/%s", (int)jint(r, "port", 0), jstr(r, "proto"));
 		join(jpath(r, "reachable_by"), NULL, s, sizeof(s));
-		printf("%-16s %-12s %-26s %-9s %-6s %s%s%s\n", fit(jstr(r, "container"), 16, b1, sizeof(b1)),
+		join(jpath(r, "granted"), NULL, g, sizeof(g));
+		printf("%-16s %-12s %-26s %-9s %-6s %s%s%s%s%s\n", fit(jstr(r, "container"), 16, b1, sizeof(b1)),
 		       jstr(r, "path"), fit(jstr(r, "address"), 26, b2, sizeof(b2)), port,
-		       jbool(r, "closed") ? "yes" : "NO", s,
+		       jbool(r, "closed") ? "yes" : "NO", s, g[0] ? " + grant: " : "", g,
 		       jstr(r, "note") ? " - " : "", jstr(r, "note") ? jstr(r, "note") : "");
 	}
 	if (jlen(a->cannot_close)) {

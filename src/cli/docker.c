@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +63,12 @@ void docker_state_free(struct docker_state *d)
 		return;
 	free(d->ports);
 	free(d->bridges);
+	for (size_t i = 0; i < d->n_containers; i++) {
+		free(d->containers[i].allow_uids);
+		free(d->containers[i].allow_gids);
+		free(d->containers[i].allow_ports);
+	}
+	free(d->containers);
 	free(d);
 }
 
@@ -444,6 +451,105 @@ bad:
 	return -EPROTO;
 }
 
+static char *label_dup(json_object *labels, const char *key, bool *oom)
+{
+	const char *v = labels ? obj_str(labels, key) : NULL;
+	char *d;
+
+	if (!v)
+		return NULL;
+	d = strdup(v);
+	*oom |= !d;
+	return d;
+}
+
+/*
+ * The running containers' names, addresses (NetworkSettings.Networks:
+ * IPAddress and GlobalIPv6Address of every network) and io.hostguard.*
+ * labels, from the same GET /containers/json as the ports.  A name or an
+ * address that is not one is garbage: the whole answer is refused.
+ */
+static int read_containers(json_object *arr, struct docker_state *d, const char *sock,
+			   char err[DOCKER_ERR_LEN])
+{
+	size_t len = json_object_array_length(arr);
+	bool oom = false;
+
+	d->containers = calloc(len + 1, sizeof(*d->containers));
+	if (!d->containers) {
+		seterr(err, "docker: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < len; i++) {
+		json_object *c = json_object_array_get_idx(arr, i), *names, *labels = NULL, *ns, *nets;
+		struct docker_container *ct = &d->containers[d->n_containers];
+		const char *name = NULL;
+		struct hg_error e = { 0 };
+		char tok[HG_CONTAINER_NAME_MAX + 4];
+
+		/* "/web1"; legacy links add "/other/alias" names: not its own */
+		if (json_object_object_get_ex(c, "Names", &names) && json_object_is_type(names, json_type_array))
+			for (size_t j = 0; j < json_object_array_length(names) && !name; j++) {
+				const char *x = json_object_get_string(json_object_array_get_idx(names, j));
+				if (x && x[0] == '/' && !strchr(x + 1, '/'))
+					name = x;
+			}
+		if (!name)
+			continue;
+		/* a name no grant can hold (longer than HG_CONTAINER_NAME_MAX):
+		 * nothing to resolve, no label grant (fails closed) */
+		if (strlen(name + 1) >= sizeof(ct->name))
+			continue;
+		copy_name(ct->name, sizeof(ct->name), name);
+		snprintf(tok, sizeof(tok), "0@%s", ct->name);
+		if (hg_grant_target_name(HG_KEY_GRANT_UIDS, tok, NULL, 0, &e) != 1)
+			goto bad;
+		if (json_object_object_get_ex(c, "Labels", &labels) &&
+		    !json_object_is_type(labels, json_type_object))
+			labels = NULL;
+		if (json_object_object_get_ex(c, "NetworkSettings", &ns) &&
+		    json_object_is_type(ns, json_type_object) &&
+		    json_object_object_get_ex(ns, "Networks", &nets) &&
+		    json_object_is_type(nets, json_type_object)) {
+			json_object_object_foreach(nets, netname, net) {
+				static const char *const keys[] = { "IPAddress", "GlobalIPv6Address" };
+				(void)netname;
+				for (size_t k = 0; k < 2 && json_object_is_type(net, json_type_object); k++) {
+					const char *a = obj_str(net, keys[k]);
+					unsigned char buf[16];
+
+					if (!a || !*a || ct->n_addrs == DOCKER_MAX_ADDRS)
+						continue;
+					if (strlen(a) >= sizeof(ct->addrs[0]) ||
+					    inet_pton(k ? AF_INET6 : AF_INET, a, buf) != 1)
+						goto bad;
+					strcpy(ct->addrs[ct->n_addrs++], a);
+				}
+			}
+		}
+		ct->allow_uids = label_dup(labels, "io.hostguard.allow-uids", &oom);
+		ct->allow_gids = label_dup(labels, "io.hostguard.allow-gids", &oom);
+		ct->allow_ports = label_dup(labels, "io.hostguard.allow-ports", &oom);
+		d->n_containers++;
+		if (oom) {
+			seterr(err, "docker: out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+bad:
+	seterr(err, "docker: GET /containers/json on %s: a container name or address that is not one", sock);
+	return -EPROTO;
+}
+
+const struct docker_container *docker_container(const struct docker_state *d, const char *name)
+{
+	for (size_t i = 0; d && i < d->n_containers; i++)
+		if (strcmp(d->containers[i].name, name) == 0)
+			return &d->containers[i];
+	return NULL;
+}
+
 static int read_bridges(json_object *arr, struct docker_state *d, const char *sock,
 			char err[DOCKER_ERR_LEN])
 {
@@ -547,6 +653,8 @@ int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR
 	r = docker_get(sock, "/containers/json", &obj, err);
 	if (r == 0)
 		r = read_ports(obj, d, sock, err);
+	if (r == 0)
+		r = read_containers(obj, d, sock, err);
 	json_object_put(obj);
 	obj = NULL;
 	if (r == 0)
@@ -562,10 +670,146 @@ int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR
 	return 0;
 }
 
+/* "a, b,c" split at commas and blanks, each piece to fn; stops at its first
+ * nonzero return */
+static int each_item(const char *list, int (*fn)(const char *item, void *data), void *data)
+{
+	char *copy = strdup(list), *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ", \t", &save); t && r == 0; t = strtok_r(NULL, ", \t", &save))
+		r = fn(t, data);
+	free(copy);
+	return r;
+}
+
+static int check_port(const char *item, void *data)
+{
+	struct hg_error e = { 0 };
+
+	(void)data;
+	return hg_value_parse(HG_KEY_TCP, item, NULL, NULL, &e) < 0 ? -EINVAL : 0;
+}
+
+struct label_ctx {
+	const struct docker_container *ct;
+	struct hg_policy *p;
+	enum hg_key key;
+	const char *label, *value;
+	const char *port;          /* NULL: every port */
+	struct hg_error *err;
+};
+
+/* One principal of a label: a grant per address (and port item). */
+static int label_principal(const char *principal, void *data)
+{
+	struct label_ctx *c = data;
+	struct hg_error e = { 0 };
+	char tok[256];
+
+	for (size_t i = 0; i < c->ct->n_addrs; i++) {
+		const char *a = c->ct->addrs[i];
+		bool v6 = strchr(a, ':') != NULL;
+		int r;
+
+		if (c->port)
+			snprintf(tok, sizeof(tok), v6 ? "%s@[%s]:%s" : "%s@%s:%s", principal, a, c->port);
+		else
+			snprintf(tok, sizeof(tok), "%s@%s", principal, a);
+		r = hg_policy_add_grant_from(c->p, c->key, tok, HG_GRANT_LABEL, c->ct->name, &e);
+		if (r == -ENOMEM)
+			return -ENOMEM;
+		if (r < 0) {
+			/* an unknown user is no reason to grant less to the others:
+			 * skip it, say so once */
+			err_msg("warning: container %s: label %s=%s: %s %s'%s' (skipped)", c->ct->name,
+				c->label, c->value, r == -ENOENT ? "unknown" : "invalid",
+				r == -ENOENT ? (c->key == HG_KEY_GRANT_GIDS ? "group " : "user ") : "", principal);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int label_port(const char *port, void *data)
+{
+	struct label_ctx *c = data;
+
+	c->port = port;
+	return each_item(c->value, label_principal, c);
+}
+
+static int label_grants(const struct docker_container *ct, struct hg_policy *p, struct hg_error *err)
+{
+	static const char ports_label[] = "io.hostguard.allow-ports";
+
+	if (!ct->allow_uids && !ct->allow_gids)
+		return 0;
+	if (ct->allow_ports && (!*ct->allow_ports || each_item(ct->allow_ports, check_port, NULL) != 0)) {
+		/* fails closed: no port list we understand, no grant */
+		err_msg("warning: container %s: label %s=%s: not a list of ports or ranges "
+			"(the container's label grants are skipped)", ct->name, ports_label, ct->allow_ports);
+		return 0;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct label_ctx c = { ct, p, k ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS,
+				       k ? "io.hostguard.allow-gids" : "io.hostguard.allow-uids",
+				       k ? ct->allow_gids : ct->allow_uids, NULL, err };
+		int r;
+
+		if (!c.value)
+			continue;
+		r = ct->allow_ports ? each_item(ct->allow_ports, label_port, &c)
+				    : each_item(c.value, label_principal, &c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int docker_note_unresolved(const struct hg_policy *p, const struct docker_state *d, bool quiet)
+{
+	int n = 0;
+
+	for (int k = HG_KEY_GRANT_UIDS; k <= HG_KEY_GRANT_GIDS; k++) {
+		for (size_t i = 0; i < hg_policy_count(p, k); i++) {
+			const char *tok = hg_policy_token(p, k, i);
+			char name[HG_CONTAINER_NAME_MAX];
+
+			if (hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 1 ||
+			    docker_container(d, name))
+				continue;
+			n++;
+			if (quiet)
+				continue;
+			if (d)
+				err_msg("note: %s %s: container %s is not running; no element (fails closed)",
+					hg_key_name(k), tok, name);
+			else
+				err_msg("note: %s %s: no Docker to find container %s; no element (fails closed)",
+					hg_key_name(k), tok, name);
+		}
+	}
+	return n;
+}
+
 int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 			   struct hg_error *err)
 {
 	size_t np = hg_policy_count(p, HG_KEY_IFACES);
+
+	for (size_t i = 0; i < d->n_containers; i++) {
+		const struct docker_container *ct = &d->containers[i];
+		const char *addrs[DOCKER_MAX_ADDRS];
+
+		for (size_t j = 0; j < ct->n_addrs; j++)
+			addrs[j] = ct->addrs[j];
+		if (hg_policy_set_container(p, ct->name, addrs, ct->n_addrs, err) < 0 ||
+		    label_grants(ct, p, err) < 0)
+			return err->code ? err->code : -ENOMEM;
+	}
 
 	/* The values were checked when read: only memory can fail below. */
 	for (size_t i = 0; i < d->n_ports; i++) {
@@ -622,6 +866,15 @@ static int keep_live_docker_entries(struct hg_policy *p)
 			n += hg_policy_add(p, ports[k], tok, &e) == 0;
 		}
 	}
+	/* the grants of names and labels: the elements say whose they are */
+	for (size_t i = 0; i < hg_state_grant_count(s); i++) {
+		struct hg_grant_info g;
+
+		if (hg_state_grant(s, i, &g) < 0 || g.source == HG_GRANT_CONFIG || g.timeout_ms)
+			continue;
+		n += hg_policy_add_grant_from(p, g.gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g.text,
+					      g.source, g.container, &e) == 0;
+	}
 	for (size_t i = 0; i < hg_state_count(s, HG_KEY_IFACES); i++) {
 		const char *name = hg_state_iface(s, i);
 		bool covered = strchr(name, '*') != NULL;
@@ -644,8 +897,10 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 	const char *sock = docker_socket(p);
 	int r;
 
-	if (!sock)
+	if (!sock) {
+		docker_note_unresolved(p, NULL, false);
 		return 0;
+	}
 	/* HOSTGUARD_DOCKER_SOCKET=keep: do not ask Docker, keep what the live
 	 * table learned from it (the boot unit: a socket-activated docker.sock
 	 * would start dockerd, which is ordered after us, and we would wait) */
@@ -654,15 +909,17 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 		return 0;
 	}
 	r = docker_read(sock, &d, err);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		docker_note_unresolved(p, NULL, false);
 		return 0;       /* no Docker on this host */
+	}
 	if (r == 0)
 		r = docker_state_to_policy(d, p, &e);
 	if (r < 0) {
 		int kept = keep_live_docker_entries(p);
 
 		if (kept > 0)
-			err_msg("warning: %s; keeping the %d published ports and bridges of the live table",
+			err_msg("warning: %s; keeping the %d published ports, bridges and container grants of the live table",
 				e.message[0] ? e.message : err, kept);
 		else
 			err_msg("warning: %s; using the config without Docker's ports and bridges",
@@ -670,11 +927,86 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 		docker_state_free(d);
 		return r;
 	}
+	docker_note_unresolved(p, d, false);
 	if (ret_state)
 		*ret_state = d;
 	else
 		docker_state_free(d);
 	return 0;
+}
+
+int docker_edit_resolver(const char *cmd, enum hg_key key, enum hg_edit op,
+			 const char *const *tokens, size_t n, bool runtime, struct hg_policy **ret)
+{
+	struct hg_policy *cfg = NULL, *res = NULL;
+	struct docker_state *d = NULL;
+	struct hg_error e = { 0 };
+	char err[DOCKER_ERR_LEN] = "", name[HG_CONTAINER_NAME_MAX];
+	const char *first = NULL, *sock;
+	int ret_code = EXIT_FAIL, r;
+
+	*ret = NULL;
+	for (size_t i = 0; i < n && !first; i++)
+		if (hg_grant_target_name(key, tokens[i], name, sizeof(name), NULL) == 1)
+			first = tokens[i];
+	if (!first)
+		return EXIT_OK;
+	if (runtime) {
+		err_msg("%s: '%s': a grant to a container name lives in the config (follow keeps it on the "
+			"container's addresses); --runtime and --for take addresses; nothing changed", cmd, first);
+		return EXIT_INVALID;
+	}
+	res = hg_policy_new();
+	if (!res)
+		goto oom;
+	if (op == HG_EDIT_REMOVE) {
+		/* the live elements name their container: no Docker needed */
+		*ret = res;
+		return EXIT_OK;
+	}
+	if (load_policy_quiet(&cfg) < 0 || !(sock = docker_socket(cfg))) {
+		err_msg("%s: '%s': container names need Docker (docker_socket is none or the config is "
+			"unreadable); nothing changed", cmd, first);
+		ret_code = EXIT_INVALID;
+		goto out;
+	}
+	r = docker_read(sock, &d, err);
+	if (r == -ENOENT) {
+		err_msg("%s: '%s': no Docker at %s to find the container; nothing changed", cmd, first, sock);
+		ret_code = EXIT_INVALID;
+		goto out;
+	}
+	if (r < 0) {
+		err_msg("%s: %s; nothing changed", cmd, err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (hg_grant_target_name(key, tokens[i], name, sizeof(name), NULL) == 1 &&
+		    !docker_container(d, name)) {
+			err_msg("%s: '%s': no running container named %s; nothing changed", cmd, tokens[i], name);
+			ret_code = EXIT_INVALID;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < d->n_containers; i++) {
+		const char *addrs[DOCKER_MAX_ADDRS];
+
+		for (size_t j = 0; j < d->containers[i].n_addrs; j++)
+			addrs[j] = d->containers[i].addrs[j];
+		if (hg_policy_set_container(res, d->containers[i].name, addrs, d->containers[i].n_addrs, &e) < 0)
+			goto oom;
+	}
+	*ret = res;
+	res = NULL;
+	ret_code = EXIT_OK;
+	goto out;
+oom:
+	err_msg("%s: out of memory", cmd);
+out:
+	hg_policy_free(res);
+	hg_policy_free(cfg);
+	docker_state_free(d);
+	return ret_code;
 }
 
 /* ---- /events ------------------------------------------------------------- */
@@ -767,10 +1099,11 @@ static size_t events_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 		       struct docker_events **ret, char err[DOCKER_ERR_LEN])
 {
-	/* Only what can change published ports or bridges. */
+	/* Only what can change published ports, bridges or a container's
+	 * name, addresses and labels (grants). */
 	static const char filters[] =
 		"{\"type\":[\"container\",\"network\"],"
-		"\"event\":[\"start\",\"die\",\"stop\",\"kill\",\"create\",\"destroy\",\"connect\",\"disconnect\"]}";
+		"\"event\":[\"start\",\"die\",\"stop\",\"kill\",\"create\",\"destroy\",\"connect\",\"disconnect\",\"rename\"]}";
 	struct docker_events *ev;
 	struct stat st;
 	char path[512];

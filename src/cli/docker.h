@@ -30,12 +30,24 @@ struct docker_bridge {
 	bool added;            /* no pattern covered it: an exact container_ifaces entry */
 };
 
+/* One running container: its addresses on every network, and the
+ * io.hostguard.* labels (NULL when not set). */
+#define DOCKER_MAX_ADDRS 32
+struct docker_container {
+	char name[HG_CONTAINER_NAME_MAX];
+	char addrs[DOCKER_MAX_ADDRS][46];
+	size_t n_addrs;
+	char *allow_uids, *allow_gids, *allow_ports;
+};
+
 /* What hostguard needs to know of Docker, sorted and without duplicates. */
 struct docker_state {
 	struct docker_port *ports;
 	size_t n_ports;
 	struct docker_bridge *bridges;
 	size_t n_bridges;
+	struct docker_container *containers;
+	size_t n_containers;
 };
 
 void docker_state_free(struct docker_state *d);
@@ -59,8 +71,12 @@ int docker_read(const char *sock, struct docker_state **ret, char err[DOCKER_ERR
 /*
  * Adds Docker's ports to published_tcp/published_udp, and every Docker
  * bridge no container_ifaces pattern covers as an exact container_ifaces
- * entry (marked added).  The values were checked when read; only memory
- * can fail here.
+ * entry (marked added); tells the policy every running container's
+ * addresses (grant targets by name) and adds the grants of its
+ * io.hostguard.allow-uids / allow-gids / allow-ports labels.  An unknown
+ * user or group, or a bad port, in a label is one warning line naming
+ * container, label and value, and is skipped (fails closed).  The values
+ * were checked when read; only memory can fail here.
  */
 int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
 			   struct hg_error *err);
@@ -76,6 +92,28 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
  * warning.
  */
 int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state);
+
+/* The container of that name in d, or NULL (not running, unknown). */
+const struct docker_container *docker_container(const struct docker_state *d, const char *name);
+
+/*
+ * Prints one note per config grant whose target is a container name that
+ * is not running in d (NULL: no Docker) - no element: it fails closed;
+ * quiet only counts.  Returns the number of such grants.
+ */
+int docker_note_unresolved(const struct hg_policy *p, const struct docker_state *d, bool quiet);
+
+/*
+ * For an edit of grants (tokens "PRINCIPAL@TARGET" of key): when a target
+ * is a container name, *ret is a policy that knows the running containers'
+ * addresses, for hg_edit_grants(); NULL when no target is a name.  Adding
+ * a grant to a container that does not run (or Docker that is off) exits
+ * 2, Docker failing exits 1, --runtime/--for exit 2: a name is followed
+ * only from the config.  Each prints one line naming the value.  Returns
+ * an exit code.
+ */
+int docker_edit_resolver(const char *cmd, enum hg_key key, enum hg_edit op,
+			 const char *const *tokens, size_t n, bool runtime, struct hg_policy **ret);
 
 /* ---- plain requests ----------------------------------------------------- */
 

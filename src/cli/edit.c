@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "docker.h"
+#include "record.h"
 
 struct edit_cmd {
 	const char *name;
@@ -94,15 +96,18 @@ static void edit_usage(FILE *f, const struct edit_cmd *c)
 			   "             it would be dropped)\n");
 	if (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)
 		fprintf(f, "  --to TARGET     a grant: only this destination (key %s of the config):\n"
-			   "                  ADDRESS, PREFIX or [IPv6 ADDRESS/PREFIX], with an optional\n"
-			   "                  :PORT or :FIRST-LAST (no port: every port), e.g.\n"
-			   "                  192.0.2.2:8080, 192.0.2.0/24, [2001:db8::2]:8000-8100;\n"
-			   "                  repeat it: all --to are one transaction\n"
+			   "                  ADDRESS, PREFIX, [IPv6 ADDRESS/PREFIX] or a container NAME,\n"
+			   "                  with an optional :PORT or :FIRST-LAST (no port: every port),\n"
+			   "                  e.g. 192.0.2.2:8080, 192.0.2.0/24, [2001:db8::2]:8000-8100,\n"
+			   "                  web1:8080 (every address of the running container web1,\n"
+			   "                  followed by 'hostguard follow'); repeat it: all --to are\n"
+			   "                  one transaction\n"
 			   "%s",
 			c->key == HG_KEY_UIDS ? "grant_uids" : "grant_gids",
 			c->op == HG_EDIT_ADD
 			? "  --for DURATION  a runtime grant that the kernel expires: 90s, 30m, 2h, 1d\n"
-			  "                  (not written to the config; without --to: every address)\n" : "");
+			  "                  (not written to the config; without --to: every address;\n"
+			  "                  addresses only, like --runtime)\n" : "");
 }
 
 /* "90s", "30m", "2h", "1d" in milliseconds; 0 when invalid */
@@ -138,13 +143,15 @@ int cmd_edit(int argc, char **argv)
 	const struct edit_cmd *c = NULL;
 	struct hg_config_edit *ce = NULL;
 	struct hg_nl *nl = NULL;
+	struct hg_policy *resolver = NULL;   /* container names: their addresses */
 	struct hg_error e = { 0 };
 	char **vals = NULL;        /* argv's own strings, or the grants */
 	const char **kvals = NULL, **targets = NULL;
 	char **grants = NULL;
 	size_t n = 0, nk = 0, nt = 0, n_grants = 0;
 	uint64_t timeout_ms = 0;
-	bool force = false, runtime = false, loaded = true;
+	bool force = false, runtime = false, loaded = true, config_changed = false;
+	struct record_edit re;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
 
@@ -282,6 +289,13 @@ int cmd_edit(int argc, char **argv)
 		if (timeout_ms)
 			runtime = true;
 	}
+	if (key == HG_KEY_GRANT_UIDS || key == HG_KEY_GRANT_GIDS) {
+		ret = docker_edit_resolver(c->name, key, c->op, (const char *const *)vals, n, runtime,
+					   &resolver);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
+	}
 	/* the kernel edit gets the values that resolve; revoking a user or
 	 * group name that no longer resolves only removes it from the config */
 	kvals = calloc(n, sizeof(*kvals));
@@ -337,6 +351,9 @@ int cmd_edit(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
+	/* what hostguard last put in the kernel, before anything changes
+	 * (the new config is only a temporary file so far) */
+	record_edit_begin(&re, nl);
 	/* the new config goes in first, the old one kept aside: if the
 	 * kernel refuses, putting it back is exact */
 	if (ce && hg_config_edit_commit(ce, &e) < 0) {
@@ -344,7 +361,8 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	kr = nk ? hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e) : 0;
+	kr = !nk ? 0 : resolver ? hg_edit_grants(nl, key, c->op, kvals, nk, resolver, &e)
+			      : hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e);
 	if (kr == -ENOENT) {
 		loaded = false;
 		if (runtime) {
@@ -368,6 +386,7 @@ int cmd_edit(int argc, char **argv)
 		printf("\n");
 		hg_config_edit_finish(ce);
 		ce = NULL;
+		config_changed = true;
 	} else if (!runtime) {
 		printf("hostguard: config: %s %s ", hg_key_name(key),
 		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
@@ -386,6 +405,8 @@ int cmd_edit(int argc, char **argv)
 		print_values(kvals, nk);
 		printf(", unchanged\n");
 	}
+	if (loaded)
+		record_edit_end(&re, nl, config_changed, c->name);
 	if (timeout_ms)
 		printf("hostguard: note: --for: expires in %llus, and the config file was not changed\n",
 		       (unsigned long long)(timeout_ms / 1000));
@@ -395,6 +416,7 @@ int cmd_edit(int argc, char **argv)
 out:
 	hg_config_edit_abort(ce);
 	hg_nl_close(nl);
+	hg_policy_free(resolver);
 	if (lock >= 0)
 		close(lock);
 	free(vals);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "record.h"
 #include "docker.h"
 
 #define DEBOUNCE_MS 150
@@ -62,6 +63,7 @@ static void on_event(const char *type, const char *action, const char *name, voi
 	struct follow *f = userdata;
 	static const char *const actions[] = {
 		"start", "die", "stop", "kill", "create", "destroy", "connect", "disconnect",
+		"rename",   /* a grant by name follows the name */
 	};
 	bool container = strcmp(type, "container") == 0;
 
@@ -157,7 +159,8 @@ static int sync_table(struct follow *f, bool initial)
 	struct docker_state *d = NULL, none = { 0 };
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
-	char err[DOCKER_ERR_LEN] = "";
+	char err[DOCKER_ERR_LEN] = "", **delta = NULL;
+	size_t n_delta = 0;
 	const char *sock;
 	bool retry = false;
 	int r, dr, ret = -1, lock = -1;
@@ -186,11 +189,18 @@ static int sync_table(struct follow *f, bool initial)
 	}
 	if (open_nl(&nl))
 		goto out;
-	r = hg_apply(nl, p, &e);
+	r = hg_apply_flags(nl, p, 0, &delta, &n_delta, &e);
 	if (r < 0) {
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
+	record_after_apply(nl, p, r > 0);
+	/* grants by name and label: which elements came and went
+	 * ("+ grant_uids 2001@172.18.0.5 (container name web1)"); ports and
+	 * bridges are told by print_changes, with their container */
+	for (size_t i = 0; !initial && i < n_delta; i++)
+		if (strncmp(delta[i] + 1, " grant_", 7) == 0)
+			out_line("%s", delta[i]);
 	if (initial) {
 		const struct docker_state *s = d ? d : &none;
 		size_t nb = 0;
@@ -214,6 +224,7 @@ static int sync_table(struct follow *f, bool initial)
 out:
 	if (lock >= 0)
 		close(lock);
+	hg_lines_free(delta, n_delta);
 	docker_state_free(d);
 	hg_nl_close(nl);
 	hg_policy_free(p);
@@ -233,8 +244,9 @@ int cmd_follow(int argc, char **argv)
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "follow");
 			printf("  Applies the config plus the ports Docker publishes and its bridges, then\n"
-			       "  re-applies within a moment of every container start or stop and network\n"
-			       "  change (Docker's /events on docker_socket). Reconnects when dockerd\n"
+			       "  re-applies within a moment of every container start, stop or rename and\n"
+			       "  network change (Docker's /events on docker_socket): grants by container\n"
+			       "  name and io.hostguard.* label grants follow the containers. Reconnects when dockerd\n"
 			       "  restarts; while Docker cannot be read the table keeps what it last saw.\n"
 			       "  Prints one line per change. SIGHUP re-reads the config; SIGTERM and\n"
 			       "  SIGINT exit 0.\n");

@@ -197,30 +197,68 @@ static int open_dir(const char *path, char **ret_base)
 	return fd;
 }
 
+/* The text an edit leaves: text[0, head) + pre + line + post + text[tail, len). */
+static char *splice_edit(const char *text, size_t len, const struct hg_line_edit *le, size_t *ret_len)
+{
+	size_t pre = strlen(le->pre), line = strlen(le->line), post = strlen(le->post);
+	size_t n = le->head + pre + line + post + (len - le->tail);
+	char *out = malloc(n + 1), *at = out;
+
+	if (!out)
+		return NULL;
+	memcpy(at, text, le->head);
+	at += le->head;
+	memcpy(at, le->pre, pre);
+	at += pre;
+	memcpy(at, le->line, line);
+	at += line;
+	memcpy(at, le->post, post);
+	at += post;
+	memcpy(at, text + le->tail, len - le->tail);
+	out[n] = '\0';
+	*ret_len = n;
+	return out;
+}
+
 HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
 				     const char *const *tokens, size_t n,
 				     struct hg_config_edit **ret, struct hg_error *err)
 {
+	struct hg_config_change c = { key, op, tokens, n };
+
+	return hg_config_edit_prepare_many(path, &c, 1, ret, err);
+}
+
+HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_config_change *changes,
+					  size_t n_changes, struct hg_config_edit **ret,
+					  struct hg_error *err)
+{
 	struct hg_config_edit *e = NULL;
 	struct hg_policy *p = NULL;
 	struct hg_config_lines lines;
-	struct hg_line_edit le = { 0 };
+	struct hg_line_edit le = { 0 };   /* the last change */
+	bool pending = false;             /* le is not spliced into text yet */
 	struct stat st = { 0 };
 	char *text = NULL, *base = NULL;
 	size_t len = 0;
 	bool exists = true;
 	int r, fd = -1, dir_fd = -1;
 
-	if ((unsigned)key >= HG_KEY_MAX || !*path)
+	if (!*path)
 		return hg_err(err, -EINVAL, "invalid key or path");
-	for (size_t i = 0; i < n; i++) {
-		r = hg_value_parse(key, tokens[i], NULL, NULL, err);
-		/* revoking a name that no longer resolves removes its token */
-		if (r == -ENOENT && op == HG_EDIT_REMOVE &&
-		    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
-			r = 0;
-		if (r < 0)
-			return r;
+	for (size_t c = 0; c < n_changes; c++) {
+		enum hg_key key = changes[c].key;
+		if ((unsigned)key >= HG_KEY_MAX)
+			return hg_err(err, -EINVAL, "invalid key or path");
+		for (size_t i = 0; i < changes[c].n; i++) {
+			r = hg_value_parse(key, changes[c].tokens[i], NULL, NULL, err);
+			/* revoking a name that no longer resolves removes its token */
+			if (r == -ENOENT && changes[c].op == HG_EDIT_REMOVE &&
+			    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
+				r = 0;
+			if (r < 0)
+				return r;
+		}
 	}
 	dir_fd = open_dir(path, &base);
 	if (dir_fd < 0) {
@@ -262,18 +300,48 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	r = hg_config_parse_lines(text, len, path, &p, &lines, err);
 	if (r < 0)
 		goto out;
-	r = hg_config_edit_text(text, len, p, &lines, key, op, tokens, n, &le);
-	if (r < 0) {
-		r = hg_err(err, r, "out of memory");
-		goto out;
+	/* each change rewrites one key's line of the text the last one left;
+	 * its new line is parsed by the same parser (every other line of the
+	 * result was parsed above, byte for byte) */
+	for (size_t c = 0; c < n_changes; c++) {
+		struct hg_line_edit next = { 0 };
+		if (pending) {
+			/* the text the previous change left, for this one */
+			size_t n;
+			char *t = splice_edit(text, len, &le, &n);
+			if (!t) {
+				r = hg_err(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			free(text);
+			text = t;
+			len = n;
+			pending = false;
+		}
+		r = hg_config_edit_text(text, len, p, &lines, changes[c].key, changes[c].op,
+					changes[c].tokens, changes[c].n, &next);
+		if (r < 0) {
+			r = hg_err(err, r, "out of memory");
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		r = hg_config_replace_line(p, &lines, path, changes[c].key, &next, err);
+		free(next.known);
+		next.known = NULL;
+		free(le.line);
+		le = next;
+		pending = true;
+		if (r < 0)
+			goto out;
 	}
-	if (r == 0) {
+	if (!le.line) {
 		*ret = NULL;
+		r = 0;
 		goto out;
 	}
-	/* the result must parse too (an overlapping interface pattern): its
-	 * other lines parsed above, byte for byte */
-	r = hg_config_replace_line(p, &lines, path, key, &le, err);
+	/* the result as a whole (an overlapping interface pattern) */
+	r = hg_config_validate_lines(p, &lines, path, err);
 	if (r < 0)
 		goto out;
 
@@ -307,25 +375,33 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 		if (fd >= 0) {
 			free(e->tmp);
 			e->tmp = strdup(full + strlen(path) - strlen(base));
+			/* out of memory right after creating it: not left behind */
+			if (!e->tmp)
+				unlink(full);
 		}
 		free(full);
 		if (fd < 0 || !e->tmp) {
-			r = hg_err(err, -errno, "%s: cannot create a temporary file beside it: %s", path,
-				   strerror(errno));
+			r = hg_err(err, fd < 0 ? -errno : -ENOMEM, "%s: cannot create a temporary file beside it: %s",
+				   path, fd < 0 ? strerror(errno) : "out of memory");
 			free(e->tmp);
 			e->tmp = NULL;
 			goto out;
 		}
 	}
-	r = write_all(fd, text, le.head);
-	if (r == 0)
-		r = write_all(fd, le.pre, strlen(le.pre));
-	if (r == 0)
-		r = write_all(fd, e->line, strlen(e->line));
-	if (r == 0)
-		r = write_all(fd, le.post, strlen(le.post));
-	if (r == 0)
-		r = write_all(fd, text + le.tail, len - le.tail);
+	if (!pending) {
+		r = write_all(fd, text, len);
+	} else {
+		/* in pieces: a 50,000-value file is not copied once more */
+		r = write_all(fd, text, le.head);
+		if (r == 0)
+			r = write_all(fd, le.pre, strlen(le.pre));
+		if (r == 0)
+			r = write_all(fd, e->line, strlen(e->line));
+		if (r == 0)
+			r = write_all(fd, le.post, strlen(le.post));
+		if (r == 0)
+			r = write_all(fd, text + le.tail, len - le.tail);
+	}
 	if (r == 0 && fchmod(fd, exists ? st.st_mode & 07777 : 0644) < 0)
 		r = -errno;
 	if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&

@@ -302,7 +302,13 @@ int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, c
 	if (r == 0 && lines->seen[key] != le->lineno)
 		r = hg_err_line(err, -EINVAL, le->lineno, "%s:%u: not a line of key %s", name, le->lineno,
 				hg_key_name(key));
-	return r < 0 ? r : validate_named(p, lines, name, err);
+	return r;
+}
+
+int hg_config_validate_lines(const struct hg_policy *p, const struct hg_config_lines *lines,
+			     const char *name, struct hg_error *err)
+{
+	return validate_named(p, lines, name, err);
 }
 
 HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err)

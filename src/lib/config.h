@@ -62,16 +62,20 @@ int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p,
 int hg_config_parse_lines(const char *text, size_t len, const char *name, struct hg_policy **ret,
 			  struct hg_config_lines *ret_lines, struct hg_error *err);
 /*
- * What hg_config_parse() says of the file p was parsed from once the line
- * of key is replaced by le->line (at le->lineno; a key the file did not set
- * is appended there): the line is parsed in place of the key's values, and
- * the whole policy is validated again.  Every other line is as it was, and
- * was parsed already.  A value the parser finds exactly where le->known
- * says one was written (same bytes, same bounds) is not looked up again.
- * On failure p is half edited: free it.
+ * p and lines as hg_config_parse_lines() leaves them for the file p was
+ * parsed from once the line of key is replaced by le->line (at le->lineno;
+ * a key the file did not set is appended there): the line is parsed in
+ * place of the key's values.  Every other line is as it was, and was parsed
+ * already.  A value the parser finds exactly where le->known says one was
+ * written (same bytes, same bounds) is not resolved again.  The policy as
+ * a whole is not validated (hg_config_validate_lines, once all lines are
+ * in).  On failure p is half edited: free it.
  */
 int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, const char *name,
 			   enum hg_key key, const struct hg_line_edit *le, struct hg_error *err);
+/* hg_policy_validate(), the error naming the line of the key it is about. */
+int hg_config_validate_lines(const struct hg_policy *p, const struct hg_config_lines *lines,
+			     const char *name, struct hg_error *err);
 
 /* The file itself: a regular file, owned by root or the caller, not
  * writable by group or others (-EINVAL / -EPERM, named in err). */

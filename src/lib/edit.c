@@ -152,7 +152,35 @@ struct edit_ctx {
 	const char *const *tokens;
 	size_t n;
 	uint64_t timeout_ms;
+	const struct hg_policy *resolver;   /* container names: their addresses */
+	bool names_removed;                 /* a name grant is revoked: read the elements */
 };
+
+/*
+ * The grants a token stands for: itself (an address), the addresses of a
+ * container name now (adding), or every live element of that principal and
+ * ports commented with the name, wherever the container was (revoking).
+ */
+static int expand_grant(const struct edit_ctx *c, const struct hg_state *s, const struct hg_grant *g,
+			struct hg_grant **v, size_t *n, size_t *cap)
+{
+	if (g->src != HG_GRANT_NAME)
+		return hg_grants_push(v, n, cap, g);
+	if (c->op == HG_EDIT_ADD)
+		return hg_grant_resolve(c->resolver, g, v, n, cap);
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		if (hg_gsetdefs[gs].key != c->k)
+			continue;
+		for (size_t i = 0; i < s->canon.ng[gs]; i++) {
+			const struct hg_grant *x = &s->canon.g[gs][i];
+			if (x->src == HG_GRANT_NAME && x->id == g->id && x->p_lo == g->p_lo &&
+			    x->p_hi == g->p_hi && strcmp(x->name, g->name) == 0 &&
+			    hg_grants_push(v, n, cap, x) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
 
 /*
  * grants: each one looked up on its own.  Adding one that is there without
@@ -160,29 +188,37 @@ struct edit_ctx {
  * (a new --for restarts its clock, a persistent grant makes it permanent).
  */
 static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_ctx *c,
-		       size_t *changes, struct hg_error *err)
+		       const struct hg_state *s, size_t *changes, struct hg_error *err)
 {
-	struct hg_grant *del[HG_NGSETS] = { 0 }, *add[HG_NGSETS] = { 0 };
-	size_t nd[HG_NGSETS] = { 0 }, na[HG_NGSETS] = { 0 };
+	struct hg_grant *del[HG_NGSETS] = { 0 }, *add[HG_NGSETS] = { 0 }, *want = NULL;
+	size_t nd[HG_NGSETS] = { 0 }, na[HG_NGSETS] = { 0 }, nw = 0, wcap = 0;
 	int r = 0;
 
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		struct hg_grant g;
+
+		r = hg_grant_parse(c->k, c->tokens[i], &g, err);
+		if (r == 0 && g.src == HG_GRANT_NAME && !c->resolver)
+			r = hg_err(err, -EINVAL, "invalid grant '%s': a container name needs Docker", c->tokens[i]);
+		if (r == 0 && expand_grant(c, s, &g, &want, &nw, &wcap) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0)
+		goto out;
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		del[gs] = calloc(c->n + 1, sizeof(struct hg_grant));
-		add[gs] = calloc(c->n + 1, sizeof(struct hg_grant));
+		del[gs] = calloc(nw + 1, sizeof(struct hg_grant));
+		add[gs] = calloc(nw + 1, sizeof(struct hg_grant));
 		if (!del[gs] || !add[gs]) {
 			r = -ENOMEM;
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < c->n && r == 0; i++) {
-		struct hg_grant g;
+	for (size_t i = 0; i < nw && r == 0; i++) {
+		struct hg_grant g = want[i];
 		uint64_t tmo = 0;
 		bool dup = false;
 		int gs;
 
-		r = hg_grant_parse(c->k, c->tokens[i], &g, err);
-		if (r < 0)
-			goto out;
 		gs = (c->k == HG_KEY_GRANT_GIDS ? 2 : 0) + g.v6;
 		for (size_t j = 0; j < na[gs]; j++)
 			dup |= hg_grant_equal(&add[gs][j], &g);
@@ -216,6 +252,7 @@ out:
 		free(del[gs]);
 		free(add[gs]);
 	}
+	free(want);
 	return r;
 }
 
@@ -233,7 +270,8 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 
 	r = hg_nl_genid(nl, &gen);
 	if (r == 0)
-		r = HG_KIND(k) == HG_KIND_GRANT ? hg_state_read_gsets(nl, &s)
+		r = HG_KIND(k) == HG_KIND_GRANT ? (c->names_removed ? hg_state_read(nl, &s, NULL)
+								    : hg_state_read_gsets(nl, &s))
 						: hg_state_read_set(nl, k, HG_KIND(k) != HG_KIND_ID, &s);
 	if (r == -ENOENT || r == -ESRCH || r == -EBADSLT || r == -EPERM)
 		return r;
@@ -242,7 +280,7 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 	r = hg_batch_begin(b, nl, gen);
 	if (r == 0) {
 		if (HG_KIND(k) == HG_KIND_GRANT)
-			r = plan_grants(nl, b, c, &changes, err);
+			r = plan_grants(nl, b, c, s, &changes, err);
 		else if (HG_KIND(k) == HG_KIND_ID)
 			r = plan_ids(nl, b, k, c->op, c->req, c->n, &changes);
 		else if (HG_KIND(k) == HG_KIND_IFNAME)
@@ -260,6 +298,10 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 	return changes > INT32_MAX ? INT32_MAX : (int)changes;
 }
 
+static int edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op, const char *const *tokens,
+		      size_t n, uint64_t timeout_ms, const struct hg_policy *resolver,
+		      struct hg_error *err);
+
 HG_EXPORT int hg_edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			    const char *const *tokens, size_t n, struct hg_error *err)
 {
@@ -270,7 +312,24 @@ HG_EXPORT int hg_edit_table_for(struct hg_nl *nl, enum hg_key k, enum hg_edit op
 				const char *const *tokens, size_t n, uint64_t timeout_ms,
 				struct hg_error *err)
 {
+	return edit_table(nl, k, op, tokens, n, timeout_ms, NULL, err);
+}
+
+HG_EXPORT int hg_edit_grants(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
+			     const char *const *tokens, size_t n, const struct hg_policy *resolver,
+			     struct hg_error *err)
+{
+	if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+		return hg_err(err, -EINVAL, "invalid key");
+	return edit_table(nl, k, op, tokens, n, 0, resolver, err);
+}
+
+static int edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op, const char *const *tokens,
+		      size_t n, uint64_t timeout_ms, const struct hg_policy *resolver,
+		      struct hg_error *err)
+{
 	struct hg_range *req = NULL;
+	bool names_removed = false;
 	int r;
 
 	if ((unsigned)k >= HG_KEY_MAX)
@@ -280,8 +339,14 @@ HG_EXPORT int hg_edit_table_for(struct hg_nl *nl, enum hg_key k, enum hg_edit op
 	r = parse_all(k, tokens, n, &req, err);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; op == HG_EDIT_REMOVE && HG_KIND(k) == HG_KIND_GRANT && i < n; i++)
+		names_removed |= hg_grant_target_name(k, tokens[i], NULL, 0, NULL) == 1;
+	if (timeout_ms && resolver) {
+		free(req);
+		return hg_err(err, -EINVAL, "a timeout is not for grants by container name");
+	}
 	{
-		struct edit_ctx ctx = { k, op, req, tokens, n, timeout_ms };
+		struct edit_ctx ctx = { k, op, req, tokens, n, timeout_ms, resolver, names_removed };
 		r = hg_transact(nl, plan_edit, &ctx, err);
 	}
 	free(req);

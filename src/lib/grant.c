@@ -61,6 +61,21 @@ static void prefix_range(const uint8_t *addr, unsigned alen, unsigned plen, uint
 	}
 }
 
+/*
+ * Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.  A target of only
+ * digits and dots is an IPv4 address (a bad one is refused as such, never
+ * taken for a name), so "300.1.1.1" cannot name a container by mistake.
+ */
+static bool is_container_name(const char *s)
+{
+	if (!s[0] || strspn(s, "0123456789.") == strlen(s))
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(s);
+}
+
 static int bad_target(struct hg_error *err, const char *tok, const char *why)
 {
 	return hg_err(err, -EINVAL, "invalid grant '%s': %s", tok, why);
@@ -121,14 +136,20 @@ int hg_grant_parse(enum hg_key k, const char *tok, struct hg_grant *ret, struct 
 			return bad_target(err, tok, g.v6 ? "prefix length must be 0-128" : "prefix length must be 0-32");
 		plen = (unsigned)n;
 	}
-	if (inet_pton(g.v6 ? AF_INET6 : AF_INET, addr, a) != 1) {
-		/* neither an address nor, yet, a container name */
-		if (!g.v6 && !strchr(addr, '.') && !slash)
-			return bad_target(err, tok, "container names are not supported yet; expected an address, "
-						    "a prefix or [IPv6 address], with an optional :PORT or :FIRST-LAST");
+	if (!g.v6 && !slash && is_container_name(addr)) {
+		if (strlen(addr) >= sizeof(g.name))
+			return bad_target(err, tok, "container name too long");
+		strcpy(g.name, addr);
+		g.src = HG_GRANT_NAME;
+	} else if (inet_pton(g.v6 ? AF_INET6 : AF_INET, addr, a) != 1) {
+		if (!g.v6 && !slash && strspn(addr, "0123456789.") != strlen(addr))
+			return bad_target(err, tok, "neither an address nor a container name; expected an address, "
+						    "a prefix, [IPv6 address] or a container name, with an optional "
+						    ":PORT or :FIRST-LAST");
 		return bad_target(err, tok, g.v6 ? "not an IPv6 address" : "not an IPv4 address");
+	} else {
+		prefix_range(a, alen, plen, g.a_lo, g.a_hi);
 	}
-	prefix_range(a, alen, plen, g.a_lo, g.a_hi);
 	g.p_lo = 0;
 	g.p_hi = 65535;
 	if (ports) {
@@ -141,6 +162,15 @@ int hg_grant_parse(enum hg_key k, const char *tok, struct hg_grant *ret, struct 
 	}
 	*ret = g;
 	return 0;
+}
+
+/* A name grant as parsed holds no address (0.0.0.0-0.0.0.0 is no
+ * container's); resolved, one address of the container. */
+static bool is_resolved(const struct hg_grant *g)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(g->a_hi, zero, 16) != 0;
 }
 
 /* The prefix length of [lo, hi], or -1 when it is no prefix. */
@@ -171,7 +201,9 @@ int hg_grant_format(const struct hg_grant *g, char *buf, size_t len)
 		snprintf(ports, sizeof(ports), ":%u", g->p_lo);
 	else if (g->p_lo > 1 || g->p_hi < 65535)
 		snprintf(ports, sizeof(ports), ":%u-%u", g->p_lo, g->p_hi);
-	if (g->v6 && ports[0])
+	if (g->src == HG_GRANT_NAME && !is_resolved(g))
+		snprintf(buf, len, "%u@%s%s", g->id, g->name, ports);
+	else if (g->v6 && ports[0])
 		snprintf(buf, len, "%u@[%s%s]%s", g->id, a, p, ports);
 	else
 		snprintf(buf, len, "%u@%s%s%s", g->id, a, p, ports);
@@ -195,12 +227,23 @@ int hg_grant_cmp(const void *x, const void *y)
 		return a->p_lo < b->p_lo ? -1 : 1;
 	if (a->p_hi != b->p_hi)
 		return a->p_hi < b->p_hi ? -1 : 1;
-	return 0;
+	/* the same element with another comment is another element: apply
+	 * replaces it, so that the table says where each grant comes from */
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	return strcmp(a->name, b->name);
 }
 
 bool hg_grant_equal(const struct hg_grant *a, const struct hg_grant *b)
 {
 	return hg_grant_cmp(a, b) == 0;
+}
+
+/* The same kernel key (the comment aside). */
+static bool same_key(const struct hg_grant *a, const struct hg_grant *b)
+{
+	return a->v6 == b->v6 && a->id == b->id && memcmp(a->a_lo, b->a_lo, 16) == 0 &&
+	       memcmp(a->a_hi, b->a_hi, 16) == 0 && a->p_lo == b->p_lo && a->p_hi == b->p_hi;
 }
 
 static bool grants_overlap(const struct hg_grant *a, const struct hg_grant *b)
@@ -255,26 +298,29 @@ int hg_grant_from_keys(int gs, const unsigned char *start, const unsigned char *
 
 /* ---- canonical form ------------------------------------------------------------- */
 
-/* Sorts, drops repeated grants, refuses overlapping ones (the kernel would:
- * pipapo holds no two overlapping elements).  Called by hg_canon_from_policy(). */
-int hg_canon_grants(const struct hg_policy *p, struct hg_canon *c, struct hg_error *err)
+int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g)
 {
-	for (int key = HG_KEY_GRANT_UIDS; key <= HG_KEY_GRANT_GIDS; key++) {
-		const struct hg_list *l = &p->lists[key];
-		for (size_t i = 0; i < l->n; i++) {
-			struct hg_grant g;
-			int r = hg_grant_parse(key, HG_TOKEN(l, i), &g, err), gs;
-			if (r < 0)
-				return r;
-			gs = gset_of(key, g.v6);
-			if (!c->g[gs]) {
-				c->g[gs] = calloc(l->n, sizeof(struct hg_grant));
-				if (!c->g[gs])
-					return hg_err(err, -ENOMEM, "out of memory");
-			}
-			c->g[gs][c->ng[gs]++] = g;
-		}
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct hg_grant *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
 	}
+	(*v)[(*n)++] = *g;
+	return 0;
+}
+
+static int canon_push(struct hg_canon *c, size_t cap[HG_NGSETS], int gs, const struct hg_grant *g)
+{
+	return hg_grants_push(&c->g[gs], &c->ng[gs], &cap[gs], g);
+}
+
+/* Sorts the config's grants, drops repeated ones, refuses overlapping ones
+ * (the kernel would: pipapo holds no two overlapping elements). */
+static int canon_config_grants(struct hg_canon *c, struct hg_error *err)
+{
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
 		struct hg_grant *v = c->g[gs];
 		size_t n = c->ng[gs], m = 0;
@@ -302,6 +348,320 @@ int hg_canon_grants(const struct hg_policy *p, struct hg_canon *c, struct hg_err
 		c->ng[gs] = m;
 	}
 	return 0;
+}
+
+static const struct hg_container *find_container(const struct hg_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_containers; i++)
+		if (strcmp(p->containers[i].name, name) == 0)
+			return &p->containers[i];
+	return NULL;
+}
+
+/* A grant of a name, one per address of the container (none when the
+ * caller was not told of it: fails closed), appended to *v. */
+int hg_grant_resolve(const struct hg_policy *p, const struct hg_grant *g,
+			struct hg_grant **v, size_t *n, size_t *cap)
+{
+	const struct hg_container *ct = find_container(p, g->name);
+
+	for (size_t i = 0; ct && i < ct->n; i++) {
+		struct hg_grant r = *g;
+		uint8_t a[16];
+
+		r.v6 = strchr(ct->addrs[i], ':') != NULL;
+		if (inet_pton(r.v6 ? AF_INET6 : AF_INET, ct->addrs[i], a) != 1)
+			continue;       /* checked when set */
+		prefix_range(a, r.v6 ? 16 : 4, r.v6 ? 128 : 32, r.a_lo, r.a_hi);
+		if (hg_grants_push(v, n, cap, &r) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A grant that is not the config's by address (a name resolved, a label)
+ * joins unless the set holds one with its key already (the config's, or
+ * the first tagged one, wins) or one that overlaps it: a container's
+ * address inside a prefix the config grants the same principal must not
+ * make the whole apply fail.  A linear scan: such grants are few (names
+ * and labels times addresses), and the config's are sorted once.
+ */
+static bool tagged_fits(const struct hg_canon *c, int gs, const struct hg_grant *g)
+{
+	for (size_t i = 0; i < c->ng[gs]; i++)
+		if (same_key(&c->g[gs][i], g) || grants_overlap(&c->g[gs][i], g))
+			return false;
+	return true;
+}
+
+static int gset_of_grant(enum hg_key k, const struct hg_grant *g)
+{
+	return gset_of(k, g->v6);
+}
+
+int hg_canon_grants(const struct hg_policy *p, struct hg_canon *c, struct hg_error *err)
+{
+	struct hg_grant *t = NULL;
+	enum hg_key *tk = NULL;
+	size_t cap[HG_NGSETS] = { 0 }, nt = 0, tcap = 0;
+	int r = 0;
+
+	for (int key = HG_KEY_GRANT_UIDS; key <= HG_KEY_GRANT_GIDS; key++) {
+		const struct hg_list *l = &p->lists[key];
+		for (size_t i = 0; i < l->n; i++) {
+			struct hg_grant g;
+			size_t before = nt;
+
+			r = hg_grant_parse(key, HG_TOKEN(l, i), &g, err);
+			if (r < 0)
+				goto out;
+			if (g.src != HG_GRANT_NAME) {
+				r = canon_push(c, cap, gset_of_grant(key, &g), &g);
+			} else {
+				r = hg_grant_resolve(p, &g, &t, &nt, &tcap);
+				if (r == 0 && nt > before) {
+					enum hg_key *nk = realloc(tk, tcap * sizeof(*nk));
+					if (!nk)
+						r = -ENOMEM;
+					else
+						tk = nk;
+					for (size_t j = before; r == 0 && j < nt; j++)
+						tk[j] = key;
+				}
+			}
+			if (r < 0)
+				goto oom;
+		}
+	}
+	r = canon_config_grants(c, err);
+	if (r < 0)
+		goto out;
+	/* names first (they are the config's), then labels and kept ones */
+	for (size_t i = 0; i < nt; i++) {
+		int gs = gset_of_grant(tk[i], &t[i]);
+		if (tagged_fits(c, gs, &t[i]) && canon_push(c, cap, gs, &t[i]) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < p->n_tagged; i++) {
+		const struct hg_tagged *x = &p->tagged[i];
+		struct hg_grant g;
+		int gs;
+
+		if (hg_grant_parse(x->key, x->token, &g, NULL) < 0 || g.src == HG_GRANT_NAME)
+			continue;       /* checked when added */
+		g.src = (uint8_t)x->src;
+		snprintf(g.name, sizeof(g.name), "%s", x->container);
+		gs = gset_of_grant(x->key, &g);
+		if (tagged_fits(c, gs, &g) && canon_push(c, cap, gs, &g) < 0)
+			goto oom;
+	}
+	for (int gs = 0; gs < HG_NGSETS; gs++)
+		if (c->ng[gs])
+			qsort(c->g[gs], c->ng[gs], sizeof(struct hg_grant), hg_grant_cmp);
+	r = 0;
+	goto out;
+oom:
+	r = hg_err(err, -ENOMEM, "out of memory");
+out:
+	free(t);
+	free(tk);
+	return r;
+}
+
+/* ---- containers and tagged grants in a policy ----------------------------------- */
+
+void hg_policy_free_containers(struct hg_policy *p)
+{
+	for (size_t i = 0; i < p->n_containers; i++) {
+		for (size_t j = 0; j < p->containers[i].n; j++)
+			free(p->containers[i].addrs[j]);
+		free(p->containers[i].addrs);
+		free(p->containers[i].name);
+	}
+	free(p->containers);
+	for (size_t i = 0; i < p->n_tagged; i++) {
+		free(p->tagged[i].token);
+		free(p->tagged[i].container);
+	}
+	free(p->tagged);
+}
+
+HG_EXPORT int hg_policy_set_container(struct hg_policy *p, const char *name, const char *const *addrs,
+				      size_t n, struct hg_error *err)
+{
+	struct hg_container ct = { 0 }, *slot;
+
+	if (!name || !is_container_name(name) || strlen(name) >= HG_CONTAINER_NAME_MAX)
+		return hg_err(err, -EINVAL, "invalid container name '%.64s'", name ? name : "");
+	for (size_t i = 0; i < n; i++) {
+		uint8_t a[16];
+		if (inet_pton(strchr(addrs[i], ':') ? AF_INET6 : AF_INET, addrs[i], a) != 1)
+			return hg_err(err, -EINVAL, "container %s: invalid address '%.64s'", name, addrs[i]);
+	}
+	ct.name = strdup(name);
+	ct.addrs = calloc(n + 1, sizeof(*ct.addrs));
+	if (!ct.name || !ct.addrs)
+		goto oom;
+	for (ct.n = 0; ct.n < n; ct.n++)
+		if (!(ct.addrs[ct.n] = strdup(addrs[ct.n])))
+			goto oom;
+	slot = NULL;
+	for (size_t i = 0; i < p->n_containers; i++)
+		if (strcmp(p->containers[i].name, name) == 0)
+			slot = &p->containers[i];
+	if (slot) {
+		for (size_t j = 0; j < slot->n; j++)
+			free(slot->addrs[j]);
+		free(slot->addrs);
+		free(slot->name);
+	} else {
+		struct hg_container *v = realloc(p->containers, (p->n_containers + 1) * sizeof(*v));
+		if (!v)
+			goto oom;
+		p->containers = v;
+		slot = &v[p->n_containers++];
+	}
+	*slot = ct;
+	return 0;
+oom:
+	for (size_t j = 0; ct.addrs && j < ct.n; j++)
+		free(ct.addrs[j]);
+	free(ct.addrs);
+	free(ct.name);
+	return hg_err(err, -ENOMEM, "out of memory");
+}
+
+HG_EXPORT int hg_policy_add_grant_from(struct hg_policy *p, enum hg_key key, const char *token,
+				       enum hg_grant_source src, const char *container,
+				       struct hg_error *err)
+{
+	struct hg_grant g;
+	struct hg_tagged *v;
+	int r;
+
+	if ((key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS) ||
+	    (src != HG_GRANT_NAME && src != HG_GRANT_LABEL))
+		return hg_err(err, -EINVAL, "invalid key or source");
+	if (!container || !is_container_name(container) || strlen(container) >= HG_CONTAINER_NAME_MAX)
+		return hg_err(err, -EINVAL, "invalid container name '%.64s'", container ? container : "");
+	r = hg_grant_parse(key, token, &g, err);
+	if (r < 0)
+		return r;
+	if (g.src == HG_GRANT_NAME)
+		return hg_err(err, -EINVAL, "invalid grant '%s': expected an address target", token);
+	v = realloc(p->tagged, (p->n_tagged + 1) * sizeof(*v));
+	if (!v)
+		return hg_err(err, -ENOMEM, "out of memory");
+	p->tagged = v;
+	v = &v[p->n_tagged];
+	v->key = key;
+	v->src = src;
+	v->token = strdup(token);
+	v->container = strdup(container);
+	if (!v->token || !v->container) {
+		free(v->token);
+		free(v->container);
+		return hg_err(err, -ENOMEM, "out of memory");
+	}
+	p->n_tagged++;
+	return 0;
+}
+
+HG_EXPORT int hg_grant_target_name(enum hg_key key, const char *token, char *ret_name, size_t len,
+				   struct hg_error *err)
+{
+	struct hg_grant g;
+	int r;
+
+	if (key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS)
+		return hg_err(err, -EINVAL, "invalid key");
+	r = hg_grant_parse(key, token, &g, err);
+	if (r < 0)
+		return r;
+	if (g.src != HG_GRANT_NAME)
+		return 0;
+	if (ret_name && len)
+		snprintf(ret_name, len, "%s", g.name);
+	return 1;
+}
+
+HG_EXPORT int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port)
+{
+	struct hg_grant x;
+	uint8_t a[16] = { 0 };
+	bool v6 = strchr(addr, ':') != NULL;
+	unsigned alen = v6 ? 16 : 4;
+
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, a) != 1)
+		return -EINVAL;
+	if (hg_grant_parse(g->gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g->text, &x, NULL) < 0 ||
+	    x.src == HG_GRANT_NAME || x.v6 != v6)
+		return 0;
+	return memcmp(x.a_lo, a, alen) <= 0 && memcmp(a, x.a_hi, alen) <= 0 &&
+	       (port == 0 || (x.p_lo <= port && port <= x.p_hi));
+}
+
+/* ---- element comments ------------------------------------------------------------ */
+
+/*
+ * Where a grant element comes from is written into the element itself, as
+ * its comment (NFTA_SET_ELEM_USERDATA, nft's NFTNL_UDATA_SET_ELEM_COMMENT
+ * TLV): "name:web1" or "label:web1".  It survives in every dump, so status
+ * and a Docker-less apply know which elements Docker brought without asking
+ * Docker (which may be down), and "nft list table inet hostguard" shows it.
+ * Recomputing from Docker instead would lose exactly that case.
+ */
+static const char *const src_prefix[] = { [HG_GRANT_NAME] = "name:", [HG_GRANT_LABEL] = "label:" };
+
+void hg_grant_tag_decode(struct hg_grant *g, const void *udata, size_t len)
+{
+	const unsigned char *u = udata;
+	char text[HG_CONTAINER_NAME_MAX + 8];
+
+	/* one TLV: type 0 (comment), length, the text with its NUL */
+	if (len < 3 || u[0] != NFTNL_UDATA_SET_ELEM_COMMENT || (size_t)u[1] + 2 > len || u[1] < 2 ||
+	    u[1] > sizeof(text) || u[2 + u[1] - 1] != '\0')
+		return;
+	memcpy(text, u + 2, u[1]);
+	for (int src = HG_GRANT_NAME; src <= HG_GRANT_LABEL; src++) {
+		size_t pl = strlen(src_prefix[src]);
+		if (strncmp(text, src_prefix[src], pl) == 0 && is_container_name(text + pl) &&
+		    strlen(text + pl) < sizeof(g->name)) {
+			g->src = (uint8_t)src;
+			memcpy(g->name, text + pl, strlen(text + pl) + 1);
+		}
+	}
+}
+
+void hg_grant_source_text(const struct hg_grant *g, char *buf, size_t len)
+{
+	if (g->src == HG_GRANT_NAME)
+		snprintf(buf, len, " (container name %s)", g->name);
+	else if (g->src == HG_GRANT_LABEL)
+		snprintf(buf, len, " (label of container %s)", g->name);
+	else if (len)
+		buf[0] = '\0';
+}
+
+static int grant_comment(const struct hg_grant *g, struct nftnl_set_elem *e)
+{
+	struct nftnl_udata_buf *ud;
+	char text[HG_CONTAINER_NAME_MAX + 8];
+	int r = 0;
+
+	if (g->src != HG_GRANT_NAME && g->src != HG_GRANT_LABEL)
+		return 0;
+	snprintf(text, sizeof(text), "%s%s", src_prefix[g->src], g->name);
+	ud = nftnl_udata_buf_alloc(sizeof(text) + 4);
+	if (!ud)
+		return -ENOMEM;
+	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, text) ||
+	    nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
+			       nftnl_udata_buf_len(ud)) < 0)
+		r = -ENOMEM;
+	nftnl_udata_buf_free(ud);
+	return r;
 }
 
 /* ---- batches -------------------------------------------------------------------- */
@@ -381,6 +741,10 @@ int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t
 			if (timeout_ms && type == NFT_MSG_NEWSETELEM)
 				nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 			nftnl_set_elem_add(s, e);
+			if (type == NFT_MSG_NEWSETELEM && grant_comment(&g[j], e) < 0) {
+				nftnl_set_free(s);
+				return -ENOMEM;
+			}
 		}
 		nlh = nftnl_set_elem_nlmsg_build_hdr(at, type, NFPROTO_INET,
 						     type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
@@ -413,7 +777,12 @@ int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 	}
 	while (i < na || j < nw) {
 		int c = i == na ? 1 : j == nw ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
-		if (c == 0) {
+		if (c != 0 && i < na && j < nw && same_key(&live->g[gs][i], &want->g[gs][j])) {
+			/* the same key with another comment (sorted key first:
+			 * both are at the head): replace it, a runtime one too */
+			del[nd++] = live->g[gs][i++];
+			add[nn++] = want->g[gs][j++];
+		} else if (c == 0) {
 			/* the config's grant is there, but expiring: make it
 			 * permanent */
 			if (live->g[gs][i].timeout_ms) {
@@ -457,6 +826,8 @@ static void elem_nft(FILE *f, const struct hg_grant *g)
 		fprintf(f, " . %u", g->p_lo);
 	else
 		fprintf(f, " . %u-%u", g->p_lo, g->p_hi);
+	if (g->src == HG_GRANT_NAME || g->src == HG_GRANT_LABEL)
+		fprintf(f, " comment \"%s%s\"", src_prefix[g->src], g->name);
 }
 
 void hg_gsets_to_nft(FILE *f, const struct hg_canon *c)

@@ -48,7 +48,28 @@ struct hg_policy {
 	size_t n_warnings;
 	char **ignore;            /* ignore_ifaces: not a set, only for check */
 	size_t n_ignore;
+	/* what the caller (the CLI, from Docker) says of containers: the
+	 * addresses of each running one, for grant targets that are names */
+	struct hg_container *containers;
+	size_t n_containers;
+	/* grants that are not the config's: labels, or kept from the table */
+	struct hg_tagged *tagged;
+	size_t n_tagged;
 };
+
+struct hg_container {
+	char *name;
+	char **addrs;
+	size_t n;
+};
+
+struct hg_tagged {
+	enum hg_key key;
+	enum hg_grant_source src;
+	char *token, *container;
+};
+/* Frees what grant.c adds to a policy (containers, tagged grants). */
+void hg_policy_free_containers(struct hg_policy *p);
 
 /* Appends a warning to the policy; -ENOMEM. */
 int hg_policy_warn(struct hg_policy *p, const char *fmt, ...) HG_PRINTF(2, 3);
@@ -80,7 +101,23 @@ struct hg_grant {
 	uint8_t a_lo[16], a_hi[16];
 	uint16_t p_lo, p_hi;
 	uint64_t timeout_ms, expires_ms;  /* runtime grants: 0 when none */
+	/* HG_GRANT_CONFIG: an address grant.  HG_GRANT_NAME: as parsed, a
+	 * target that is a container name (no address yet); resolved, one
+	 * address of it.  HG_GRANT_LABEL: from that container's labels.  In the
+	 * kernel the last two are the element's comment, "name:web1". */
+	uint8_t src;
+	char name[HG_CONTAINER_NAME_MAX];
 };
+/* Appends g to *v (*n of *cap, grown as needed); -ENOMEM. */
+int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g);
+/* The grants of name grant g, one per address p knows the container by,
+ * appended to *v (*n of *cap); -ENOMEM. */
+int hg_grant_resolve(const struct hg_policy *p, const struct hg_grant *g, struct hg_grant **v,
+		     size_t *n, size_t *cap);
+/* " (container name web1)", " (label of container web3)" or "" */
+void hg_grant_source_text(const struct hg_grant *g, char *buf, size_t len);
+/* Parses an element comment into g->src and g->name (unknown: left alone). */
+void hg_grant_tag_decode(struct hg_grant *g, const void *udata, size_t len);
 /* The four grant sets, indexed by (gid ? 2 : 0) + (v6 ? 1 : 0). */
 #define HG_NGSETS 4
 struct hg_gsetdef {
@@ -122,7 +159,8 @@ struct hg_canon {
 	struct hg_log_settings log;
 };
 
-/* The grants of a policy into c->g (grant.c). */
+/* The grants of a policy into c->g (grant.c): the config's, its container
+ * names resolved through p->containers, and p->tagged. */
 int hg_canon_grants(const struct hg_policy *p, struct hg_canon *c, struct hg_error *err);
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 			 struct hg_error *err);

@@ -285,6 +285,7 @@ HG_EXPORT void hg_policy_free(struct hg_policy *p)
 		free(p->ignore[i]);
 	free(p->ignore);
 	free(p->docker_socket);
+	hg_policy_free_containers(p);
 	free(p);
 }
 

@@ -155,6 +155,10 @@ static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlatt
 			case NFTA_SET_ELEM_EXPIRATION:
 				k->expires_ms = be64_attr(x);
 				break;
+			case NFTA_SET_ELEM_USERDATA:   /* where it comes from (grant.c) */
+				hg_grant_tag_decode(&k->tag, mnl_attr_get_payload(x),
+						    mnl_attr_get_payload_len(x));
+				break;
 			}
 		}
 	}
@@ -900,6 +904,8 @@ HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant
 		ret->id = g->id;
 		ret->timeout_ms = g->timeout_ms;
 		ret->expires_ms = g->expires_ms;
+		ret->source = (enum hg_grant_source)g->src;
+		memcpy(ret->container, g->name, sizeof(ret->container));
 		return hg_grant_format(g, ret->text, sizeof(ret->text));
 	}
 	return -ENOENT;
@@ -1160,7 +1166,7 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 {
 	const char *key = hg_key_name(hg_gsetdefs[gs].key);
 	size_t na = live->ng[gs], nb = want->ng[gs], i = 0, j = 0, missing = 0, extra = 0;
-	char buf[96];
+	char buf[96], src[HG_CONTAINER_NAME_MAX + 24];
 
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
@@ -1173,13 +1179,21 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 		} else if (c < 0) {
 			if (!live->g[gs][i].timeout_ms && extra++ < MAX_LISTED) {
 				hg_grant_format(&live->g[gs][i], buf, sizeof(buf));
-				line_add(l, "%s: %s is in the table but not in the config", key, buf);
+				hg_grant_source_text(&live->g[gs][i], src, sizeof(src));
+				if (l->delta)
+					line_add(l, "- %s %s%s", key, buf, src);
+				else
+					line_add(l, "%s: %s%s is in the table but not in the config", key, buf, src);
 			}
 			i++;
 		} else {
 			if (missing++ < MAX_LISTED) {
 				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
-				line_add(l, "%s: %s is in the config but not in the table", key, buf);
+				hg_grant_source_text(&want->g[gs][j], src, sizeof(src));
+				if (l->delta)
+					line_add(l, "+ %s %s%s", key, buf, src);
+				else
+					line_add(l, "%s: %s%s is in the config but not in the table", key, buf, src);
 			}
 			j++;
 		}
@@ -1289,6 +1303,8 @@ int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
 		}
 		g.timeout_ms = k->timeout_ms;
 		g.expires_ms = k->expires_ms;
+		g.src = k->tag.src;
+		memcpy(g.name, k->tag.name, sizeof(g.name));
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])

@@ -24,6 +24,7 @@ struct hg_gkelem {
 	unsigned char key[24], key_end[24];
 	bool has_end;
 	uint64_t timeout_ms, expires_ms;
+	struct hg_grant tag;      /* only src and name: the element's comment */
 };
 
 struct lrule {

@@ -2,7 +2,9 @@
 # Grants: a uid reaches one container (address, prefix, port range) and not
 # the others; IPv4 and IPv6, TCP and UDP; revoking removes exactly that
 # grant; bad targets change nothing; --for expires in the kernel with no
-# process left; apply keeps runtime grants and repairs config ones.
+# process left; apply keeps runtime grants and repairs config ones; a
+# container name without Docker: edits exit 2, the config's loads with no
+# element (tests/docker/grants.sh has names and labels with a real dockerd).
 #
 #   alice (2001): 10.77.0.2 every port, [fd77::2]:9000
 #   bob   (2002): 10.78.0.0/24:9000-9001, fd78::/64
@@ -75,6 +77,17 @@ expect_rc 2 "--for with a bad duration -> 2" hg allow-uid $ALICE --to 10.78.0.2 
 [ "$(cat "$CONF")" = "$before_conf" ] && pass "the config is unchanged" || fail "the config changed"
 [ "$(h nft list table inet hostguard)" = "$before_table" ] && pass "the table is unchanged" || fail "the table changed"
 expect timeout "alice still cannot reach bob's" probe "$H" tcp 10.78.0.2 9000 $ALICE
+# a container name parses, but without Docker (HOSTGUARD_DOCKER_SOCKET=none
+# here) it cannot be resolved: exit 2, nothing changed; a name that is no
+# Docker name, or digits and dots that are no address, are bad targets
+before_table=$(h nft -s list table inet hostguard)
+expect_rc 2 "allow-uid --to web1 without Docker -> 2" hg allow-uid $ALICE --to web1:9000
+expect_match "'$ALICE@web1:9000': container names need Docker" "the name is named"
+for t in we/b1 -web1 1.2.3 web1:0 'web1:9-8'; do
+	expect_rc 2 "allow-uid --to '$t' -> 2" hg allow-uid $ALICE --to "$t"
+done
+[ "$(cat "$CONF")" = "$before_conf" ] && pass "the config is unchanged" || fail "the config changed"
+[ "$(h nft -s list table inet hostguard)" = "$before_table" ] && pass "the table is unchanged" || fail "the table changed"
 
 # several --to: one transaction, written to the config
 expect_rc 0 "allow-uid stranger --to bob's v4 --to bob's v6" hg allow-uid $STRANGER --to 10.78.0.2:9000 --to '[fd78::2]:9000'
@@ -142,6 +155,17 @@ expect_rc 0 "allow-gid 3000 --to alice's v6" hg allow-gid 3000 --to '[fd77::2]:9
 expect ok "a process with gid 3000 reaches it" probe "$H" tcp fd77::2 9001 $STRANGER 3000
 expect timeout "with another gid it does not" probe "$H" tcp fd77::2 9001 $STRANGER 3001
 grep -q "^grant_gids = 3000@\\[fd77::2\\]:9001" "$CONF" && pass "grant_gids line in the config" || fail "config: $(grep grant_gids "$CONF")"
+
+# a name in the config without Docker: it loads, no element (fails
+# closed), the rest applies; revoking it needs no Docker
+before_table=$(h nft -s list table inet hostguard)
+sed -i "s/^grant_uids = /grant_uids = $STRANGER@web1:9000, /" "$CONF"
+expect_rc 0 "apply with a container name and no Docker" hg apply
+expect_match "note: grant_uids $STRANGER@web1:9000: no Docker to find container web1; no element" "apply says the name has no element"
+expect_rc 0 "check: in sync (the name has no element)" hg check
+[ "$(h nft -s list table inet hostguard)" = "$before_table" ] && pass "the name added no element" || fail "the table changed"
+expect_rc 0 "revoke-uid --to web1:9000 without Docker" hg revoke-uid $STRANGER --to web1:9000
+grep -q "web1" "$CONF" && fail "config still names web1: $(grep grant "$CONF")" || pass "revoked from the config"
 
 # what apply --dry-run --full prints loads with nft and gives the same table
 N2="hgt-n2-$ID"

@@ -264,5 +264,50 @@ int main(void)
 	CHECK(sn.max_len < 65536, "largest message %zu bytes", sn.max_len);
 	hg_batch_free(&b);
 	hg_policy_free(p);
+
+	/* grants with a source: an element of a name or label carries it as
+	 * its comment (nft's comment TLV); the same key with another comment,
+	 * or a runtime one where a name wants it, is replaced */
+	{
+		static const char *const web1[] = { "10.0.0.2" };
+		struct hg_policy *w = hg_policy_new(), *lp = hg_policy_new();
+		struct hg_canon live = { 0 }, want = { 0 };
+		struct hg_nl nl = { 0 };
+		size_t changes = 0;
+		int comments = 0;
+
+		/* live: 1002@10.0.0.2 by label of web1, 1003@10.0.0.2 runtime,
+		 * 1004@10.0.0.2 by name web1 (unchanged) */
+		CHECK(hg_policy_add_grant_from(lp, HG_KEY_GRANT_UIDS, "1002@10.0.0.2", HG_GRANT_LABEL, "web1", NULL) == 0, "live label");
+		CHECK(hg_policy_add(lp, HG_KEY_GRANT_UIDS, "1003@10.0.0.2", NULL) == 0, "live runtime");
+		CHECK(hg_policy_add(lp, HG_KEY_GRANT_UIDS, "1004@web1", NULL) == 0, "live name");
+		CHECK(hg_policy_set_container(lp, "web1", web1, 1, NULL) == 0, "web1");
+		CHECK(hg_canon_from_policy(lp, &live, NULL) == 0 && live.ng[0] == 3, "live canon (%zu)", live.ng[0]);
+		for (size_t i = 0; i < live.ng[0]; i++)
+			if (live.g[0][i].id == 1003)
+				live.g[0][i].timeout_ms = 60000;
+		/* want: the three by name web1 */
+		CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, "1002@web1", NULL) == 0, "want 1002");
+		CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, "1003@web1", NULL) == 0, "want 1003");
+		CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, "1004@web1", NULL) == 0, "want 1004");
+		CHECK(hg_policy_set_container(w, "web1", web1, 1, NULL) == 0, "web1");
+		CHECK(hg_canon_from_policy(w, &want, NULL) == 0 && want.ng[0] == 3, "want canon (%zu)", want.ng[0]);
+		CHECK(hg_batch_begin(&b, &nl, 0) == 0, "begin");
+		CHECK(hg_batch_grant_diff(&b, 0, &live, &want, &changes) == 0, "grant diff");
+		CHECK(changes == 4, "1002 and 1003 replaced, 1004 left alone (%zu changes)", changes);
+		/* the added elements carry "name:web1" */
+		for (size_t off = 0; off < b.len;) {
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b.buf + off);
+			if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWSETELEM)
+				comments += memmem(nlh, nlh->nlmsg_len, "name:web1", 10) != NULL;
+			off += NLMSG_ALIGN(nlh->nlmsg_len);
+		}
+		CHECK(comments == 1, "one NEWSETELEM message with the comment name:web1 (%d)", comments);
+		hg_batch_free(&b);
+		hg_canon_clear(&live);
+		hg_canon_clear(&want);
+		hg_policy_free(w);
+		hg_policy_free(lp);
+	}
 	return check_done("test-batch");
 }

@@ -101,5 +101,71 @@ int main(void)
 		CHECK(hg_policy_remove(p, HG_KEY_UIDS, "x1", NULL) < 0, "remove bad token");
 		hg_policy_free(p);
 	}
+	{
+		/* names resolve through what the caller says of containers; a
+		 * name it was not told of gets nothing (fails closed); label
+		 * grants join unless they overlap a config grant */
+		static const char *const g[] = { "1002@web1:8080", "1002@gone", "1003@10.1.0.0/16", NULL };
+		static const char *const web1[] = { "10.0.0.2", "fd00::2", "10.9.0.2" };
+		struct hg_policy *p = policy(HG_KEY_GRANT_UIDS, g);
+		struct hg_canon c = { 0 };
+		char buf[96];
+
+		CHECK(hg_policy_set_container(p, "web1", web1, 3, NULL) == 0, "set web1");
+		CHECK(hg_policy_set_container(p, "bad/name", web1, 1, NULL) == -EINVAL, "a bad container name");
+		{
+			static const char *const bad[] = { "10.0.0.300" };
+			CHECK(hg_policy_set_container(p, "x", bad, 1, NULL) == -EINVAL, "a bad address");
+		}
+		CHECK(hg_policy_add_grant_from(p, HG_KEY_GRANT_UIDS, "1003@10.1.0.5", HG_GRANT_LABEL, "db", NULL) == 0,
+		      "label grant inside a config prefix");
+		CHECK(hg_policy_add_grant_from(p, HG_KEY_GRANT_UIDS, "1004@10.1.0.5:5432", HG_GRANT_LABEL, "db", NULL) == 0,
+		      "label grant");
+		CHECK(hg_policy_add_grant_from(p, HG_KEY_GRANT_UIDS, "1004@db", HG_GRANT_LABEL, "db", NULL) == -EINVAL,
+		      "a label grant takes an address");
+		CHECK(hg_policy_add_grant_from(p, HG_KEY_GRANT_UIDS, "1004@10.1.0.5", HG_GRANT_CONFIG, "db", NULL) == -EINVAL,
+		      "a label grant has a source");
+		CHECK(hg_canon_from_policy(p, &c, NULL) == 0, "canon");
+		/* v4: 1002@10.0.0.2:8080 and 1002@10.9.0.2:8080 (name web1),
+		 * 1003@10.1.0.0/16 (config; the label's 10.1.0.5 is inside it),
+		 * 1004@10.1.0.5:5432 (label db) */
+		CHECK(c.ng[0] == 4, "four IPv4 grants (%zu)", c.ng[0]);
+		CHECK(c.ng[1] == 1, "one IPv6 grant (%zu)", c.ng[1]);
+		if (c.ng[0] == 4 && c.ng[1] == 1) {
+			hg_grant_format(&c.g[0][0], buf, sizeof(buf));
+			CHECK(strcmp(buf, "1002@10.0.0.2:8080") == 0 && c.g[0][0].src == HG_GRANT_NAME &&
+			      strcmp(c.g[0][0].name, "web1") == 0, "web1's first address: %s", buf);
+			hg_grant_format(&c.g[0][2], buf, sizeof(buf));
+			CHECK(strcmp(buf, "1003@10.1.0.0/16") == 0 && c.g[0][2].src == HG_GRANT_CONFIG,
+			      "the config's prefix: %s", buf);
+			hg_grant_format(&c.g[0][3], buf, sizeof(buf));
+			CHECK(strcmp(buf, "1004@10.1.0.5:5432") == 0 && c.g[0][3].src == HG_GRANT_LABEL &&
+			      strcmp(c.g[0][3].name, "db") == 0, "the label grant: %s", buf);
+			hg_grant_format(&c.g[1][0], buf, sizeof(buf));
+			CHECK(strcmp(buf, "1002@[fd00::2]:8080") == 0, "web1's IPv6 address: %s", buf);
+		}
+		hg_canon_clear(&c);
+		/* the same address by the config and by a name: one element, the config's */
+		CHECK(hg_policy_add(p, HG_KEY_GRANT_UIDS, "1002@10.0.0.2:8080", NULL) == 0, "add");
+		CHECK(hg_canon_from_policy(p, &c, NULL) == 0, "canon");
+		CHECK(c.ng[0] == 4 && c.g[0][0].src == HG_GRANT_CONFIG, "config wins over a name (%zu)", c.ng[0]);
+		hg_canon_clear(&c);
+		hg_policy_free(p);
+	}
+	{
+		/* the element comment round trip: "name:web1" as nft's TLV */
+		struct hg_grant g = { 0 };
+		static const unsigned char ud[] = { 0, 10, 'n', 'a', 'm', 'e', ':', 'w', 'e', 'b', '1', 0 };
+		static const unsigned char bad[] = { 0, 12, 'n', 'a', 'm', 'e', ':', 'w', 'e', 'b', '1', 0 };
+		static const unsigned char other[] = { 0, 6, 'h', 'e', 'l', 'l', 'o', 0 };
+
+		hg_grant_tag_decode(&g, ud, sizeof(ud));
+		CHECK(g.src == HG_GRANT_NAME && strcmp(g.name, "web1") == 0, "comment name:web1");
+		memset(&g, 0, sizeof(g));
+		hg_grant_tag_decode(&g, bad, sizeof(bad));
+		CHECK(g.src == HG_GRANT_CONFIG && !g.name[0], "a TLV longer than its attribute is ignored");
+		hg_grant_tag_decode(&g, other, sizeof(other));
+		CHECK(g.src == HG_GRANT_CONFIG && !g.name[0], "someone else's comment is no source");
+	}
 	return check_done("test-canon");
 }

@@ -167,6 +167,58 @@ int main(void)
 	refused("grant_uids = 7@10.0.0.0/24\n", HG_KEY_GRANT_UIDS, HG_EDIT_ADD, "7@10.0.0.1", 1, "overlap");
 	refused("allowed_uids = 0\n", HG_KEY_UIDS, HG_EDIT_ADD, "-1", 0, "invalid uid");
 
+	/* several changes in one edit: each on the text the last one left,
+	 * the result validated once, as a whole */
+	{
+		static const char *const add7[] = { "7" }, *const rm0[] = { "0" }, *const add53[] = { "53" },
+					 *const dockstar[] = { "docker*" }, *const dock0[] = { "docker0" },
+					 *const add8[] = { "8" };
+		const struct hg_config_change two[] = {
+			{ HG_KEY_UIDS, HG_EDIT_ADD, add7, 1 }, { HG_KEY_TCP, HG_EDIT_ADD, add53, 1 },
+			{ HG_KEY_UIDS, HG_EDIT_REMOVE, rm0, 1 },
+		};
+		const struct hg_config_change noop_last[] = {
+			{ HG_KEY_UIDS, HG_EDIT_ADD, add8, 1 }, { HG_KEY_UIDS, HG_EDIT_ADD, add8, 1 },
+		};
+		const struct hg_config_change swap[] = {
+			{ HG_KEY_IFACES, HG_EDIT_ADD, dockstar, 1 }, { HG_KEY_IFACES, HG_EDIT_REMOVE, dock0, 1 },
+		};
+		const struct hg_config_change bad[] = {
+			{ HG_KEY_UIDS, HG_EDIT_ADD, add7, 1 }, { HG_KEY_IFACES, HG_EDIT_ADD, dockstar, 1 },
+		};
+		struct hg_config_edit *ce = NULL;
+
+		put("# x\nallowed_uids = 0, 5 # u\ncontainer_ifaces = docker0\n");
+		CHECK(hg_config_edit_prepare_many(path, two, 3, &ce, &e) == 1, "%s", e.message);
+		CHECK(ce && strcmp(hg_config_edit_line(ce), "allowed_uids = 5, 7 # u") == 0, "line '%s'",
+		      ce ? hg_config_edit_line(ce) : "");
+		CHECK(ce && hg_config_edit_commit(ce, &e) == 0, "%s", e.message);
+		hg_config_edit_finish(ce);
+		CHECK_STR(get(), "# x\nallowed_uids = 5, 7 # u\ncontainer_ifaces = docker0\n"
+				 "allow_from_containers_tcp = 53\n");
+
+		ce = NULL;
+		put("allowed_uids = 0\n");
+		CHECK(hg_config_edit_prepare_many(path, noop_last, 2, &ce, &e) == 1, "%s", e.message);
+		CHECK(ce && hg_config_edit_commit(ce, &e) == 0, "%s", e.message);
+		hg_config_edit_finish(ce);
+		CHECK_STR(get(), "allowed_uids = 0, 8\n");
+
+		ce = NULL;
+		put("container_ifaces = docker0, br-*\n");
+		CHECK(hg_config_edit_prepare_many(path, swap, 2, &ce, &e) == 1, "docker0 -> docker*: %s", e.message);
+		CHECK(ce && hg_config_edit_commit(ce, &e) == 0, "%s", e.message);
+		hg_config_edit_finish(ce);
+		CHECK_STR(get(), "container_ifaces = br-*, docker*\n");
+
+		ce = (struct hg_config_edit *)0x1;
+		put("allowed_uids = 0\ncontainer_ifaces = docker0\n");
+		CHECK(hg_config_edit_prepare_many(path, bad, 2, &ce, &e) == -EINVAL, "overlap accepted");
+		CHECK(e.line == 2 && strstr(e.message, "overlaps"), "line %u: %s", e.line, e.message);
+		CHECK(ce == (struct hg_config_edit *)0x1, "ret touched on failure");
+		CHECK_STR(get(), "allowed_uids = 0\ncontainer_ifaces = docker0\n");
+	}
+
 	/* the mode of the file is kept */
 	put("allowed_uids = 0\n");
 	chmod(path, 0600);

@@ -92,7 +92,29 @@ int main(void)
 	bad(HG_KEY_GRANT_UIDS, "1002@300.1.1.1", -EINVAL, "'1002@300.1.1.1': not an IPv4 address");
 	bad(HG_KEY_GRANT_UIDS, "1002@192.0.2.0/33", -EINVAL, "prefix length must be 0-32");
 	bad(HG_KEY_GRANT_UIDS, "1002@[2001:db8::1]x", -EINVAL, "expected ':PORT'");
-	bad(HG_KEY_GRANT_UIDS, "1002@web1", -EINVAL, "container names are not supported yet");
+	/* container names: TARGET that is no address; digits and dots are an
+	 * IPv4 address, never a name */
+	ok(HG_KEY_GRANT_UIDS, "1002@web1", 1002, 1002);
+	ok(HG_KEY_GRANT_UIDS, "1002@web1:8080", 1002, 1002);
+	ok(HG_KEY_GRANT_UIDS, "1002@my_app.v2-1:8000-8100", 1002, 1002);
+	bad(HG_KEY_GRANT_UIDS, "1002@web1:0", -EINVAL, "port '0' is out of range");
+	bad(HG_KEY_GRANT_UIDS, "1002@web1:", -EINVAL, "invalid grant");
+	bad(HG_KEY_GRANT_UIDS, "1002@web1/24", -EINVAL, "not an IPv4 address");
+	bad(HG_KEY_GRANT_UIDS, "1002@-web1", -EINVAL, "neither an address nor a container name");
+	bad(HG_KEY_GRANT_UIDS, "1002@we$b", -EINVAL, "neither an address nor a container name");
+	bad(HG_KEY_GRANT_UIDS, "1002@1.2.3", -EINVAL, "not an IPv4 address");
+	bad(HG_KEY_GRANT_UIDS, "1002@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL,
+	    "container name too long");
+	{
+		char name[HG_CONTAINER_NAME_MAX] = "";
+		CHECK(hg_grant_target_name(HG_KEY_GRANT_UIDS, "1002@web1:8080", name, sizeof(name), NULL) == 1 &&
+		      strcmp(name, "web1") == 0, "target name web1: '%s'", name);
+		CHECK(hg_grant_target_name(HG_KEY_GRANT_UIDS, "1002@192.0.2.2:8080", name, sizeof(name), NULL) == 0,
+		      "an address is no name");
+		CHECK(hg_grant_target_name(HG_KEY_GRANT_UIDS, "1002@[::1", name, sizeof(name), NULL) == -EINVAL,
+		      "a bad target");
+		CHECK(hg_grant_target_name(HG_KEY_UIDS, "1002", name, sizeof(name), NULL) == -EINVAL, "not a grant key");
+	}
 	bad(HG_KEY_GRANT_UIDS, "1002@192.0.2.2:9-8", -EINVAL, "reversed port range");
 	bad(HG_KEY_GRANT_UIDS, "1002", -EINVAL, "expected USER@TARGET");
 	bad(HG_KEY_GRANT_UIDS, "@192.0.2.2", -EINVAL, "expected USER@TARGET");
