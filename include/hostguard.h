@@ -11,7 +11,6 @@
  *   - A NULL or out-of-range argument (where none is documented as
  *     optional) is refused: functions returning an errno return -EINVAL,
  *     counts are 0, pointers NULL, and void functions do nothing.
- *     (hg_config_* are the exception for now: pass them valid arguments.)
  *   - Every pointer returned or filled in says who owns it and how long it
  *     lives.  "Static": owned by the library, valid for the life of the
  *     process.  "Borrowed from X": owned by X, valid until X is freed (or

@@ -97,6 +97,42 @@ static void policy_guards(void)
 	hg_policy_free(p);
 }
 
+static void config_guards(void)
+{
+	static const char *const tok[] = { "1" };
+	struct hg_policy *p = (struct hg_policy *)&p, *p0 = p;
+	struct hg_config_edit *ed = (struct hg_config_edit *)&ed, *ed0 = ed;
+	struct hg_config_change ch = { HG_KEY_UIDS, HG_EDIT_ADD, NULL, 1 };
+	struct hg_error e = { 0 };
+
+	einval("hg_config_parse(NULL text)", hg_config_parse(NULL, 5, "x", &p, &e), &e);
+	einval("hg_config_parse(NULL name)", hg_config_parse("", 0, NULL, &p, &e), &e);
+	einval("hg_config_parse(NULL ret)", hg_config_parse("", 0, "x", NULL, &e), &e);
+	einval("hg_config_load(NULL)", hg_config_load(NULL, &p, &e), &e);
+	einval("hg_config_load(NULL ret)", hg_config_load("/nonexistent", NULL, &e), &e);
+	CHECK(p == p0, "hg_config_* touched *ret");
+	einval("hg_config_edit_prepare(NULL path)",
+	       hg_config_edit_prepare(NULL, HG_KEY_UIDS, HG_EDIT_ADD, tok, 1, &ed, &e), &e);
+	einval("hg_config_edit_prepare(NULL tokens)",
+	       hg_config_edit_prepare("/nonexistent/x.conf", HG_KEY_UIDS, HG_EDIT_ADD, NULL, 1, &ed, &e), &e);
+	einval("hg_config_edit_prepare(bad key)",
+	       hg_config_edit_prepare("/nonexistent/x.conf", BAD_KEY, HG_EDIT_ADD, tok, 1, &ed, &e), &e);
+	einval("hg_config_edit_prepare(bad op)",
+	       hg_config_edit_prepare("/nonexistent/x.conf", HG_KEY_UIDS, (enum hg_edit)9, tok, 1, &ed, &e), &e);
+	einval("hg_config_edit_prepare(NULL ret)",
+	       hg_config_edit_prepare("/nonexistent/x.conf", HG_KEY_UIDS, HG_EDIT_ADD, tok, 1, NULL, &e), &e);
+	einval("hg_config_edit_prepare_many(NULL changes)",
+	       hg_config_edit_prepare_many("/nonexistent/x.conf", NULL, 1, &ed, &e), &e);
+	einval("hg_config_edit_prepare_many(NULL tokens)",
+	       hg_config_edit_prepare_many("/nonexistent/x.conf", &ch, 1, &ed, &e), &e);
+	CHECK(ed == ed0, "hg_config_edit_prepare touched *ret");
+	einval("hg_config_edit_commit(NULL)", hg_config_edit_commit(NULL, &e), &e);
+	einval("hg_config_edit_cleanup(NULL)", hg_config_edit_cleanup(NULL, &e), &e);
+	hg_config_edit_finish(NULL);
+	hg_config_edit_abort(NULL);
+	CHECK(hg_config_edit_line(NULL) == NULL, "hg_config_edit_line(NULL)");
+}
+
 static void kernel_guards(void)
 {
 	struct hg_state *s = (struct hg_state *)&s, *s0 = s;
@@ -183,6 +219,7 @@ static void watch_guards(void)
 int main(void)
 {
 	policy_guards();
+	config_guards();
 	kernel_guards();
 	state_guards();
 	watch_guards();
