@@ -838,6 +838,13 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
  * published ports, and exact interface names the config does not cover), so
  * that an apply while dockerd is busy or restarting (the repair timer runs
  * one every minute) does not reopen docker-proxy until follow's next event.
+ * Not the grants of container names and labels: keeping them opens.  The
+ * address of a container that stopped meanwhile is the next container's
+ * (a dockerd restarting starts its containers before it answers), and an
+ * element's comment is only text that anyone with CAP_NET_ADMIN, or an old
+ * "nft list ruleset" restored, can write: kept, "label:x" made any element
+ * survive the repair.  They come back with the next apply or follow sync
+ * that reads Docker.
  * Returns the number of entries kept, or -1 (no table, no privilege).
  */
 static int keep_live_docker_entries(struct hg_policy *p)
@@ -865,15 +872,6 @@ static int keep_live_docker_entries(struct hg_policy *p)
 				snprintf(tok, sizeof(tok), "%u-%u", lo, hi);
 			n += hg_policy_add(p, ports[k], tok, &e) == 0;
 		}
-	}
-	/* the grants of names and labels: the elements say whose they are */
-	for (size_t i = 0; i < hg_state_grant_count(s); i++) {
-		struct hg_grant_info g;
-
-		if (hg_state_grant(s, i, &g) < 0 || g.source == HG_GRANT_CONFIG || g.timeout_ms)
-			continue;
-		n += hg_policy_add_grant_from(p, g.gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g.text,
-					      g.source, g.container, &e) == 0;
 	}
 	for (size_t i = 0; i < hg_state_count(s, HG_KEY_IFACES); i++) {
 		const char *name = hg_state_iface(s, i);
@@ -919,11 +917,12 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 		int kept = keep_live_docker_entries(p);
 
 		if (kept > 0)
-			err_msg("warning: %s; keeping the %d published ports, bridges and container grants of the live table",
+			err_msg("warning: %s; keeping the %d published ports and bridges of the live table; "
+				"no grant of a container name or label until Docker answers (fails closed)",
 				e.message[0] ? e.message : err, kept);
 		else
-			err_msg("warning: %s; using the config without Docker's ports and bridges",
-				e.message[0] ? e.message : err);
+			err_msg("warning: %s; using the config without Docker's ports, bridges and "
+				"container grants", e.message[0] ? e.message : err);
 		docker_state_free(d);
 		return r;
 	}
