@@ -21,10 +21,17 @@
 #    apply while Docker was unreadable kept it as Docker's ("repairs the
 #    table" did not hold) and check said in sync; now apply removes it and
 #    check exits 1 -- with Docker up both already did (asserted here).
+# 4. A fake Engine API on the configured socket, served by another user
+#    (the stranger): before the fix its answer was believed, and a label on
+#    a made-up container "evil" with web1's addresses granted him web1.  Now
+#    an answer from a peer (SO_PEERCRED) that is not root or the caller is
+#    refused: Docker unreadable, no grant of a name or label.
 # 3. Probed and closed (asserted): hostile label values (@ in a principal,
 #    uid ranges, negative uids, empty lists, port 0, a port list that is not
 #    one), a labelled container sharing web1's netns (--network container:),
-#    a name that looks like an address, names up to Docker's limits.
+#    a name that looks like an address; a name grant to a container with no
+#    address of its own (--network container:web1) exits 2 at edit time and
+#    is a note at apply, never web1's addresses.
 #
 # CONTROLS: without the table the stranger reaches db; traefik reaches db at
 # every step (it listens); alice reaches web1 before the attack.
@@ -129,6 +136,17 @@ if printf '%s\n' "$OUT" | grep -Eq "^\s*$STRANGER \.|[ ,]$STRANGER \. "; then
 else
 	pass "no element of the stranger's (hostile labels, the sidecar's label, the '10.0.0.1a' name)"
 fi
+cp "$CONF" "$T/conf.before"
+expect_rc 2 "allow-uid --to sidecar (no address of its own: --network container:web1) exits 2" \
+	hg allow-uid $STRANGER --to sidecar
+expect_match "container sidecar has no address of its own" "the refusal says why"
+expect ok "the config is unchanged" sh -c "cmp -s '$T/conf.before' '$CONF' && echo ok"
+sed -i "s/^grant_uids = .*/&, $STRANGER@sidecar/" "$CONF"
+OUT=$(hg apply 2>&1)
+expect_match "note: grant_uids $STRANGER@sidecar: container sidecar has no address of its own" \
+	"a name grant in the config to sidecar: a note, no element"
+cp "$T/conf.before" "$CONF"
+expect_rc 0 "apply" hg apply
 for a in "$ODD_4" "$BADP_4" "$P0_4" "$EMPTY_6" "$W1_4" "$W1_6"; do
 	later s no "hostile labels: the stranger is refused at $a" hp $STRANGER tcp "$a"
 done
@@ -149,6 +167,55 @@ expect_rc 0 "forged, Docker up: apply" hg apply
 later f no "forged, Docker up: after apply the stranger is refused at web1 $W1_4" hp $STRANGER tcp "$W1_4"
 later f no "forged, Docker up: after apply the stranger is refused at web1 $W1_6" hp $STRANGER tcp "$W1_6"
 judge
+
+# ---- 4. a fake Engine API served by another user ----------------------------------------
+# The socket path is one the stranger can answer on (dockerd stopped and the
+# path free, a writable directory, a rootless daemon): his server says a
+# container "evil" has web1's addresses and labels them for him.
+FAKE_DIR=$(mktemp -d /tmp/hg-fake.XXXXXX)
+chown $STRANGER "$FAKE_DIR"
+chmod 755 "$FAKE_DIR"   # hostguard keeps no CAP_DAC_OVERRIDE: it must see in
+cat >"$FAKE_DIR/fake.py" <<'PY'
+import http.server, json, os, socketserver, sys
+path, a4, a6, uid = sys.argv[1:5]
+containers = [{"Id": "e" * 64, "Names": ["/evil"], "Ports": [],
+               "Labels": {"io.hostguard.allow-uids": uid},
+               "NetworkSettings": {"Networks": {"x": {"IPAddress": a4, "GlobalIPv6Address": a6}}}}]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(containers if self.path.startswith("/containers/json") else []).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    pass
+srv = S(path, H)
+os.chmod(path, 0o666)   # anyone may connect, hostguard (no CAP_DAC_OVERRIDE) too
+srv.serve_forever()
+PY
+setpriv --reuid=$STRANGER --regid=$STRANGER --clear-groups /usr/bin/python3 "$FAKE_DIR/fake.py" \
+	"$FAKE_DIR/docker.sock" "$W1_4" "$W1_6" $STRANGER &
+FAKE_PID=$!
+PIDS+=("$FAKE_PID")
+for _ in $(seq 100); do [ -S "$FAKE_DIR/docker.sock" ] && break; sleep 0.05; done
+expect ok "control: the stranger's fake Engine API answers" \
+	sh -c "curl -s --unix-socket '$FAKE_DIR/docker.sock' http://x/containers/json | grep -q evil && echo ok"
+OUT=$(HOSTGUARD_DOCKER_SOCKET="$FAKE_DIR/docker.sock" hg apply 2>&1)
+expect_match "served by uid $STRANGER, not by root or you; refusing its answer" "apply refuses an Engine API served by uid $STRANGER, naming it"
+OUT=$(h nft list table inet hostguard)
+if printf '%s\n' "$OUT" | grep -q 'label:evil'; then fail "the fake's label made an element"; else pass "the fake's label made no element"; fi
+later k no "a fake Engine API: the stranger is refused at web1 $W1_4" hp $STRANGER tcp "$W1_4"
+later k no "a fake Engine API: the stranger is refused at web1 $W1_6" hp $STRANGER udp "$W1_6"
+judge
+kill "$FAKE_PID"
+wait "$FAKE_PID" 2>/dev/null
+rm -rf "$FAKE_DIR"
+expect_rc 0 "apply with the real Docker again" hg apply
+expect ok "alice reaches web1 again" hp $ALICE tcp "$W1_4"
 
 # ---- 1. follow, Docker unreadable, web1's addresses reused ------------------------------
 ip netns exec "$H" "$HG" --config "$CONF" follow >"$T/follow.out" 2>&1 &
@@ -208,5 +275,25 @@ later a ok "control: traefik reaches db $W1_4" hp $TRAEFIK tcp "$W1_4"
 judge
 OUT=$(HOSTGUARD_DOCKER_SOCKET=keep hg apply 2>&1)
 expect no "HOSTGUARD_DOCKER_SOCKET=keep keeps no element of a name or label" has_docker_grants
+
+# ---- the documented limit: no follow, Docker readable, an address reused ------------------
+export HOSTGUARD_DOCKER_SOCKET="$DK_SOCK"
+T5_4=172.30.79.50
+dk_serve tmp1 --network hgnet --ip "$T5_4"
+write_conf <<CONF
+allowed_uids = 0, $TRAEFIK
+grant_uids = $ALICE@tmp1
+CONF
+expect_rc 0 "apply: alice@tmp1" hg apply
+dk rm -f tmp1 >/dev/null
+dk_serve tmp2 --network hgnet --ip "$T5_4"
+# (doc/limits.md: without follow the element stays until the next apply)
+expect ok "limit, no follow: alice reaches tmp2 on tmp1's old address until the next apply" hp $ALICE tcp "$T5_4"
+OUT=$(hg check 2>&1)
+expect_rc 1 "limit, no follow: check exits 1" hg check
+expect_match "container tmp1 is not running" "check names the container that is gone"
+expect_rc 0 "apply" hg apply
+later l no "after apply: alice is refused at tmp2" hp $ALICE tcp "$T5_4"
+judge
 echo "# follow's output:"; sed 's/^/#   /' "$T/follow.out"
 docker_finish
