@@ -31,7 +31,9 @@
 #    one), a labelled container sharing web1's netns (--network container:),
 #    a name that looks like an address; a name grant to a container with no
 #    address of its own (--network container:web1) exits 2 at edit time and
-#    is a note at apply, never web1's addresses.
+#    is a note at apply, never web1's addresses; a grant to web1 does not
+#    reach another container's published port (docker-proxy on 127.0.0.1,
+#    Docker's DNAT on the host's bridge addresses, IPv4 and IPv6).
 #
 # CONTROLS: without the table the stranger reaches db; traefik reaches db at
 # every step (it listens); alice reaches web1 before the attack.
@@ -61,7 +63,10 @@ dk_serve_bg port0 --network hgnet --label "io.hostguard.allow-uids=$STRANGER" \
 	--label "io.hostguard.allow-ports=0"
 dk_serve_bg emptyports --network hgnet --label "io.hostguard.allow-uids=$STRANGER" \
 	--label "io.hostguard.allow-ports="
-dk_ready web1 web3 odd badports port0 emptyports
+# another container's published port (docker-proxy on loopback, Docker's
+# DNAT on the host's addresses): a grant to web1 must not reach it
+dk_serve_bg pub --network hgnet -p 8080:80
+dk_ready web1 web3 odd badports port0 emptyports pub
 # a container in web1's network namespace, labelled for the stranger: it has
 # no address of its own, so the label must not reach web1's
 dk run -d --name sidecar --network container:web1 --label "io.hostguard.allow-uids=$STRANGER" \
@@ -78,6 +83,12 @@ done
 hp() { probe "$H" "$2" "$3" 80 "$1"; } # hp UID PROTO ADDR
 later c ok "control (no table): the stranger reaches web1 $W1_4" hp $STRANGER tcp "$W1_4"
 later c ok "control (no table): the stranger reaches odd $ODD_4" hp $STRANGER tcp "$ODD_4"
+judge
+# the host's addresses that lead to pub's published port
+PUB_PATHS=("127.0.0.1" "172.30.79.1" "fd00:79:1::1")
+for a in "${PUB_PATHS[@]}"; do
+	later c ok "control (no table): alice reaches pub's published port at $a:8080" probe "$H" tcp "$a" 8080 $ALICE
+done
 judge
 
 # ---- the relay: follow reads Docker only through it ------------------------------
@@ -149,6 +160,10 @@ cp "$T/conf.before" "$CONF"
 expect_rc 0 "apply" hg apply
 for a in "$ODD_4" "$BADP_4" "$P0_4" "$EMPTY_6" "$W1_4" "$W1_6"; do
 	later s no "hostile labels: the stranger is refused at $a" hp $STRANGER tcp "$a"
+done
+for a in "${PUB_PATHS[@]}"; do
+	later s no "grant to web1: alice is refused at another container's published port $a:8080" probe "$H" tcp "$a" 8080 $ALICE
+	later s ok "control: traefik reaches pub's published port at $a:8080" probe "$H" tcp "$a" 8080 $TRAEFIK
 done
 later s ok "alice reaches web1 $W1_4" hp $ALICE tcp "$W1_4"
 later s ok "alice reaches web1 $W1_6 udp" hp $ALICE udp "$W1_6"
