@@ -70,6 +70,16 @@ int hg_key_from_name(const char *name);
 int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
 		   uint32_t *ret_hi, struct hg_error *err);
 
+/*
+ * One spelling per value, as the live table shows it: an id as its number
+ * ("alice" -> "1002"), a port or range as "80" or "8000-8100", an interface
+ * pattern as typed, a grant as "1002@192.0.2.0/24:8080" (IPv6 with a port
+ * in brackets).  Returns 0, -ENOBUFS when len is too small, or what
+ * hg_value_parse() returns.
+ */
+int hg_value_canonical(enum hg_key key, const char *token, char *buf, size_t len,
+		       struct hg_error *err);
+
 /* ---- policy ------------------------------------------------------------ */
 
 struct hg_policy;
@@ -214,6 +224,18 @@ struct hg_config_edit;
 int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
 			   const char *const *tokens, size_t n,
 			   struct hg_config_edit **ret, struct hg_error *err);
+/* Several keys in one file edit: each change is applied to the text the
+ * previous one left, and the result is checked and written as one new
+ * version (hg_config_edit_line() is the last key's line).  Returns as
+ * hg_config_edit_prepare(). */
+struct hg_config_change {
+	enum hg_key key;
+	enum hg_edit op;
+	const char *const *tokens;
+	size_t n;
+};
+int hg_config_edit_prepare_many(const char *path, const struct hg_config_change *changes,
+				size_t n_changes, struct hg_config_edit **ret, struct hg_error *err);
 int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err);
 void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
@@ -290,6 +312,17 @@ int hg_edit_grants(struct hg_nl *nl, enum hg_key key, enum hg_edit op,
 		   const char *const *tokens, size_t n, const struct hg_policy *resolver,
 		   struct hg_error *err);
 
+/*
+ * The ruleset generation (nf_tables' genid) right after the last commit of
+ * hg_apply(), hg_apply_flags(), hg_edit_table*() or hg_edit_grants() on
+ * nl; 0 when that call sent nothing.  Every such commit is guarded by the generation it was
+ * planned at, so a snapshot read at this generation shows exactly what it
+ * made, and nothing of another program's.
+ */
+uint32_t hg_nl_committed_generation(const struct hg_nl *nl);
+/* The ruleset generation now (one small request); 0 or a negative errno. */
+int hg_nl_generation(struct hg_nl *nl, uint32_t *ret);
+
 /* Deletes the table and nothing else. -ENOENT when it is not loaded. */
 int hg_remove(struct hg_nl *nl, struct hg_error *err);
 
@@ -317,6 +350,8 @@ enum hg_chain { HG_CHAIN_EGRESS, HG_CHAIN_INGRESS, HG_CHAIN_MAX };
  * consistent snapshot. -ENOENT when the table is not loaded. */
 int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_error *err);
 void hg_state_free(struct hg_state *s);
+/* The ruleset generation the snapshot was read at. */
+uint32_t hg_state_generation(const struct hg_state *s);
 
 /* Live set contents, sorted. Ids: lo == hi. Ports: merged ranges.
  * Interfaces: patterns through hg_state_iface(). */

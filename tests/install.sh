@@ -54,7 +54,7 @@ fi
 
 lib=$R$libdir/libhostguard.so.1.0.0
 readelf -d "$lib" | grep -q 'SONAME.*\[libhostguard.so.1\]' && pass "soname libhostguard.so.1" || fail "soname: $(readelf -d "$lib" | grep SONAME)"
-bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_[12]$')
+bad=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^hg_' | grep -v '^HOSTGUARD_[0-9]*$')
 [ -z "$bad" ] && pass "only hg_* symbols are exported (version script)" || fail "also exported: $bad"
 nm -D --defined-only "$lib" | grep -q ' hg_apply@@HOSTGUARD_1$' && pass "symbols are versioned HOSTGUARD_1" || fail "no symbol versions"
 file=$(readlink -f "$R$sbindir/hostguard")
@@ -88,6 +88,7 @@ comp() { bash -c "source '$R$prefix/share/bash-completion/completions/hostguard'
 [ "$(comp 'hostguard fol' 1)" = "follow " ] && pass "completion: follow" || fail "completion: '$(comp 'hostguard fol' 1)'"
 [ "$(comp 'hostguard allow-port ""' 2)" = "tcp udp --runtime " ] && pass "completion: protocols" || fail "completion: '$(comp 'hostguard allow-port ""' 2)'"
 [ "$(comp 'hostguard gu' 1)" = "guard " ] && [ "$(comp 'hostguard watch --j' 2)" = "--json --journal " ] && pass "completion: guard, watch --journal" || fail "completion: '$(comp 'hostguard gu' 1)' '$(comp 'hostguard watch --j' 2)'"
+[ "$(comp 'hostguard sa' 1)" = "save " ] && [ "$(comp 'hostguard save --d' 2)" = "--dry-run " ] && pass "completion: save, save --dry-run" || fail "completion: '$(comp 'hostguard sa' 1)'"
 comp 'hostguard allow-uid ro' 2 | grep -qw root && pass "completion: user names" || fail "completion of users"
 comp 'hostguard --config x revoke-gid ro' 4 | grep -qw root && pass "completion: group names after --config" || fail "completion of groups"
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "record.h"
 
 static const char *plural(size_t n, const char *one, const char *many)
 {
@@ -271,6 +272,9 @@ int cmd_apply(int argc, char **argv)
 		ret = fail(&e);
 		goto out;
 	}
+	/* only the config's own policy (not the live sets kept for a missing one) */
+	if (kept == EXIT_OK)
+		record_after_apply(nl, p, ret > 0);
 	print_delta(delta, n_delta);
 	hg_lines_free(delta, n_delta);
 	if (ret || !quiet)
@@ -311,6 +315,7 @@ int cmd_remove(int argc, char **argv)
 			ret = fail(&e);
 		}
 	} else {
+		record_forget();
 		printf("hostguard: removed table inet hostguard\n");
 	}
 	hg_nl_close(nl);

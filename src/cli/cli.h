@@ -13,6 +13,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,      /* the operation failed: kernel refused, I/O; check: drift */
 	EXIT_INVALID = 2,   /* usage, invalid input or config; nothing changed */
+	EXIT_RUNTIME = 3,   /* check: the table differs only by hostguard's --runtime edits */
 	EXIT_NOPERM = 4,    /* needs root or CAP_NET_ADMIN */
 };
 
@@ -45,6 +46,9 @@ void print_policy_warnings(const struct hg_policy *p);
 /* The live table's set contents as a policy (log group included; the
  * published_tcp/udp sets only when learned is true). */
 int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret);
+/* The same, grants of container names and labels kept as such (their
+ * elements' comments), so that the policy builds the very same elements. */
+int live_policy_sourced(const struct hg_state *s, bool learned, struct hg_policy **ret);
 /* 1 when the live sets a config decides say more than the built-in
  * defaults (a config that went missing must not replace them silently),
  * 0 when not, or -ENOMEM. */
@@ -75,6 +79,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_save(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_follow(int argc, char **argv);

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "docker.h"
+#include "record.h"
 
 struct edit_cmd {
 	const char *name;
@@ -149,7 +150,8 @@ int cmd_edit(int argc, char **argv)
 	char **grants = NULL;
 	size_t n = 0, nk = 0, nt = 0, n_grants = 0;
 	uint64_t timeout_ms = 0;
-	bool force = false, runtime = false, loaded = true;
+	bool force = false, runtime = false, loaded = true, config_changed = false;
+	struct record_edit re;
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
 
@@ -349,6 +351,9 @@ int cmd_edit(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
+	/* what hostguard last put in the kernel, before anything changes
+	 * (the new config is only a temporary file so far) */
+	record_edit_begin(&re, nl);
 	/* the new config goes in first, the old one kept aside: if the
 	 * kernel refuses, putting it back is exact */
 	if (ce && hg_config_edit_commit(ce, &e) < 0) {
@@ -381,6 +386,7 @@ int cmd_edit(int argc, char **argv)
 		printf("\n");
 		hg_config_edit_finish(ce);
 		ce = NULL;
+		config_changed = true;
 	} else if (!runtime) {
 		printf("hostguard: config: %s %s ", hg_key_name(key),
 		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
@@ -399,6 +405,8 @@ int cmd_edit(int argc, char **argv)
 		print_values(kvals, nk);
 		printf(", unchanged\n");
 	}
+	if (loaded)
+		record_edit_end(&re, nl, config_changed, c->name);
 	if (timeout_ms)
 		printf("hostguard: note: --for: expires in %llus, and the config file was not changed\n",
 		       (unsigned long long)(timeout_ms / 1000));

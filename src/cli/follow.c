@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "record.h"
 #include "docker.h"
 
 #define DEBOUNCE_MS 150
@@ -215,6 +216,7 @@ static int sync_table(struct follow *f, bool initial)
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
+	record_after_apply(nl, p, r > 0);
 	/* grants by name and label: which elements came and went
 	 * ("+ grant_uids 2001@172.18.0.5 (container name web1)"); ports and
 	 * bridges are told by print_changes, with their container */

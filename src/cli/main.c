@@ -18,8 +18,11 @@ static const struct cmd commands[] = {
 	  "zero the drop counters (apply --reset-counters)", CAPS_NET_ADMIN },
 	{ "status", cmd_status, "[--json]",
 	  "show the live table, whether it matches the config, and drop counters", CAPS_NET_ADMIN },
-	{ "check", cmd_check, "",
-	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete", CAPS_NET_ADMIN },
+	{ "check", cmd_check, "[--json]",
+	  "exit 0 if the live table matches the config, 1 if missing, drifted or incomplete,\n"
+	  "      3 if it differs only by --runtime edits", CAPS_NET_ADMIN },
+	{ "save", cmd_save, "[--dry-run] [--force]",
+	  "write the table's runtime entries (--runtime edits) to the config", CAPS_NET_ADMIN | CAPS_CHOWN },
 	{ "remove", cmd_remove, "",
 	  "delete table inet hostguard (and nothing else)", CAPS_NET_ADMIN },
 	{ "watch", cmd_watch, "[--json | --journal]",
@@ -103,13 +106,15 @@ static void usage(FILE *f)
 		"user/group name skipped, or an interface not covered; for audit: a finding\n"
 		"reaching --fail-on, or Docker unreachable; for verify: a leak or an allowed\n"
 		"attempt refused); 2 usage, invalid input or invalid config (nothing\n"
-		"changed; at boot, with no table, apply loads the built-in defaults); 4 needs\n"
+		"changed; at boot, with no table, apply loads the built-in defaults); 3 for\n"
+		"check: the table differs from the config only by --runtime edits; 4 needs\n"
 		"root or CAP_NET_ADMIN.\n"
 		"\n"
 		"Edits (allow-*, revoke-*, add-iface, remove-iface) change the live table in\n"
 		"one transaction and the config file along with it (only that key's line);\n"
-		"--runtime changes only the table. Repeating an edit is harmless: it exits 0\n"
-		"and says nothing changed.\n"
+		"--runtime changes only the table until the next apply ('hostguard save'\n"
+		"writes such runtime entries to the config). Repeating an edit is harmless:\n"
+		"it exits 0 and says nothing changed.\n"
 		"\n"
 		"It acts in the network namespace it runs in. See hostguard(8) and\n"
 		"hostguard.conf(5).\n", HG_DEFAULT_CONFIG);

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "proxy.h"
+#include "record.h"
 
 /*
  * Names of ids.  A small set asks NSS id by id; a large one reads the user
@@ -107,7 +109,14 @@ static const char *id_name(const struct hg_state *s, enum hg_key k, uint32_t id)
 	return gr ? gr->gr_name : NULL;
 }
 
-static void print_set_text(const struct hg_state *s, enum hg_key k)
+/* " [+]" after a live value the config does not hold ("*" would read as
+ * part of an interface pattern) */
+static const char *mark(const struct rt_list *rt, enum hg_key k, uint32_t lo, uint32_t hi, const char *iface)
+{
+	return rt && rt_added(rt, k, lo, hi, iface) ? " [+]" : "";
+}
+
+static void print_set_text(const struct hg_state *s, enum hg_key k, const struct rt_list *rt)
 {
 	size_t n = hg_state_count(s, k);
 
@@ -119,26 +128,26 @@ static void print_set_text(const struct hg_state *s, enum hg_key k)
 		const char *sep = i ? ", " : " ";
 
 		if (k == HG_KEY_IFACES) {
-			printf("%s%s", sep, hg_state_iface(s, i));
+			printf("%s%s%s", sep, hg_state_iface(s, i), mark(rt, k, 0, 0, hg_state_iface(s, i)));
 			continue;
 		}
 		hg_state_range(s, k, i, &lo, &hi);
 		if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
 			const char *name = id_name(s, k, lo);
 			if (name)
-				printf("%s%u (%s)", sep, lo, name);
+				printf("%s%u (%s)%s", sep, lo, name, mark(rt, k, lo, hi, NULL));
 			else
-				printf("%s%u", sep, lo);
+				printf("%s%u%s", sep, lo, mark(rt, k, lo, hi, NULL));
 		} else if (lo == hi) {
-			printf("%s%u", sep, lo);
+			printf("%s%u%s", sep, lo, mark(rt, k, lo, hi, NULL));
 		} else {
-			printf("%s%u-%u", sep, lo, hi);
+			printf("%s%u-%u%s", sep, lo, hi, mark(rt, k, lo, hi, NULL));
 		}
 	}
 	putchar('\n');
 }
 
-static void print_set_json(const struct hg_state *s, enum hg_key k)
+static void print_set_json(const struct hg_state *s, enum hg_key k, const struct rt_list *rt)
 {
 	size_t n = hg_state_count(s, k);
 
@@ -160,9 +169,10 @@ static void print_set_json(const struct hg_state *s, enum hg_key k)
 				json_str(stdout, name);
 			else
 				fputs("null", stdout);
-			putchar('}');
+			printf(",\"runtime\":%s}", *mark(rt, k, lo, hi, NULL) ? "true" : "false");
 		} else {
-			printf("{\"first\":%u,\"last\":%u}", lo, hi);
+			printf("{\"first\":%u,\"last\":%u,\"runtime\":%s}", lo, hi,
+			       *mark(rt, k, lo, hi, NULL) ? "true" : "false");
 		}
 	}
 	putchar(']');
@@ -254,21 +264,183 @@ static const char *const chain_dir[HG_CHAIN_MAX] = {
 	[HG_CHAIN_INGRESS] = "container to host",
 };
 
+/*
+ * What check and status judge: the config (with what Docker publishes),
+ * the live table, their differences, the runtime entries among them, and
+ * who made them (record.c).
+ */
+struct assessment {
+	struct hg_policy *p;      /* NULL: the config is invalid */
+	struct hg_state *s;       /* NULL: not loaded */
+	char **diff;
+	int n_diff;
+	struct rt_list rt;
+	enum cause cause;
+	bool judged;              /* cause and rt are known (both p and s) */
+};
+
+static void assessment_free(struct assessment *a)
+{
+	hg_lines_free(a->diff, a->n_diff > 0 ? (size_t)a->n_diff : 0);
+	rt_list_free(&a->rt);
+	hg_state_free(a->s);
+	hg_policy_free(a->p);
+}
+
+/* Returns an exit code; a->p stays NULL for an invalid config (cfg says
+ * which exit code that is). */
+static int assess(struct hg_nl *nl, struct assessment *a, int *cfg)
+{
+	struct hg_policy *file = NULL;
+	struct hg_error e = { 0 };
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	*cfg = load_policy(&a->p);
+	if (hg_state_read(nl, &a->s, &e) < 0 && e.code != -ENOENT)
+		return fail(&e);
+	if (!a->s || !a->p) {
+		a->cause = a->s ? CAUSE_UNKNOWN : CAUSE_NOT_LOADED;
+		return EXIT_OK;
+	}
+	a->n_diff = hg_state_diff(a->s, a->p, &a->diff);
+	r = a->n_diff < 0 ? a->n_diff : load_policy_quiet(&file);
+	if (r == 0)
+		r = runtime_list(a->s, a->p, file, &a->rt);
+	if (r == 0)
+		r = drift_cause(nl, a->s, &a->rt, a->n_diff, &a->cause);
+	hg_policy_free(file);
+	if (r < 0) {
+		err_msg("cannot compare the table with the config: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	a->judged = true;
+	return EXIT_OK;
+}
+
+/* Why the table differs, one phrase. */
+static const char *cause_text(enum cause c)
+{
+	switch (c) {
+	case CAUSE_OUTSIDE:
+		return "table changed outside hostguard";
+	case CAUSE_CONFIG:
+		return "config edited, not applied yet: run hostguard apply";
+	case CAUSE_DOCKER:
+		return "Docker's published ports or bridges changed since the last apply: run hostguard apply";
+	case CAUSE_RUNTIME:
+		return "runtime entries only ('hostguard save' keeps them, 'hostguard apply' drops them)";
+	default:
+		return NULL;
+	}
+}
+
+/* Warnings: names the config skipped, interfaces no pattern covers (the
+ * live table's patterns, or the config's when it is not loaded), and
+ * docker-proxy processes nothing keeps local users from. */
+static int collect_warnings(const struct assessment *a, char ***ret, size_t *ret_n,
+			    struct proxy **ret_px, size_t *ret_npx)
+{
+	char **warn = NULL, **all;
+	size_t n_warn = 0, np = 0, ni = 0, nc = 0, npx = 0;
+	const char *const *ign = a->p ? hg_policy_ignored_ifaces(a->p, &ni) : NULL;
+	const char *const *cw = a->p ? hg_policy_warnings(a->p, &nc) : NULL;
+	const char **pat = NULL;
+	struct proxy *px = NULL;
+
+	if (a->s) {
+		pat = state_patterns(a->s, &np);
+	} else if (a->p) {
+		np = hg_policy_count(a->p, HG_KEY_IFACES);
+		pat = calloc(np + 1, sizeof(*pat));
+		for (size_t i = 0; pat && i < np; i++)
+			pat[i] = hg_policy_token(a->p, HG_KEY_IFACES, i);
+	}
+	if (pat)
+		uncovered_list(pat, np, ign, ni, &warn, &n_warn);
+	free(pat);
+	if (proxies_read(&px, &npx) < 0)
+		npx = 0;
+	all = calloc(n_warn + nc + npx + 1, sizeof(*all));
+	if (!all) {
+		lines_free(warn, n_warn);
+		free(px);
+		return -ENOMEM;
+	}
+	/* names the config skipped come first */
+	for (size_t i = 0; i < nc; i++)
+		all[i] = strdup(cw[i]);
+	for (size_t i = 0; i < n_warn; i++)
+		all[nc + i] = warn[i];
+	free(warn);
+	n_warn += nc;
+	for (size_t i = 0; i < npx; i++)
+		if ((a->p || a->s) && !proxy_protected(&px[i], a->p, a->s))
+			all[n_warn++] = proxy_warning(&px[i], a->p);
+		else if (!a->p && !a->s)
+			all[n_warn++] = proxy_warning(&px[i], NULL);
+	*ret = all;
+	*ret_n = n_warn;
+	*ret_px = px;
+	*ret_npx = npx;
+	return 0;
+}
+
+static void print_runtime_json(const struct assessment *a)
+{
+	printf(",\"drift\":");
+	if (a->judged || !a->s)
+		printf("\"%s\"", cause_names[a->cause]);
+	else
+		fputs("null", stdout);
+	printf(",\"runtime\":{\"added\":[");
+	for (int removed = 0; removed < 2; removed++) {
+		bool first = true;
+		if (removed)
+			printf("],\"removed\":[");
+		for (size_t i = 0; i < a->rt.n; i++) {
+			if (a->rt.v[i].removed != removed)
+				continue;
+			printf("%s{\"key\":\"%s\",\"value\":", first ? "" : ",", hg_key_name(a->rt.v[i].key));
+			json_str(stdout, a->rt.v[i].value);
+			putchar('}');
+			first = false;
+		}
+	}
+	printf("]}");
+}
+
+static void print_removed_text(const struct rt_list *rt)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < rt->n; i++) {
+		if (!rt->v[i].removed)
+			continue;
+		printf("%s%s %s", any ? ", " : "  in the config, not in the table (runtime removals): ",
+		       hg_key_name(rt->v[i].key), rt->v[i].value);
+		any = true;
+	}
+	if (any)
+		putchar('\n');
+}
+
 int cmd_status(int argc, char **argv)
 {
-	struct hg_policy *p = NULL;
-	struct hg_state *s = NULL;
+	struct assessment a = { 0 };
 	struct hg_nl *nl = NULL;
-	struct hg_error e = { 0 };
-	char **diff = NULL, **warn = NULL;
-	size_t n_warn = 0;
-	int n_diff = 0, ret, cfg;
+	struct proxy *px = NULL;
+	char **warn = NULL;
+	size_t n_warn = 0, npx = 0;
+	int ret, cfg = EXIT_OK;
 	bool json = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			cmd_usage(stdout, "status");
-			printf("  --json  one JSON object (schema: doc/json.md)\n");
+			printf("  --json  one JSON object (schema: doc/json.md)\n"
+			       "  Values marked [+] are runtime entries: in the table, not in the config\n"
+			       "  (--runtime edits; 'hostguard save' writes them to the config).\n");
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
@@ -278,48 +450,23 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	/* An invalid config still leaves the live table worth showing. */
-	cfg = load_policy(&p);
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;
-	if (hg_state_read(nl, &s, &e) < 0 && e.code != -ENOENT) {
-		ret = fail(&e);
+	ret = assess(nl, &a, &cfg);
+	if (ret)
+		goto out;
+	if (collect_warnings(&a, &warn, &n_warn, &px, &npx) < 0) {
+		err_msg("out of memory");
+		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (s) {
-		size_t np, ni = 0;
-		const char **pat = state_patterns(s, &np);
-		const char *const *ign = p ? hg_policy_ignored_ifaces(p, &ni) : NULL;
-		if (pat)
-			uncovered_list(pat, np, ign, ni, &warn, &n_warn);
-		free(pat);
-	}
-	if (p) {
-		/* names the config skipped come first */
-		size_t nc;
-		const char *const *cw = hg_policy_warnings(p, &nc);
-		char **all = calloc(n_warn + nc + 1, sizeof(*all));
-		if (!all) {
-			err_msg("out of memory");
-			ret = EXIT_FAIL;
-			goto out;
-		}
-		for (size_t i = 0; i < nc; i++)
-			all[i] = strdup(cw[i]);
-		for (size_t i = 0; i < n_warn; i++)
-			all[nc + i] = warn[i];
-		free(warn);
-		warn = all;
-		n_warn += nc;
-	}
-	if (s && p) {
-		n_diff = hg_state_diff(s, p, &diff);
-		if (n_diff < 0) {
-			err_msg("out of memory");
-			ret = EXIT_FAIL;
-			goto out;
-		}
-	}
+
+	const struct hg_policy *p = a.p;
+	const struct hg_state *s = a.s;
+	const struct rt_list *rt = a.judged ? &a.rt : NULL;
+	int n_diff = a.n_diff;
+	char **diff = a.diff;
 
 	if (json) {
 		printf("{\"loaded\":%s,\"config\":", s ? "true" : "false");
@@ -333,6 +480,12 @@ int cmd_status(int argc, char **argv)
 			json_str(stdout, diff[i]);
 		}
 		putchar(']');
+		print_runtime_json(&a);
+		printf(",\"record\":");
+		if (record_path())
+			json_str(stdout, record_path());
+		else
+			fputs("null", stdout);
 		if (s) {
 			printf(",\"sets\":{");
 			for (int k = 0; k < HG_KEY_MAX; k++) {
@@ -340,7 +493,7 @@ int cmd_status(int argc, char **argv)
 					continue;
 				if (k)
 					putchar(',');
-				print_set_json(s, k);
+				print_set_json(s, k, rt);
 			}
 			putchar('}');
 			print_grants_json(s);
@@ -382,11 +535,19 @@ int cmd_status(int argc, char **argv)
 		} else {
 			fputs("null", stdout);
 		}
-		printf(",\"warnings\":[");
+		printf(",\"docker_proxies\":[");
+		for (size_t i = 0; i < npx; i++) {
+			printf("%s{\"pid\":%d,\"proto\":", i ? "," : "", px[i].pid);
+			px[i].proto[0] ? json_str(stdout, px[i].proto) : (void)fputs("null", stdout);
+			printf(",\"host_port\":");
+			px[i].host_port ? (void)printf("%d", px[i].host_port) : (void)fputs("null", stdout);
+			printf(",\"protected\":%s}", (p || s) && proxy_protected(&px[i], p, s) ? "true" : "false");
+		}
+		printf("],\"warnings\":[");
 		for (size_t i = 0; i < n_warn; i++) {
 			if (i)
 				putchar(',');
-			json_str(stdout, warn[i]);
+			json_str(stdout, warn[i] ? warn[i] : "out of memory");
 		}
 		printf("]}\n");
 	} else {
@@ -396,6 +557,11 @@ int cmd_status(int argc, char **argv)
 			printf("table inet hostguard: loaded; config %s is invalid, cannot compare\n", config_path);
 		else if (n_diff == 0)
 			printf("table inet hostguard: loaded, in sync with %s\n", config_label());
+		else if (a.cause == CAUSE_RUNTIME)
+			printf("table inet hostguard: loaded, %s plus runtime entries (marked [+]; 'hostguard save'\n"
+			       "  writes them to the config, 'hostguard apply' drops them):\n", config_label());
+		else if (cause_text(a.cause))
+			printf("table inet hostguard: loaded, DRIFTED from %s (%s):\n", config_label(), cause_text(a.cause));
 		else
 			printf("table inet hostguard: loaded, DRIFTED from %s:\n", config_label());
 		for (int i = 0; i < n_diff; i++)
@@ -404,7 +570,17 @@ int cmd_status(int argc, char **argv)
 			printf("sets:\n");
 			for (int k = 0; k < HG_KEY_MAX; k++)
 				if (!is_grant_key(k))
-					print_set_text(s, k);
+					print_set_text(s, k, rt);
+			if (rt && rt->n) {
+				bool added = false;
+				for (size_t i = 0; i < rt->n; i++)
+					added |= !rt->v[i].removed;
+				if (added)
+					printf("  [+] %s\n", a.cause == CAUSE_RUNTIME
+					       ? "runtime: in the table, not in the config ('hostguard save' keeps it)"
+					       : "in the table, not in the config");
+				print_removed_text(rt);
+			}
 			if (p) {
 				size_t ni;
 				const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
@@ -442,95 +618,146 @@ int cmd_status(int argc, char **argv)
 				       lg, log.rate, log.per_seconds == 3600 ? "hour" : log.per_seconds == 60 ? "minute" : "second");
 		}
 		for (size_t i = 0; i < n_warn; i++)
-			printf("warning: %s\n", warn[i]);
+			printf("warning: %s\n", warn[i] ? warn[i] : "out of memory");
 	}
 	ret = cfg;
 out:
 	names_free();
 	lines_free(warn, n_warn);
-	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);
-	hg_state_free(s);
+	free(px);
+	assessment_free(&a);
 	hg_nl_close(nl);
-	hg_policy_free(p);
 	return ret;
+}
+
+static void check_usage(void)
+{
+	cmd_usage(stdout, "check");
+	printf("  --json  one JSON object: state, exit, differences, runtime, warnings\n"
+	       "  exit 0: in sync; 1: table missing or drifted (\"table changed outside\n"
+	       "  hostguard\", \"config edited, not applied yet\", Docker's ports changed),\n"
+	       "  a user or group name in the config that does not resolve, or a\n"
+	       "  bridge/macvlan/ipvlan (or a port of a covered bridge) that container_ifaces\n"
+	       "  does not cover and ignore_ifaces does not list (one line each says what);\n"
+	       "  2: the config is invalid; 3: the table differs from the config only by\n"
+	       "  hostguard's own --runtime edits ('hostguard save' keeps them, 'hostguard\n"
+	       "  apply' drops them); 4: needs root or CAP_NET_ADMIN\n");
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct hg_policy *p = NULL;
-	struct hg_state *s = NULL;
+	struct assessment a = { 0 };
 	struct hg_nl *nl = NULL;
-	struct hg_error e = { 0 };
-	char **diff = NULL;
-	int n_diff = 0, ret;
+	char **notes = NULL;
+	size_t n_notes = 0, np, ni, nu = 0, nc;
+	bool json = false;
+	int ret, cfg = EXIT_OK;
+	char *msg = NULL;
 
-	if (argc > 1) {
-		if (is_help(argv[1])) {
-			cmd_usage(stdout, "check");
-			printf("  exit 0: in sync; 1: table missing or drifted, a user or group name in\n"
-			       "  the config that does not resolve, or a bridge/macvlan/ipvlan (or a port of\n"
-			       "  a covered bridge) that container_ifaces does not cover and ignore_ifaces\n"
-			       "  does not list (one line each says what); 2: the config is invalid;\n"
-			       "  4: needs root or CAP_NET_ADMIN\n");
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			check_usage();
 			return EXIT_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			err_msg("check: unexpected argument '%s'", argv[i]);
+			return EXIT_INVALID;
 		}
-		err_msg("check: unexpected argument '%s'", argv[1]);
-		return EXIT_INVALID;
 	}
-	ret = load_policy(&p);
-	if (ret)
-		return ret;
 	ret = open_nl(&nl);
 	if (ret)
+		return ret;
+	ret = assess(nl, &a, &cfg);
+	if (ret == EXIT_OK && !a.p)
+		ret = cfg;
+	if (ret)
 		goto out;
-	if (hg_state_read(nl, &s, &e) < 0) {
-		if (e.code == -ENOENT) {
-			printf("hostguard: table inet hostguard is not loaded\n");
-			ret = EXIT_FAIL;
-		} else {
-			ret = fail(&e);
+	if (!a.s) {
+		msg = strdup("table inet hostguard is not loaded");
+		ret = EXIT_FAIL;
+	} else if (a.n_diff > 0) {
+		char more[64] = "";
+		int r;
+		if (a.n_diff > 1)
+			snprintf(more, sizeof(more), " (and %d more; see 'hostguard status')", a.n_diff - 1);
+		switch (a.cause) {
+		case CAUSE_RUNTIME:
+			r = asprintf(&msg, "runtime entries only: %s%s; 'hostguard save' keeps them, "
+				     "'hostguard apply' drops them", a.diff[0], more);
+			break;
+		case CAUSE_OUTSIDE:
+			r = asprintf(&msg, "drifted: table changed outside hostguard: %s%s", a.diff[0], more);
+			break;
+		case CAUSE_CONFIG:
+		case CAUSE_DOCKER:
+			r = asprintf(&msg, "drifted: %s; %s%s", cause_text(a.cause), a.diff[0], more);
+			break;
+		default:
+			r = asprintf(&msg, "drifted: %s%s", a.diff[0], more);
+			break;
 		}
-		goto out;
-	}
-	n_diff = hg_state_diff(s, p, &diff);
-	if (n_diff < 0) {
-		err_msg("out of memory");
-		ret = EXIT_FAIL;
-	} else if (n_diff > 0) {
-		if (n_diff > 1)
-			printf("hostguard: drifted: %s (and %d more; see 'hostguard status')\n", diff[0], n_diff - 1);
-		else
-			printf("hostguard: drifted: %s\n", diff[0]);
-		ret = EXIT_FAIL;
+		ret = r < 0 ? EXIT_FAIL : a.cause == CAUSE_RUNTIME ? EXIT_RUNTIME : EXIT_FAIL;
 	} else {
-		printf("hostguard: in sync with %s\n", config_label());
+		ret = asprintf(&msg, "in sync with %s", config_label()) < 0 ? EXIT_FAIL : EXIT_OK;
 	}
-	if (ret == EXIT_OK) {
+	if (ret == EXIT_OK || ret == EXIT_RUNTIME) {
 		/* in sync, but is it what was meant?  A skipped name, or an
 		 * interface that no pattern covers, is worth an alarm */
-		size_t nc, np, ni, nu = 0;
-		const char *const *cw = hg_policy_warnings(p, &nc);
-		const char *const *ign = hg_policy_ignored_ifaces(p, &ni);
-		const char **pat = state_patterns(s, &np);
+		const char *const *cw = hg_policy_warnings(a.p, &nc);
+		const char *const *ign = hg_policy_ignored_ifaces(a.p, &ni);
+		const char **pat = state_patterns(a.s, &np);
 		char **unc = NULL;
 
-		for (size_t i = 0; i < nc; i++)
-			printf("hostguard: %s\n", cw[i]);
-		if (!pat || uncovered_list(pat, np, ign, ni, &unc, &nu) < 0) {
+		notes = calloc(nc + 1, sizeof(*notes));
+		for (size_t i = 0; notes && i < nc; i++)
+			notes[n_notes++] = strdup(cw[i]);
+		if (!notes || !pat || uncovered_list(pat, np, ign, ni, &unc, &nu) < 0) {
 			err_msg("check: cannot list interfaces");
 			ret = EXIT_FAIL;
 		}
-		for (size_t i = 0; i < nu; i++)
-			printf("hostguard: uncovered: %s\n", unc[i]);
+		for (size_t i = 0; i < nu && notes; i++) {
+			char **v = realloc(notes, (n_notes + 2) * sizeof(*v));
+			if (!v)
+				break;
+			notes = v;
+			if (asprintf(&notes[n_notes], "uncovered: %s", unc[i]) >= 0)
+				n_notes++;
+		}
 		if (nc || nu)
 			ret = EXIT_FAIL;
 		lines_free(unc, nu);
 		free(pat);
 	}
+	if (json) {
+		printf("{\"state\":\"%s\",\"exit\":%d,\"message\":", cause_names[a.cause], ret);
+		json_str(stdout, msg ? msg : "");
+		printf(",\"config\":");
+		json_str(stdout, config_path);
+		printf(",\"differences\":[");
+		for (int i = 0; i < a.n_diff; i++) {
+			if (i)
+				putchar(',');
+			json_str(stdout, a.diff[i]);
+		}
+		putchar(']');
+		print_runtime_json(&a);
+		printf(",\"warnings\":[");
+		for (size_t i = 0; i < n_notes; i++) {
+			if (i)
+				putchar(',');
+			json_str(stdout, notes[i] ? notes[i] : "out of memory");
+		}
+		printf("]}\n");
+	} else {
+		printf("hostguard: %s\n", msg ? msg : "out of memory");
+		for (size_t i = 0; i < n_notes; i++)
+			printf("hostguard: %s\n", notes[i] ? notes[i] : "out of memory");
+	}
 out:
-	hg_lines_free(diff, n_diff > 0 ? (size_t)n_diff : 0);
-	hg_state_free(s);
+	free(msg);
+	lines_free(notes, n_notes);
+	assessment_free(&a);
 	hg_nl_close(nl);
-	hg_policy_free(p);
 	return ret;
 }

@@ -64,7 +64,7 @@ void print_policy_warnings(const struct hg_policy *p)
 		err_msg("warning: %s", w[i]);
 }
 
-int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
+static int live_policy_of(const struct hg_state *s, bool learned, bool sources, struct hg_policy **ret)
 {
 	struct hg_policy *p = hg_policy_new();
 	struct hg_error e = { 0 };
@@ -82,7 +82,10 @@ int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
 				if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms ||
 				    g.gid != (k == HG_KEY_GRANT_GIDS))
 					continue;
-				r = hg_policy_add(p, k, g.text, &e);
+				if (sources && g.source != HG_GRANT_CONFIG)
+					r = hg_policy_add_grant_from(p, k, g.text, g.source, g.container, &e);
+				else
+					r = hg_policy_add(p, k, g.text, &e);
 			}
 			continue;
 		}
@@ -114,6 +117,16 @@ int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
 	}
 	*ret = p;
 	return 0;
+}
+
+int live_policy(const struct hg_state *s, bool learned, struct hg_policy **ret)
+{
+	return live_policy_of(s, learned, false, ret);
+}
+
+int live_policy_sourced(const struct hg_state *s, bool learned, struct hg_policy **ret)
+{
+	return live_policy_of(s, learned, true, ret);
 }
 
 int live_beyond_defaults(const struct hg_state *s)

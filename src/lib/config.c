@@ -850,30 +850,111 @@ static int open_dir(const char *path, char **ret_base)
 	return fd;
 }
 
+/*
+ * One key's line of text rewritten by one change: 1 with *ret_out (the
+ * whole new text) and *ret_line (the key's new line), 0 when the text
+ * already says so, or a negative errno.
+ */
+static int edit_key(const char *text, size_t len, const struct hg_config_change *c,
+		    char **ret_out, size_t *ret_outlen, char **ret_line, struct hg_error *err)
+{
+	struct hg_policy *def = NULL;
+	struct toks old = { 0 }, now = { 0 };
+	struct keyline kl;
+	char *out = NULL, *line = NULL;
+	size_t outlen = 0, linelen = 0;
+	int r = find_key(text, len, c->key, &kl, &old);
+
+	if (r == 0 && !kl.found) {
+		/* absent key: its values are the defaults */
+		r = hg_policy_new_default(&def, err);
+		for (size_t i = 0; r == 0 && i < hg_policy_count(def, c->key); i++)
+			r = toks_add(&old, hg_policy_token(def, c->key, i));
+	}
+	for (size_t i = 0; r == 0 && i < old.n; i++)
+		r = toks_add(&now, old.v[i]);
+	for (size_t i = 0; r == 0 && i < c->n; i++)
+		r = edit_tokens(c->key, c->op, &now, c->tokens[i]);
+	if (r < 0) {
+		r = hg_err(err, r, "out of memory");
+	} else if (toks_equal(&old, &now)) {
+		r = 0;
+	} else {
+		FILE *f = open_memstream(&line, &linelen);
+		if (f) {
+			fprintf(f, "%s =", hg_key_name(c->key));
+			for (size_t i = 0; i < now.n; i++)
+				fprintf(f, "%s%s", i ? ", " : " ", now.v[i]);
+			if (kl.found && kl.comment)
+				fprintf(f, "%.*s%.*s", (int)kl.gap, kl.comment - kl.gap, (int)kl.comment_len, kl.comment);
+			fclose(f);
+		}
+		f = line ? open_memstream(&out, &outlen) : NULL;
+		if (f) {
+			if (kl.found) {
+				fwrite(text, 1, kl.start, f);
+				fputs(line, f);
+				fwrite(text + kl.end, 1, len - kl.end, f);
+			} else {
+				fwrite(text, 1, len, f);
+				if (len && text[len - 1] != '\n')
+					fputc('\n', f);
+				fprintf(f, "%s\n", line);
+			}
+			fclose(f);
+		}
+		r = out ? 1 : hg_err(err, -ENOMEM, "out of memory");
+	}
+	if (r == 1) {
+		*ret_out = out;
+		*ret_outlen = outlen;
+		*ret_line = line;
+	} else {
+		free(out);
+		free(line);
+	}
+	toks_free(&old);
+	toks_free(&now);
+	hg_policy_free(def);
+	return r;
+}
+
 HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
 				     const char *const *tokens, size_t n,
 				     struct hg_config_edit **ret, struct hg_error *err)
 {
+	struct hg_config_change c = { key, op, tokens, n };
+
+	return hg_config_edit_prepare_many(path, &c, 1, ret, err);
+}
+
+HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_config_change *changes,
+					  size_t n_changes, struct hg_config_edit **ret,
+					  struct hg_error *err)
+{
 	struct hg_config_edit *e = NULL;
-	struct hg_policy *p = NULL, *def = NULL;
-	struct toks old = { 0 }, now = { 0 };
-	struct keyline kl;
+	struct hg_policy *p = NULL;
 	struct stat st = { 0 };
-	char *text = NULL, *out = NULL, *base = NULL;
+	char *text = NULL, *out = NULL, *base = NULL, *line = NULL;
 	size_t len = 0, outlen = 0;
 	bool exists = true;
 	int r, fd = -1, dir_fd = -1;
 
-	if ((unsigned)key >= HG_KEY_MAX || !*path)
+	if (!*path)
 		return hg_err(err, -EINVAL, "invalid key or path");
-	for (size_t i = 0; i < n; i++) {
-		r = hg_value_parse(key, tokens[i], NULL, NULL, err);
-		/* revoking a name that no longer resolves removes its token */
-		if (r == -ENOENT && op == HG_EDIT_REMOVE &&
-		    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
-			r = 0;
-		if (r < 0)
-			return r;
+	for (size_t c = 0; c < n_changes; c++) {
+		enum hg_key key = changes[c].key;
+		if ((unsigned)key >= HG_KEY_MAX)
+			return hg_err(err, -EINVAL, "invalid key or path");
+		for (size_t i = 0; i < changes[c].n; i++) {
+			r = hg_value_parse(key, changes[c].tokens[i], NULL, NULL, err);
+			/* revoking a name that no longer resolves removes its token */
+			if (r == -ENOENT && changes[c].op == HG_EDIT_REMOVE &&
+			    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
+				r = 0;
+			if (r < 0)
+				return r;
+		}
 	}
 	dir_fd = open_dir(path, &base);
 	if (dir_fd < 0) {
@@ -915,22 +996,22 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	r = hg_config_parse(text, len, path, &p, err);
 	if (r < 0)
 		goto out;
-	r = find_key(text, len, key, &kl, &old);
-	if (r == 0 && !kl.found) {
-		/* absent key: its values are the defaults */
-		r = hg_policy_new_default(&def, err);
-		for (size_t i = 0; r == 0 && i < hg_policy_count(def, key); i++)
-			r = toks_add(&old, hg_policy_token(def, key, i));
+	/* each change rewrites one key's line of the text the last one left */
+	for (size_t c = 0; c < n_changes; c++) {
+		char *next = NULL, *l = NULL;
+		size_t nlen = 0;
+		r = edit_key(out ? out : text, out ? outlen : len, &changes[c], &next, &nlen, &l, err);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			continue;
+		free(out);
+		out = next;
+		outlen = nlen;
+		free(line);
+		line = l;
 	}
-	for (size_t i = 0; r == 0 && i < old.n; i++)
-		r = toks_add(&now, old.v[i]);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = edit_tokens(key, op, &now, tokens[i]);
-	if (r < 0) {
-		r = hg_err(err, r, "out of memory");
-		goto out;
-	}
-	if (toks_equal(&old, &now)) {
+	if (!out) {
 		*ret = NULL;
 		r = 0;
 		goto out;
@@ -943,37 +1024,8 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 	}
 	e->dir_fd = -1;
 	e->existed = exists;
-	{
-		FILE *f = open_memstream(&e->line, &outlen);
-		if (!f) {
-			r = hg_err(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		fprintf(f, "%s =", hg_key_name(key));
-		for (size_t i = 0; i < now.n; i++)
-			fprintf(f, "%s%s", i ? ", " : " ", now.v[i]);
-		if (kl.found && kl.comment)
-			fprintf(f, "%.*s%.*s", (int)kl.gap, kl.comment - kl.gap, (int)kl.comment_len, kl.comment);
-		fclose(f);
-	}
-	{
-		FILE *f = open_memstream(&out, &outlen);
-		if (!f) {
-			r = hg_err(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		if (kl.found) {
-			fwrite(text, 1, kl.start, f);
-			fputs(e->line, f);
-			fwrite(text + kl.end, 1, len - kl.end, f);
-		} else {
-			fwrite(text, 1, len, f);
-			if (len && text[len - 1] != '\n')
-				fputc('\n', f);
-			fprintf(f, "%s\n", e->line);
-		}
-		fclose(f);
-	}
+	e->line = line;
+	line = NULL;
 	/* the result must parse too (an overlapping interface pattern) */
 	hg_policy_free(p);
 	p = NULL;
@@ -999,11 +1051,14 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 		if (fd >= 0) {
 			free(e->tmp);
 			e->tmp = strdup(full + strlen(path) - strlen(base));
+			/* out of memory right after creating it: not left behind */
+			if (!e->tmp)
+				unlink(full);
 		}
 		free(full);
 		if (fd < 0 || !e->tmp) {
-			r = hg_err(err, -errno, "%s: cannot create a temporary file beside it: %s", path,
-				   strerror(errno));
+			r = hg_err(err, fd < 0 ? -errno : -ENOMEM, "%s: cannot create a temporary file beside it: %s",
+				   path, fd < 0 ? strerror(errno) : "out of memory");
 			free(e->tmp);
 			e->tmp = NULL;
 			goto out;
@@ -1033,12 +1088,10 @@ out:
 	if (dir_fd >= 0)
 		close(dir_fd);
 	hg_config_edit_abort(e);
-	toks_free(&old);
-	toks_free(&now);
 	hg_policy_free(p);
-	hg_policy_free(def);
 	free(text);
 	free(out);
+	free(line);
 	free(base);
 	return r;
 }

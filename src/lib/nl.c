@@ -125,6 +125,7 @@ int hg_batch_begin(struct hg_batch *b, struct hg_nl *nl, uint32_t genid)
 	char *at;
 
 	memset(b, 0, sizeof(*b));
+	b->genid = genid;
 	b->next_seq = nl->seq + 1;
 	at = hg_batch_tail(b);
 	if (!at)
@@ -462,18 +463,26 @@ int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *
 {
 	int r = -ERESTART;
 
+	nl->committed_genid = 0;
 	for (int attempt = 0; attempt < HG_TXN_ATTEMPTS; attempt++) {
 		struct hg_batch b = { 0 };
 		int changes = plan(nl, &b, data, err);
+		uint32_t guard;
 
 		if (changes <= 0) {
 			hg_batch_free(&b);
 			return changes;
 		}
+		guard = b.genid;
 		r = hg_batch_send(nl, &b, true, err);
 		hg_batch_free(&b);
-		if (r == 0)
+		if (r == 0) {
+			/* the guard held, so this commit was the next one: the
+			 * kernel's base_seq + 1, skipping 0 */
+			if (guard)
+				nl->committed_genid = guard + 1 ? guard + 1 : 1;
 			return changes;
+		}
 		if (r != -ERESTART)
 			return r;
 	}

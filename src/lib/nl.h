@@ -14,6 +14,7 @@ struct hg_nl {
 	uint32_t portid;
 	uint32_t seq;
 	size_t sndbuf;            /* what SO_SNDBUF(FORCE) was last raised to */
+	uint32_t committed_genid; /* generation after the last hg_transact() commit, 0: none */
 };
 
 /* What one message of a batch is about, to name it in an error. */
@@ -31,6 +32,7 @@ struct hg_batch {
 	struct hg_msgrec *rec;
 	size_t n_rec, cap_rec;
 	uint32_t seq_begin, seq_end, next_seq;
+	uint32_t genid;           /* the generation guard, 0: none */
 	bool oom;
 };
 

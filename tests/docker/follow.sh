@@ -137,6 +137,10 @@ later f no "uid 2000 is refused at $CB_IP:80 on $CB" host_probe 2000 "$CB_IP" 80
 later f ok "uid 1001 reaches $CB_IP:80 on $CB" host_probe 1001 "$CB_IP" 80
 judge
 expect_rc 0 "check: the table matches config + Docker" hg check
+# follow's applies are recorded as hostguard's own: a runtime edit on top is
+# told apart (exit 3), and follow's next apply drops it
+expect_rc 0 "allow-uid --runtime 4321 while follow runs" hg allow-uid --runtime 4321
+expect_rc 3 "check: runtime entries only on top of follow's table -> 3" hg check
 
 # stop: the ports leave the set
 dk stop web1 >/dev/null
@@ -144,6 +148,9 @@ ms=$(wait_set published_tcp 8889 absent)
 within_2s "follow: 8889 leaves published_tcp after docker stop" "$ms"
 expect ok "follow printed '- published_tcp 8888 (container web1)'" \
 	sh -c "grep -qx -- '- published_tcp 8888 (container web1)' '$T/follow.out' && echo ok"
+expect ok "follow's apply dropped the runtime uid ('- allowed_uids 4321' is gone from the table)" \
+	sh -c "ip netns exec '$H' nft list set inet hostguard allowed_uids | grep -qw 4321 && echo still || echo ok"
+expect_rc 0 "check after follow's apply: in sync" hg check
 phase "follow basic done"
 
 # ---- idle CPU and memory over start/stop cycles ---------------------------

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Hostile review of grants by container name and label (security.md #17,
-# #18), against a real dockerd, IPv4 and IPv6, real TCP and UDP:
+# Hostile review of grants by container name and label (security.md #19-#21,
+# and limits.md), against a real dockerd, IPv4 and IPv6, real TCP and UDP:
 #
 #   alice (2001): grant_uids alice@web1 (every port); web3 labels alice
 #   bob   (2002): owns "db", the container that gets web1's old addresses

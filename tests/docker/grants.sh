@@ -16,7 +16,7 @@
 # neither the table nor the config (byte for byte); --runtime with a name
 # exits 2; Docker unreachable (a dead socket, or HOSTGUARD_DOCKER_SOCKET=keep)
 # drops the elements of names and labels (fails closed: their addresses may
-# be anyone's by then, security.md #17) and keeps the rest; the next apply
+# be anyone's by then, security.md #19) and keeps the rest; the next apply
 # that reads Docker brings them back.  Under follow (asserted with
 # generous poll deadlines, never timed): web1 restarted with new addresses
 # (a filler container holds its old ones) is reached at the new ones and
@@ -268,4 +268,18 @@ expect ok "follow printed no error" sh -c "grep -q 'apply failed' '$T/follow.out
 
 kill "$FOLLOW"
 wait "$FOLLOW" 2>/dev/null
+
+# ---- runtime entries beside grants of names and labels: those follow
+# Docker, they are no runtime entries, and save never writes their addresses
+hg apply >/dev/null 2>&1
+expect in_sync "check --json: in sync with name and label grants" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json 2>/dev/null | jq -r .state"
+expect_rc 0 "allow-uid --runtime 4321" hg allow-uid --runtime 4321
+expect runtime_only "check --json: runtime entries only, beside name and label grants" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json 2>/dev/null | jq -r .state"
+expect '[{"key":"allowed_uids","value":"4321"}]' "check --json: the one runtime entry" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json 2>/dev/null | jq -c .runtime.added"
+grep '^grant_' "$CONF" >"$T/grants.before"
+expect_rc 0 "save" hg save
+expect_match "^\+ allowed_uids 4321$" "save writes the runtime uid"
+grep '^grant_' "$CONF" | cmp -s - "$T/grants.before" && pass "save left the grant lines alone" ||
+	fail "save changed the grant lines: $(grep '^grant_' "$CONF")"
+expect in_sync "check --json after save: in sync" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json 2>/dev/null | jq -r .state"
 docker_finish

@@ -78,6 +78,24 @@ expect_rc 0 "verify --uid 2000 (not allowed) passes" hg verify --uid 2000
 expect_rc 2 "verify --uid no-such-user is exit 2" hg verify --uid hgt-no-such-user
 expect_rc 2 "verify --timeout 0 is exit 2" hg verify --timeout 0
 
+# ---- status and Docker's docker-proxy processes ----
+# with Docker's socket their ports are in published_tcp: no warning; with
+# docker_socket = none (nothing learned) each one is named, until the
+# config lists its port
+expect_rc 0 "status with Docker's socket" hg status
+printf '%s\n' "$OUT" | grep -q '^warning: docker-proxy' && fail "status warns although Docker's ports are known: $OUT" ||
+	pass "status: no docker-proxy warning while hostguard reads Docker's ports"
+expect_rc 0 "status with docker_socket none" env HOSTGUARD_DOCKER_SOCKET=none ip netns exec "$H" "$HG" --config "$CONF" status
+expect_match "^warning: docker-proxy \(pid [0-9]+\) forwards tcp port 8080 \(0\.0\.0\.0\) to $C0:80, and published_tcp does not hold 8080" "status names c0's docker-proxy (IPv4)"
+expect_match "^warning: docker-proxy \(pid [0-9]+\) forwards tcp port 8081 \(::\) to " "status names c1's docker-proxy (IPv6)"
+expect 4 "status --json: four docker-proxy processes (8080, 8081; IPv4 and IPv6), none protected" \
+	bash -c "HOSTGUARD_DOCKER_SOCKET=none ip netns exec '$H' '$HG' --config '$CONF' status --json | jq '[.docker_proxies[] | select(.protected | not)] | length'"
+cp "$CONF" "$T/published.conf"
+echo "published_tcp = 8080, 8081" >>"$T/published.conf"
+expect_rc 0 "status with docker_socket none and the ports listed" env HOSTGUARD_DOCKER_SOCKET=none ip netns exec "$H" "$HG" --config "$T/published.conf" status
+printf '%s\n' "$OUT" | grep -q '^warning: docker-proxy' && fail "still a docker-proxy warning: $OUT" ||
+	pass "status: no warning once published_tcp lists 8080 and 8081"
+
 # ---- an uncovered custom-named bridge: a network created after apply ----
 # apply and follow add every bridge Docker reports, so a bridge is uncovered
 # when it appears while follow is not running: the config does not cover
@@ -95,8 +113,13 @@ if printf '%s\n' "$OUT" | grep '^LEAK' | grep -qv ' of c2 '; then
 else
 	pass "uncovered bridge: every leak is c2's"
 fi
+# neither the config nor the table changed: Docker did
+expect_rc 1 "check: Docker changed since the last apply -> 1" hg check
+expect_match "^hostguard: drifted: Docker's published ports or bridges changed since the last apply: run hostguard apply; " "check says Docker changed"
+expect docker_changed "check --json: docker_changed" bash -c "ip netns exec '$H' '$HG' --config '$CONF' check --json | jq -r .state"
 hg apply >/dev/null 2>&1 || fail "apply"
 expect_rc 0 "apply learns hgtcust0 and 8082: verify exits 0 again" hg verify
+expect_rc 0 "check: in sync after apply" hg check
 # the same command under valgrind: no memory error, no definite leak
 if command -v valgrind >/dev/null; then
 	expect_rc 0 "valgrind: verify is clean (exit 99 would be a valgrind error)" \

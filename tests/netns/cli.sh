@@ -113,7 +113,7 @@ fi
 if grep -q "^delete table" "$T/dry.nft"; then fail "the dry run deletes the table"; else pass "the dry run never deletes the table"; fi
 
 # privilege: one line, documented exit code, nothing changed
-for cmd in apply status check remove; do
+for cmd in apply status check save remove; do
 	expect_rc 4 "$cmd without CAP_NET_ADMIN -> 4" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" $cmd
 	[ "$OUT" = "hostguard: permission denied: this command needs root or CAP_NET_ADMIN" ] &&
 		pass "$cmd: one line names the privilege" || fail "$cmd: message: $OUT"
@@ -125,6 +125,10 @@ expect_match "allow|apply" "--help lists commands"
 expect_match "Exit codes" "--help documents exit codes"
 expect_rc 0 "apply --help" "$HG" apply --help
 expect_match "dry-run" "apply --help shows --dry-run"
+expect_rc 0 "save --help" "$HG" save --help
+expect_match "dry-run" "save --help shows --dry-run"
+expect_rc 0 "check --help" "$HG" check --help
+expect_match "3: the table differs from the config only by" "check --help documents exit 3"
 expect_rc 0 "--version" "$HG" --version
 expect_match "^hostguard [0-9]" "--version prints the version"
 expect_rc 2 "unknown command -> 2" "$HG" frobnicate
@@ -132,6 +136,7 @@ expect_match "unknown command 'frobnicate'" "unknown command is named"
 expect_rc 2 "no command -> 2" "$HG"
 expect_rc 2 "unknown option -> 2" "$HG" --bogus apply
 expect_rc 2 "extra argument -> 2" hg check extra
+expect_rc 2 "save: extra argument -> 2" hg save extra
 # HOSTGUARD_DOCKER_SOCKET=keep (the boot unit): Docker is not asked, what
 # the live table learned from it stays; none drops it
 h nft add element inet hostguard published_tcp '{ 8888 }'

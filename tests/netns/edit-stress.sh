@@ -31,7 +31,7 @@ n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[].id | select(. > 5000 and . <=
 [ "$n" = 16 ] && pass "all 16 uids are in the kernel" || fail "kernel has $n of 16 uids"
 n=$(printf '%s' "$OUT" | jq '[.sets.allow_from_containers_udp[] | select(.first > 6000)] | length')
 # 6001-6004 are adjacent: the kernel holds them as one range
-printf '%s' "$OUT" | jq -e '.sets.allow_from_containers_udp == [{"first":6001,"last":6004}]' >/dev/null &&
+printf '%s' "$OUT" | jq -e '[.sets.allow_from_containers_udp[] | {first, last}] == [{"first":6001,"last":6004}]' >/dev/null &&
 	pass "all 4 udp ports are in the kernel" || fail "udp set: $(printf '%s' "$OUT" | jq -c .sets.allow_from_containers_udp)"
 line=$(grep '^allowed_uids' "$CONF")
 miss=0

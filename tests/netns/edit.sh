@@ -185,7 +185,8 @@ snap
 expect_rc 0 "allow-uid --runtime 2000" hg allow-uid --runtime 2000
 expect ok "runtime edit takes effect" probe "$H" tcp 10.77.0.2 9000 2000
 cmp -s "$T/before" "$CONF" && pass "--runtime left the config alone" || fail "--runtime changed the config"
-expect_rc 1 "check reports the runtime-only uid as drift" hg check
+expect_rc 3 "check reports the runtime-only uid: exit 3 (runtime entries only)" hg check
+expect_match "runtime entries only: allowed_uids: 2000" "check names it"
 expect_rc 0 "apply restores the config's policy" hg apply
 expect timeout "uid 2000 refused again" probe "$H" tcp 10.77.0.2 9000 2000
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostguard.h"
 
@@ -226,11 +227,61 @@ static int live_is(struct hg_nl *nl, const struct hg_policy *p)
 	return n == 0;
 }
 
-enum op { OP_CREATE, OP_UPDATE, OP_EDIT_UID, OP_EDIT_IFACE, OP_STATUS, OP_EDIT_GRANT, OP_MAX };
+enum op { OP_CREATE, OP_UPDATE, OP_EDIT_UID, OP_EDIT_IFACE, OP_STATUS, OP_EDIT_GRANT, OP_SAVE, OP_MAX };
 static const char *const op_names[OP_MAX] = {
 	"apply (no table)", "apply (update)", "allow-uid", "add-iface", "status (read + diff)",
-	"allow-uid --to (two grants)",
+	"allow-uid --to (two grants)", "save (a config edit of three keys)",
 };
+
+/* save's config edit: three keys in one new version of the file */
+#define SAVE_OLD "# kept\nallowed_uids = 0, 1001  # root, proxy\nallow_from_containers_tcp = 8000-8100\n"
+#define SAVE_NEW "# kept\nallowed_uids = 0, 2000  # root, proxy\n" \
+		 "allow_from_containers_tcp = 8000-8049, 8051-8100\ngrant_uids = 0@192.0.2.2\n"
+static char save_dir[64] = "/tmp/hg-faults.XXXXXX", save_path[96];
+
+static void save_write(void)
+{
+	FILE *f = fopen(save_path, "w");
+	if (f) {
+		fputs(SAVE_OLD, f);
+		fclose(f);
+	}
+}
+
+static int save_run(struct hg_error *e)
+{
+	static const char *const rm_uid[] = { "1001" }, *const add_uid[] = { "2000" };
+	static const char *const rm_tcp[] = { "8050" }, *const add_grant[] = { "0@192.0.2.2" };
+	const struct hg_config_change ch[] = {
+		{ HG_KEY_UIDS, HG_EDIT_REMOVE, rm_uid, 1 }, { HG_KEY_TCP, HG_EDIT_REMOVE, rm_tcp, 1 },
+		{ HG_KEY_UIDS, HG_EDIT_ADD, add_uid, 1 }, { HG_KEY_GRANT_UIDS, HG_EDIT_ADD, add_grant, 1 },
+	};
+	struct hg_config_edit *ce = NULL;
+	int r = hg_config_edit_prepare_many(save_path, ch, 4, &ce, e);
+
+	if (r == 1 && (r = hg_config_edit_commit(ce, e)) == 0) {
+		hg_config_edit_finish(ce);
+		return 1;
+	}
+	hg_config_edit_abort(ce);
+	return r;
+}
+
+/* the file is the old version or the new one, and nothing else is there */
+static int save_file_is(const char *want)
+{
+	char buf[512] = "", cmd[160];
+	FILE *f = fopen(save_path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	int others;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "ls -A %s | grep -vx h.conf | grep -q .", save_dir);
+	others = system(cmd) == 0;
+	return strcmp(buf, want) == 0 && !others;
+}
 
 /* Runs one operation with the Nth allocation failing; returns 1 when the
  * operation finished without reaching N. */
@@ -245,6 +296,8 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 	int r = 0, done, live;
 
 	/* the starting point, without injection */
+	if (op == OP_SAVE)
+		save_write();
 	hg_remove(nl, NULL);
 	if (op != OP_CREATE && hg_apply(nl, a, NULL) < 0) {
 		EXPECT(0, "%s: cannot set up", op_names[op]);
@@ -266,6 +319,9 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 		break;
 	case OP_EDIT_GRANT:
 		r = hg_edit_table(nl, HG_KEY_GRANT_UIDS, HG_EDIT_ADD, grant, 2, &e);
+		break;
+	case OP_SAVE:
+		r = save_run(&e);
 		break;
 	case OP_STATUS:
 		r = hg_state_read(nl, &s, &e);
@@ -320,6 +376,10 @@ static int one(struct hg_nl *nl, enum op op, long n, struct hg_policy *a, struct
 		hg_policy_free(want);
 		break;
 	}
+	case OP_SAVE:
+		EXPECT(save_file_is(r >= 0 ? SAVE_NEW : SAVE_OLD), "%s, allocation %ld fails: r=%d, the config "
+		       "is neither old nor new, or a temporary file is left", op_names[op], n, r);
+		break;
 	default:
 		break;
 	}
@@ -338,6 +398,11 @@ int main(void)
 		return 1;
 	}
 	with_frames = getenv("HG_FAULTS_LEAKS") != NULL;
+	if (!mkdtemp(save_dir)) {
+		printf("FAIL - mkdtemp\n");
+		return 1;
+	}
+	snprintf(save_path, sizeof(save_path), "%s/h.conf", save_dir);
 	{
 		void *frames[4];
 		backtrace(frames, 4);  /* its first call loads libgcc */
@@ -372,6 +437,8 @@ int main(void)
 	hg_nl_close(nl);
 	hg_policy_free(a);
 	hg_policy_free(b);
+	unlink(save_path);
+	rmdir(save_dir);
 	printf("faults: %ld injected failures, %d checks passed, %d failed\n", total, passed_n, failed_n);
 	return failed_n ? 1 : 0;
 }

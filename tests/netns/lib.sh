@@ -53,6 +53,11 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	for ns in "${NAMESPACES[@]}"; do
+		# hostguard's record of its last change in that namespace
+		# (/run/hostguard/applied-<netns cookie>, hostguard(8))
+		rm -f "/run/hostguard/applied-$(ip netns exec "$ns" python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX)
+print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)"
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$T"

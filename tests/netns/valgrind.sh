@@ -38,7 +38,18 @@ vg 2 "invalid config" --config "$T/bad.conf" apply
 vg 2 "bad value" --config "$CONF" allow-uid 12abc
 h nft add element inet hostguard allowed_uids '{ 77 }'
 vg 1 "check on drift" --config "$CONF" check
+vg 1 "check --json on drift" --config "$CONF" check --json
+vg 1 "save refusing another program's element" --config "$CONF" save
 vg 0 "apply repairing drift" --config "$CONF" apply
+vg 0 "allow-uid --runtime" --config "$CONF" allow-uid --runtime 2000
+vg 0 "revoke-port --runtime" --config "$CONF" revoke-port --runtime tcp 8070
+vg 3 "check: runtime entries only" --config "$CONF" check
+vg 0 "status with runtime entries" --config "$CONF" status
+vg 0 "status --json with runtime entries" --config "$CONF" status --json
+vg 0 "save --dry-run" --config "$CONF" save --dry-run
+vg 0 "save" --config "$CONF" save
+vg 0 "save: nothing to save" --config "$CONF" save
+rm -f "$(hg status --json | jq -r .record)"
 vg 0 "remove" --config "$CONF" remove
 vg 1 "check with no table" --config "$CONF" check
 finish

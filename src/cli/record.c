@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What hostguard itself last put in the kernel, so that check and status can
+ * tell "the config was edited and not applied yet" from "another program
+ * changed the table" from "hostguard's own --runtime edits".
+ *
+ * After every transaction of its own (apply, follow, guard, edits, --runtime
+ * edits, save), hostguard writes /run/hostguard/applied-<netns cookie>: a
+ * keyed digest of the table as it left it and of the config file it had
+ * applied.  Why a file and not the table's own userdata: the kernel updates
+ * a table's flags only (on 6.18 a NEWTABLE with another comment is accepted
+ * and the old comment stays), re-creating the table to change it is what
+ * apply must never do (doc/ruleset.md), and whoever can
+ * change the table (CAP_NET_ADMIN, say a container with NET_ADMIN in the
+ * host's namespace) could rewrite its userdata too, but not a file of root's.
+ *
+ * Think like an attacker: /run is root's; the directory must be root's with
+ * no group or other bits, the file root's, mode 0600, no symlink, or it is
+ * not believed (check then says it cannot tell, never "runtime only").  The
+ * digests are SipHash-2-4 under a random key kept in the file: someone who
+ * may change the table but cannot read the file cannot make a different
+ * table that digests the same.  A non-root operator with CAP_NET_ADMIN
+ * writes no record; what the table then holds is "changed outside
+ * hostguard" until root applies.  The record is keyed by the network
+ * namespace's cookie (never reused while the machine runs); /run is a tmpfs,
+ * so a reboot forgets it, and the boot unit's apply writes it again.
+ *
+ * Cost: apply reads the whole table anyway and digests it.  An edit must
+ * stay as cheap as its one-set transaction, so it does not read the table:
+ * it chains generations.  The record holds the generation after hostguard's
+ * last commit; an edit planned at exactly that generation (the kernel's
+ * generation guard makes its commit the very next one) moves it on, and the
+ * digest then describes an older generation (a table of up to
+ * RECORD_DIGEST_EDITS elements is digested anyway: it costs milliseconds).
+ * While the ruleset is still at the recorded generation, nothing but
+ * hostguard touched it.  Only when
+ * another program committed since (Docker's iptables rules, say) does an
+ * edit read the table, and check, which reads it anyway, refreshes the
+ * digest.  Every write is made under a lock of the directory and only if
+ * the record and the generation are still what the writer saw.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "record.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+#define RECORD_DIR "/run/hostguard"
+#define RECORD_MAGIC "hostguard record 1"
+/* up to this many elements an edit digests the table after its commit */
+#define RECORD_DIGEST_EDITS 2048
+
+/* ---- SipHash-2-4 (Aumasson, Bernstein) --------------------------------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                             \
+	do {                                                                 \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);    \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                       \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                       \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);    \
+	} while (0)
+
+static uint64_t siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const unsigned char *in = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, left = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, 8);   /* little-endian hosts; a digest, not an interchange format */
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < left; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- where ---------------------------------------------------------------- */
+
+static int netns_id(char *buf, size_t len)
+{
+	uint64_t cookie = 0;
+	socklen_t sl = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r = fd < 0 ? -1 : getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &sl);
+
+	if (fd >= 0)
+		close(fd);
+	if (r == 0) {
+		snprintf(buf, len, "%" PRIu64, cookie);
+		return 0;
+	}
+	/* before 5.14: the namespace's inode (may be reused after it is gone) */
+	struct stat st;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	snprintf(buf, len, "ino%llu", (unsigned long long)st.st_ino);
+	return 0;
+}
+
+const char *record_path(void)
+{
+	static char path[128];
+	char id[40];
+
+	if (!path[0] && netns_id(id, sizeof(id)) == 0)
+		snprintf(path, sizeof(path), RECORD_DIR "/applied-%s", id);
+	return path[0] ? path : NULL;
+}
+
+/* root's, no group or other bits, not a symlink */
+static bool dir_trusted(void)
+{
+	struct stat st;
+
+	return lstat(RECORD_DIR, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+	       !(st.st_mode & 077);
+}
+
+/* ---- read, write ------------------------------------------------------------ */
+
+int record_load(struct record *ret)
+{
+	const char *path = record_path();
+	struct record r = { 0 };
+	char buf[512], magic[32];
+	struct stat st;
+	ssize_t n;
+	int fd, got;
+
+	if (!path)
+		return -ENXIO;
+	if (!dir_trusted())
+		return access(RECORD_DIR, F_OK) == 0 ? -EPERM : -ENOENT;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EBADMSG;
+	buf[n] = '\0';
+	got = sscanf(buf, "%31[^\n]\nkey %" SCNx64 " %" SCNx64 "\ngeneration %" SCNu32
+		     "\ntable %" SCNx64 " at %" SCNu32 " elements %" SCNu32 "\nconfig %" SCNx64 "\n",
+		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.table_generation, &r.elements,
+		     &r.config);
+	if (got != 8 || strcmp(magic, RECORD_MAGIC) != 0)
+		return -EBADMSG;
+	*ret = r;
+	return 0;
+}
+
+/* The directory, locked: every write re-checks what it saw under it. */
+static int record_lock(void)
+{
+	int fd;
+
+	if (geteuid() != 0 || !record_path())
+		return -EPERM;
+	if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!dir_trusted() || flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static bool same_record(const struct record *a, const struct record *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Under record_lock(). */
+static int record_store(const struct record *r, const char *by)
+{
+	const char *path = record_path();
+	char tmp[160], buf[512];
+	int fd, len;
+
+	/* what a writer killed midway left: every writer holds the lock */
+	DIR *d = opendir(RECORD_DIR);
+	const char *base = strrchr(path, '/') + 1;
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (strncmp(de->d_name, base, strlen(base)) == 0 && de->d_name[strlen(base)] == '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf),
+		       RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
+		       "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
+		       "\nby %s\ntime %lld\n",
+		       r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements, r->config, by,
+		       (long long)time(NULL));
+	if (fchmod(fd, 0600) < 0 || write(fd, buf, (size_t)len) != len || close(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		int e = -errno;
+		unlink(tmp);
+		return e;
+	}
+	return 0;
+}
+
+/* ---- digests -------------------------------------------------------------------- */
+
+static uint32_t table_elements(const struct hg_state *s)
+{
+	size_t n = hg_state_grant_count(s);
+
+	for (int k = 0; k < HG_KEY_MAX; k++)
+		if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+			n += hg_state_count(s, k);
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int record_table_digest(const struct record *rec, const struct hg_state *s, uint64_t *ret)
+{
+	struct hg_policy *live = NULL;
+	char **lines = NULL, *text = NULL, *all = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int n = 0, r;
+
+	/* the sets as a policy (grants with a kernel timeout left out: they
+	 * expire), and whatever else differs from what that policy builds */
+	r = live_policy_sourced(s, true, &live);
+	if (r == 0 && !(text = hg_policy_to_nft(live)))
+		r = -ENOMEM;
+	if (r == 0 && (n = hg_state_diff(s, live, &lines)) < 0)
+		r = n;
+	if (r == 0 && !(f = open_memstream(&all, &len)))
+		r = -ENOMEM;
+	if (r == 0) {
+		fputs(text, f);
+		for (int i = 0; i < n; i++)
+			fprintf(f, "\n%s", lines[i]);
+		if (fclose(f) != 0)
+			r = -ENOMEM;
+		else
+			*ret = siphash(rec->key, all, len);
+	}
+	free(all);
+	free(text);
+	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
+	hg_policy_free(live);
+	return r;
+}
+
+int record_config_digest(const struct record *rec, uint64_t *ret)
+{
+	char buf[65536];
+	uint64_t h = 0;
+	ssize_t n;
+	int fd = open(config_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		*ret = siphash(rec->key, "", 0);  /* no file: the defaults */
+		return 0;
+	}
+	/* chained per block: no need to hold a large config in memory */
+	while ((n = read(fd, buf + 8, sizeof(buf) - 8)) > 0) {
+		memcpy(buf, &h, 8);
+		h = siphash(rec->key, buf, (size_t)n + 8);
+	}
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	*ret = h ^ 1;
+	return 0;
+}
+
+/* ---- after hostguard's own transactions ------------------------------------------ */
+
+static int new_key(struct record *r)
+{
+	if (getrandom(r->key, sizeof(r->key), 0) != sizeof(r->key))
+		return -EIO;
+	return 0;
+}
+
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed)
+{
+	struct record r = { 0 }, seen;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	char **lines = NULL;
+	uint32_t now = 0;
+	int n, lock;
+
+	if (geteuid() != 0)
+		return;
+	/* in sync and nothing committed since hostguard's last commit (the
+	 * repair timer's every minute): the table is as recorded and is the
+	 * config, so only the config's digest may be new; no table walk */
+	if (!changed && record_load(&r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
+		seen = r;
+		if (record_config_digest(&r, &r.config) == 0 && r.config != seen.config &&
+		    (lock = record_lock()) >= 0) {
+			struct record again;
+			if (record_load(&again) == 0 && same_record(&again, &seen))
+				record_store(&r, "apply");
+			close(lock);
+		}
+		return;
+	}
+	if (hg_state_read(nl, &s, &e) < 0)
+		return;
+	/* the table is the applied policy, whoever else committed meanwhile */
+	n = hg_state_diff(s, p, &lines);
+	if (n == 0 && (record_load(&r) == 0 || new_key(&r) == 0) &&
+	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0 &&
+	    (lock = record_lock()) >= 0) {
+		/* a later transaction may have recorded itself meanwhile */
+		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
+			r.generation = r.table_generation = now;
+			r.elements = table_elements(s);
+			record_store(&r, "apply");
+		}
+		close(lock);
+	}
+	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
+	hg_state_free(s);
+}
+
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl)
+{
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	uint64_t t;
+
+	memset(re, 0, sizeof(*re));
+	if (geteuid() != 0 || record_load(&re->rec) < 0)
+		return;
+	re->seen = re->rec;
+	re->have = true;
+	re->config_applied = record_config_digest(&re->rec, &re->config_before) == 0 &&
+			     re->config_before == re->rec.config;
+	/* Is the table still as hostguard left it?  Without any commit since,
+	 * surely; otherwise (Docker's iptables, say) read it and compare with
+	 * the digest, when that is of the last generation.  An edit must never
+	 * bless another program's change by chaining onto it. */
+	if (hg_nl_generation(nl, &re->gen0) < 0)
+		return;
+	if (re->gen0 == re->rec.generation) {
+		re->table_ours = true;
+		return;
+	}
+	if (re->rec.table_generation != re->rec.generation)
+		return;
+	if (hg_state_read(nl, &s, &e) == 0 && record_table_digest(&re->rec, s, &t) == 0 &&
+	    t == re->rec.table) {
+		re->table_ours = true;
+		re->gen0 = re->rec.generation = re->rec.table_generation = hg_state_generation(s);
+		re->rec.elements = table_elements(s);
+	}
+	hg_state_free(s);
+}
+
+void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by)
+{
+	struct record now;
+	uint32_t committed = hg_nl_committed_generation(nl);
+	int lock;
+
+	if (!re->have || !re->table_ours)
+		return;
+	/* planned on the recorded generation: the guarded commit came next */
+	if (committed) {
+		if (committed != (re->gen0 + 1 ? re->gen0 + 1 : 1))
+			return;
+		re->rec.generation = committed;
+		/* a small table is cheap to digest now: then Docker's next
+		 * commit does not leave check unable to tell */
+		if (re->rec.elements <= RECORD_DIGEST_EDITS) {
+			struct hg_state *s = NULL;
+			struct hg_error e = { 0 };
+			uint64_t t;
+			if (hg_state_read(nl, &s, &e) == 0 && hg_state_generation(s) == committed &&
+			    record_table_digest(&re->rec, s, &t) == 0) {
+				re->rec.table = t;
+				re->rec.table_generation = committed;
+				re->rec.elements = table_elements(s);
+			}
+			hg_state_free(s);
+		}
+	}
+	/* a config that held nothing unapplied holds nothing unapplied now;
+	 * hand edits made before stay "not applied yet" */
+	if (config_changed && re->config_applied)
+		record_config_digest(&re->rec, &re->rec.config);
+	lock = record_lock();
+	if (lock < 0)
+		return;
+	if (record_load(&now) == 0 && same_record(&now, &re->seen))
+		record_store(&re->rec, by);
+	close(lock);
+}
+
+void record_forget(void)
+{
+	int lock = record_lock();
+
+	if (lock < 0)
+		return;
+	unlink(record_path());
+	close(lock);
+}
+
+/* ---- the verdict ------------------------------------------------------------------- */
+
+const char *const cause_names[] = {
+	[CAUSE_IN_SYNC] = "in_sync",
+	[CAUSE_NOT_LOADED] = "not_loaded",
+	[CAUSE_UNKNOWN] = "unknown",
+	[CAUSE_OUTSIDE] = "changed_outside",
+	[CAUSE_CONFIG] = "config_edited",
+	[CAUSE_DOCKER] = "docker_changed",
+	[CAUSE_RUNTIME] = "runtime_only",
+};
+
+int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list *rt, int n_diff,
+		enum cause *ret)
+{
+	struct record r, again;
+	uint32_t gen = hg_state_generation(s), now = 0;
+	uint64_t t = 0, c;
+	bool ours;
+	int k, lock;
+
+	if (!s) {
+		*ret = CAUSE_NOT_LOADED;
+		return 0;
+	}
+	if (record_load(&r) < 0) {
+		*ret = n_diff ? CAUSE_UNKNOWN : CAUSE_IN_SYNC;
+		return 0;
+	}
+	/* the digest costs a walk of the table: only when it decides */
+	if (gen != r.generation ? r.table_generation == r.generation : r.table_generation != gen) {
+		k = record_table_digest(&r, s, &t);
+		if (k < 0)
+			return k;
+	}
+	/* still the generation hostguard's last commit left: nothing else
+	 * committed since; else the digest tells, when it is that recent */
+	if (gen == r.generation)
+		ours = true;
+	else if (r.table_generation == r.generation)
+		ours = t == r.table;
+	else
+		ours = false;
+	/* the digest of an edit's generation, for when the ruleset moves on */
+	if (gen == r.generation && r.table_generation != gen && (lock = record_lock()) >= 0) {
+		if (record_load(&again) == 0 && same_record(&again, &r) &&
+		    hg_nl_generation(nl, &now) == 0 && now == gen) {
+			again.table = t;
+			again.table_generation = gen;
+			again.elements = table_elements(s);
+			record_store(&again, "check");
+		}
+		close(lock);
+	}
+	if (n_diff == 0) {
+		*ret = CAUSE_IN_SYNC;
+		return 0;
+	}
+	if (!ours) {
+		*ret = gen != r.generation && r.table_generation != r.generation ? CAUSE_UNKNOWN : CAUSE_OUTSIDE;
+		return 0;
+	}
+	k = record_config_digest(&r, &c);
+	if (k < 0)
+		return k;
+	if (c != r.config)
+		*ret = CAUSE_CONFIG;
+	else if (rt->n && rt->only)
+		*ret = CAUSE_RUNTIME;
+	else
+		*ret = CAUSE_DOCKER;  /* config and table as applied: what Docker publishes moved */
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* record.c: what hostguard last put in the kernel; runtime.c: what the live
+ * table holds that the config does not, and the reverse. */
+#ifndef HG_RECORD_H
+#define HG_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hostguard.h"
+
+struct record {
+	uint64_t key[2];          /* SipHash key, random, only in the root-only file */
+	uint32_t generation;      /* the ruleset generation after hostguard's last commit */
+	uint64_t table;           /* the table as hostguard left it ... */
+	uint32_t table_generation;/* ... at this generation (older after edits) */
+	uint32_t elements;        /* how many elements it held then */
+	uint64_t config;          /* the config file hostguard last applied */
+};
+
+/* /run/hostguard/applied-<netns cookie>, or NULL */
+const char *record_path(void);
+/* 0; -ENOENT: none; -EPERM: not root's or group/other bits (not believed);
+ * -EBADMSG: garbage */
+int record_load(struct record *ret);
+int record_table_digest(const struct record *r, const struct hg_state *s, uint64_t *ret);
+int record_config_digest(const struct record *r, uint64_t *ret);
+
+/* After an apply of p (changed: it committed): records the table when it
+ * reads back as p. */
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed);
+
+/* After remove: the table is gone, and so is what was known of it. */
+void record_forget(void);
+
+/* Around an edit (or save), under the config lock: begin before the config
+ * is touched, end after the kernel accepted it. */
+struct record_edit {
+	struct record rec, seen;
+	bool have;                /* a record to update: edits never create one */
+	bool config_applied;      /* the config held nothing unapplied before */
+	bool table_ours;          /* the table was as recorded, at generation gen0 */
+	uint32_t gen0;
+	uint64_t config_before;
+};
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl);
+void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by);
+
+/* One value the live table and the config disagree on, in a key a config
+ * decides (not published_*, not grants with a kernel timeout). */
+struct rt_entry {
+	int key;                  /* enum hg_key */
+	bool removed;             /* in the config, not in the table */
+	uint32_t lo, hi;          /* ids and ports */
+	char value[112];          /* canonical: "1002", "8000-8100", "br-x", "1002@192.0.2.2" */
+};
+struct rt_list {
+	struct rt_entry *v;
+	size_t n, cap;
+	bool only;                /* the table is the config plus these, nothing else differs */
+};
+/* full: the config with what Docker publishes; file: the config alone. */
+int runtime_list(const struct hg_state *s, const struct hg_policy *full,
+		 const struct hg_policy *file, struct rt_list *ret);
+void rt_list_free(struct rt_list *l);
+/* Is a live value (an id, a port range, an interface pattern) one the
+ * config does not hold? */
+bool rt_added(const struct rt_list *l, int key, uint32_t lo, uint32_t hi, const char *iface);
+
+enum cause {
+	CAUSE_IN_SYNC,
+	CAUSE_NOT_LOADED,
+	CAUSE_UNKNOWN,            /* no record: cannot tell who changed what */
+	CAUSE_OUTSIDE,            /* the table is not as hostguard left it */
+	CAUSE_CONFIG,             /* the config file changed since hostguard applied it */
+	CAUSE_DOCKER,             /* neither: what Docker publishes changed */
+	CAUSE_RUNTIME,            /* only hostguard's own --runtime edits */
+};
+extern const char *const cause_names[];
+/* Why the table differs (n_diff: hg_state_diff's count); may refresh the
+ * record's digest when it is of an older generation. */
+int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list *rt, int n_diff,
+		enum cause *ret);
+
+#endif
