@@ -41,6 +41,7 @@ OUT=$(hg check 2>&1)
 expect_rc 1 "check exits 1 with forged runtime grants" hg check
 expect_match "$STRANGER@0\\.0\\.0\\.0/0 is in the table but not in the config" "check names the unmarked one"
 expect_match "\\(and 1 more" "check counts the one with another element's mark too"
+expect_rc 1 "save refuses to write them to the config (changed outside hostguard)" hg save
 expect_rc 0 "apply repairs" hg apply
 for a in 10.77.0.2 fd77::2; do
 	expect timeout "after apply: the stranger is refused at $a tcp" probe "$H" tcp $a 9000 $STRANGER
