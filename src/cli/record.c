@@ -328,7 +328,7 @@ void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool change
 	hg_state_free(s);
 }
 
-void record_edit_begin(struct record_edit *re, struct hg_nl *nl)
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 {
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
@@ -339,7 +339,9 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl)
 		return;
 	re->seen = re->rec;
 	re->have = true;
-	re->config_applied = record_config_digest(&re->rec, &re->config_before) == 0 &&
+	/* only record_edit_end(config_changed) asks, and hashing a
+	 * 50,000-uid config is most of what a --runtime edit costs */
+	re->config_applied = config && record_config_digest(&re->rec, &re->config_before) == 0 &&
 			     re->config_before == re->rec.config;
 	/* Is the table still as hostguard left it?  Without any commit since,
 	 * surely; otherwise (Docker's iptables, say) read it and compare with

@@ -49,7 +49,9 @@ struct record_edit {
 	uint32_t gen0;
 	uint64_t config_before;
 };
-void record_edit_begin(struct record_edit *re, struct hg_nl *nl);
+/* config: the edit may change the config file (its digest is taken now;
+ * a --runtime edit, which cannot, does not read the file at all). */
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config);
 void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by);
 
 /* One value the live table and the config disagree on, in a key a config

@@ -164,7 +164,7 @@ int cmd_save(int argc, char **argv)
 		goto out;
 	}
 	hg_config_edit_cleanup(config_path, NULL);
-	record_edit_begin(&re, nl);
+	record_edit_begin(&re, nl, true);
 	r = hg_config_edit_prepare_many(config_path, ch, n_ch, &ce, &e);
 	if (r < 0) {
 		err_msg("save: %s; nothing changed", e.message);

@@ -73,6 +73,10 @@ void hg_policy_free_containers(struct hg_policy *p);
 
 /* Appends a warning to the policy; -ENOMEM. */
 int hg_policy_warn(struct hg_policy *p, const char *fmt, ...) HG_PRINTF(2, 3);
+/* Appends a value hg_value_parse() resolved to [lo, hi] already (no check,
+ * no lookup: hg_policy_add() does those). */
+int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, uint32_t lo,
+		     uint32_t hi, struct hg_error *err);
 /* Appends an ignore_ifaces pattern (validated as an interface pattern). */
 int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_error *err);
 

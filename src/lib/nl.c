@@ -74,18 +74,27 @@ char *hg_batch_tail(struct hg_batch *b)
 		char *nb;
 		while (cap - b->len < MSG_ROOM)
 			cap *= 2;
-		nb = realloc(b->buf, cap);
+		/* zeroed: fresh pages from calloc cost nothing until written */
+		nb = calloc(1, cap);
 		if (!nb) {
 			b->oom = true;
 			return NULL;
 		}
+		if (b->len)
+			memcpy(nb, b->buf, b->len);
+		free(b->buf);
 		b->buf = nb;
 		b->cap = cap;
+		b->dirty = b->len;
 	}
-	/* libmnl 1.0.4 leaves attribute padding as it finds it: zero the room
-	 * of one message (< 64 KiB, nla_len is 16 bits), not the whole buffer,
-	 * so that untouched pages cost no memory */
-	memset(b->buf + b->len, 0, 65536);
+	/* libmnl 1.0.4 leaves attribute padding as it finds it: what lies
+	 * past the messages must be zero.  It is, but for what a message
+	 * built here and never added may have written (< 64 KiB: nla_len is
+	 * 16 bits); zero that, not 64 KiB for every message (16 pages
+	 * faulted in for a one-element edit). */
+	if (b->dirty > b->len)
+		memset(b->buf + b->len, 0, b->dirty - b->len);
+	b->dirty = b->len + 65536 < b->cap ? b->len + 65536 : b->cap;
 	return b->buf + b->len;
 }
 
@@ -117,6 +126,8 @@ void hg_batch_add(struct hg_batch *b, struct nlmsghdr *nlh, int set_key, const c
 	vsnprintf(r->what, sizeof(r->what), fmt, ap);
 	va_end(ap);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	/* the message ended there: nothing past it was written */
+	b->dirty = b->len;
 }
 
 int hg_batch_begin(struct hg_batch *b, struct hg_nl *nl, uint32_t genid)

@@ -29,6 +29,7 @@ struct hg_msgrec {
 struct hg_batch {
 	char *buf;
 	size_t len, cap;
+	size_t dirty;             /* past it, buf is zero (hg_batch_tail) */
 	struct hg_msgrec *rec;
 	size_t n_rec, cap_rec;
 	uint32_t seq_begin, seq_end, next_seq;
