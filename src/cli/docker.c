@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,13 +91,76 @@ static const char *curl_reason(CURLcode cr)
 	}
 }
 
+/* ---- who answers --------------------------------------------------------- */
+
+/*
+ * The Engine API must be served by root (or by the user running hostguard):
+ * its answer decides grants (a container's label grants its addresses, a
+ * name resolves to them) and which published ports are closed.  A socket
+ * path another user can answer on (dockerd stopped and its path free, a
+ * writable directory, a rootless daemon) would let that user grant himself
+ * any address.  SO_PEERCRED names the process that listened (systemd for a
+ * socket-activated docker.sock); checked on the connected socket when the
+ * first header line arrives, so no path can be swapped in between.
+ */
+struct peer {
+	int fd;                 /* the socket curl connected (every request
+				   opens its own: no reuse) */
+	bool checked, bad;
+	unsigned uid;
+};
+
+static curl_socket_t peer_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct peer *pc = clientp;
+
+	(void)purpose;
+	pc->fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	pc->checked = pc->bad = false;
+	return pc->fd < 0 ? CURL_SOCKET_BAD : pc->fd;
+}
+
+/* false (once, then remembered) when the peer is not root or us */
+static bool peer_ok(struct peer *pc)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (pc->checked)
+		return !pc->bad;
+	pc->checked = true;
+	pc->uid = (unsigned)-1;
+	if (pc->fd >= 0 && getsockopt(pc->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+		pc->uid = cr.uid;
+	pc->bad = pc->uid != 0 && pc->uid != (unsigned)getuid();
+	return !pc->bad;
+}
+
+static void peer_error(const struct peer *pc, const char *sock, char err[DOCKER_ERR_LEN])
+{
+	if (pc->uid == (unsigned)-1)
+		seterr(err, "docker: %s: cannot tell who serves it (SO_PEERCRED); refusing its answer", sock);
+	else
+		seterr(err, "docker: %s is served by uid %u, not by root or you; refusing its answer "
+		       "(another user's socket would decide who reaches which container)", sock, pc->uid);
+}
+
 /* ---- one request --------------------------------------------------------- */
 
 struct body {
 	char *data;
 	size_t len, cap;
 	bool too_big;
+	struct peer peer;
 };
+
+static size_t body_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body *b = userdata;
+
+	(void)ptr;
+	return peer_ok(&b->peer) ? size * nmemb : 0;
+}
 
 static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -125,7 +189,7 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static CURL *easy_new(const char *sock, const char *path)
+static CURL *easy_new(const char *sock, const char *path, struct peer *pc)
 {
 	char url[512];
 	CURL *c = curl_easy_init();
@@ -148,6 +212,12 @@ static CURL *easy_new(const char *sock, const char *path)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, DOCKER_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "hostguard/" HG_VERSION);
+	pc->fd = -1;
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, peer_open);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, pc);
+	/* a connection of its own, checked by its own peer_ok() */
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	return c;
 }
 
@@ -160,6 +230,10 @@ static int parse_answer(CURL *c, CURLcode cr, struct body *b, const char *sock, 
 	long status = 0;
 	int r = -EIO;
 
+	if (b->peer.bad) {
+		peer_error(&b->peer, sock, err);
+		return -EPERM;
+	}
 	if (cr != CURLE_OK) {
 		if (b->too_big)
 			seterr(err, "docker: GET %s on %s: answer larger than %u MiB", path, sock,
@@ -204,7 +278,7 @@ static int docker_get_raw(const char *sock, const char *path, json_object **ret,
 	struct body b = { 0 };
 	CURLcode cr;
 	int r;
-	CURL *c = easy_new(sock, path);
+	CURL *c = easy_new(sock, path, &b.peer);
 
 	if (!c) {
 		seterr(err, "docker: out of memory");
@@ -213,6 +287,8 @@ static int docker_get_raw(const char *sock, const char *path, json_object **ret,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, body_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &b);
 	cr = curl_easy_perform(c);
 	r = parse_answer(c, cr, &b, sock, path, ret, err);
 	free(b.data);
@@ -268,7 +344,7 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 	 * flight, not thousands of sockets at once */
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 32L);
 	for (; next < n; next++) {
-		c[next] = easy_new(sock, paths[next]);
+		c[next] = easy_new(sock, paths[next], &b[next].peer);
 		if (!c[next]) {
 			seterr(err, "docker: out of memory");
 			r = -ENOMEM;
@@ -277,6 +353,8 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 		curl_easy_setopt(c[next], CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
 		curl_easy_setopt(c[next], CURLOPT_WRITEFUNCTION, body_write);
 		curl_easy_setopt(c[next], CURLOPT_WRITEDATA, &b[next]);
+		curl_easy_setopt(c[next], CURLOPT_HEADERFUNCTION, body_header);
+		curl_easy_setopt(c[next], CURLOPT_HEADERDATA, &b[next]);
 		curl_easy_setopt(c[next], CURLOPT_PRIVATE, (void *)(uintptr_t)next);
 		if (curl_multi_add_handle(m, c[next]) != CURLM_OK) {
 			curl_easy_cleanup(c[next]);
@@ -777,14 +855,23 @@ int docker_note_unresolved(const struct hg_policy *p, const struct docker_state 
 		for (size_t i = 0; i < hg_policy_count(p, k); i++) {
 			const char *tok = hg_policy_token(p, k, i);
 			char name[HG_CONTAINER_NAME_MAX];
+			const struct docker_container *ct;
 
-			if (hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 1 ||
-			    docker_container(d, name))
+			if (hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 1)
+				continue;
+			ct = docker_container(d, name);
+			if (ct && ct->n_addrs)
 				continue;
 			n++;
 			if (quiet)
 				continue;
-			if (d)
+			if (ct)
+				/* --network container:X, host or none: its addresses
+				 * (if any) are another's, which the name does not grant */
+				err_msg("note: %s %s: container %s has no address of its own (network mode "
+					"container:, host or none); no element (fails closed)",
+					hg_key_name(k), tok, name);
+			else if (d)
 				err_msg("note: %s %s: container %s is not running; no element (fails closed)",
 					hg_key_name(k), tok, name);
 			else
@@ -838,6 +925,13 @@ int docker_state_to_policy(struct docker_state *d, struct hg_policy *p,
  * published ports, and exact interface names the config does not cover), so
  * that an apply while dockerd is busy or restarting (the repair timer runs
  * one every minute) does not reopen docker-proxy until follow's next event.
+ * Not the grants of container names and labels: keeping them opens.  The
+ * address of a container that stopped meanwhile is the next container's
+ * (a dockerd restarting starts its containers before it answers), and an
+ * element's comment is only text that anyone with CAP_NET_ADMIN, or an old
+ * "nft list ruleset" restored, can write: kept, "label:x" made any element
+ * survive the repair.  They come back with the next apply or follow sync
+ * that reads Docker.
  * Returns the number of entries kept, or -1 (no table, no privilege).
  */
 static int keep_live_docker_entries(struct hg_policy *p)
@@ -865,15 +959,6 @@ static int keep_live_docker_entries(struct hg_policy *p)
 				snprintf(tok, sizeof(tok), "%u-%u", lo, hi);
 			n += hg_policy_add(p, ports[k], tok, &e) == 0;
 		}
-	}
-	/* the grants of names and labels: the elements say whose they are */
-	for (size_t i = 0; i < hg_state_grant_count(s); i++) {
-		struct hg_grant_info g;
-
-		if (hg_state_grant(s, i, &g) < 0 || g.source == HG_GRANT_CONFIG || g.timeout_ms)
-			continue;
-		n += hg_policy_add_grant_from(p, g.gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g.text,
-					      g.source, g.container, &e) == 0;
 	}
 	for (size_t i = 0; i < hg_state_count(s, HG_KEY_IFACES); i++) {
 		const char *name = hg_state_iface(s, i);
@@ -919,11 +1004,12 @@ int docker_augment_policy(struct hg_policy *p, struct docker_state **ret_state)
 		int kept = keep_live_docker_entries(p);
 
 		if (kept > 0)
-			err_msg("warning: %s; keeping the %d published ports, bridges and container grants of the live table",
+			err_msg("warning: %s; keeping the %d published ports and bridges of the live table; "
+				"no grant of a container name or label until Docker answers (fails closed)",
 				e.message[0] ? e.message : err, kept);
 		else
-			err_msg("warning: %s; using the config without Docker's ports and bridges",
-				e.message[0] ? e.message : err);
+			err_msg("warning: %s; using the config without Docker's ports, bridges and "
+				"container grants", e.message[0] ? e.message : err);
 		docker_state_free(d);
 		return r;
 	}
@@ -981,9 +1067,16 @@ int docker_edit_resolver(const char *cmd, enum hg_key key, enum hg_edit op,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (hg_grant_target_name(key, tokens[i], name, sizeof(name), NULL) == 1 &&
-		    !docker_container(d, name)) {
-			err_msg("%s: '%s': no running container named %s; nothing changed", cmd, tokens[i], name);
+		const struct docker_container *ct;
+
+		if (hg_grant_target_name(key, tokens[i], name, sizeof(name), NULL) != 1)
+			continue;
+		ct = docker_container(d, name);
+		if (!ct || !ct->n_addrs) {
+			err_msg(ct ? "%s: '%s': container %s has no address of its own (network mode container:, "
+				     "host or none); nothing changed"
+				   : "%s: '%s': no running container named %s; nothing changed",
+				cmd, tokens[i], name);
 			ret_code = EXIT_INVALID;
 			goto out;
 		}
@@ -1018,6 +1111,7 @@ struct docker_events {
 	size_t pending;         /* bytes of the event being parsed */
 	docker_event_fn fn;
 	void *userdata;
+	struct peer peer;
 	bool connected, added;
 	char sock[108];
 	char err[DOCKER_ERR_LEN];
@@ -1029,6 +1123,10 @@ static size_t events_header(char *ptr, size_t size, size_t nmemb, void *userdata
 	size_t n = size * nmemb;
 	long status = 0;
 
+	if (!peer_ok(&ev->peer)) {
+		peer_error(&ev->peer, ev->sock, ev->err);
+		return 0;
+	}
 	/* the empty line that ends the headers */
 	if (n <= 2 && (ptr[0] == '\r' || ptr[0] == '\n')) {
 		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -1134,7 +1232,7 @@ int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 	 * after the first, and one read may carry several events. */
 	snprintf(path, sizeof(path), "/events?filters=%s", q);
 	curl_free(q);
-	ev->easy = easy_new(sock, path);
+	ev->easy = easy_new(sock, path, &ev->peer);
 	if (!ev->easy)
 		goto oom;
 	/* No overall timeout: the stream is meant to stay open, silent for hours. */

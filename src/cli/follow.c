@@ -36,6 +36,9 @@ struct follow {
 	bool defaults_ok;               /* no config file: the built-in defaults */
 	bool warned;                    /* a warning about Docker is out; quiet
 					   until the stream has been up a while */
+	bool lost;                      /* the stream ended: the next sync drops
+					   the grants of names and labels without
+					   asking Docker */
 };
 
 static int64_t now_ms(void)
@@ -148,15 +151,19 @@ static int load_config(struct hg_policy **ret, bool defaults_ok)
 
 /*
  * Config + Docker → hg_apply.  When Docker cannot be read, the table keeps
- * what it last learned from Docker (fail closed: a daemon that is down or
- * restarting, or live-restore keeping containers up, must not open ports);
- * with no answer ever, it is the config alone.  Returns 0, or -1 when a
- * retry is due (config invalid, kernel refused).
+ * the published ports and bridges it last learned from Docker (fail closed:
+ * a daemon that is down or restarting, or live-restore keeping containers
+ * up, must not open ports), but not the grants of container names and
+ * labels: their addresses are released with the containers and may belong
+ * to anyone's container by the time Docker answers again (a dockerd
+ * restarting starts its containers before it serves the API).  With no
+ * answer ever, it is the config alone.  Returns 0, or -1 when a retry is
+ * due (config invalid, kernel refused, Docker unreadable).
  */
 static int sync_table(struct follow *f, bool initial)
 {
 	struct hg_policy *p = NULL;
-	struct docker_state *d = NULL, none = { 0 };
+	struct docker_state *d = NULL, none = { 0 }, kept = { 0 };
 	struct hg_nl *nl = NULL;
 	struct hg_error e = { 0 };
 	char err[DOCKER_ERR_LEN] = "", **delta = NULL;
@@ -175,15 +182,30 @@ static int sync_table(struct follow *f, bool initial)
 		free(f->sock);
 		f->sock = sock ? strdup(sock) : NULL;
 	}
-	r = dr = sock ? docker_read(sock, &d, err) : -ENOENT;
+	if (f->lost && sock) {
+		/* not even one more request: a dockerd starting again may be
+		 * restarting containers on new addresses behind a listening
+		 * socket that does not answer yet */
+		snprintf(err, sizeof(err), "docker: GET /events on %s: the stream ended", sock);
+		r = dr = -EIO;
+	} else {
+		r = dr = sock ? docker_read(sock, &d, err) : -ENOENT;
+	}
+	f->lost = false;
 	/* no Docker yet (never seen): the config alone, silently */
 	if (r < 0 && !(r == -ENOENT && !f->have_docker)) {
 		if (!f->warned)
-			err_msg("warning: %s; keeping the ports and bridges last seen", err);
+			err_msg("warning: %s; keeping the ports and bridges last seen, dropping the grants "
+				"of container names and labels until Docker answers", err);
 		f->warned = true;
 		retry = true;
 	}
-	if (docker_state_to_policy(d ? d : f->docker ? f->docker : &none, p, &e) < 0) {
+	if (!d && f->docker) {
+		/* ports and bridges as last seen; no container, so no grant */
+		kept = *f->docker;
+		kept.n_containers = 0;
+	}
+	if (docker_state_to_policy(d ? d : f->docker ? &kept : &none, p, &e) < 0) {
 		err_msg("%s", e.message);
 		goto out;
 	}
@@ -237,6 +259,7 @@ int cmd_follow(int argc, char **argv)
 	struct docker_events *ev = NULL;
 	char err[DOCKER_ERR_LEN];
 	int64_t connect_at = 0, stable_at = -1, backoff = BACKOFF_MIN_MS;
+	bool gone = false;      /* the drop for a lost stream is done or due */
 	sigset_t mask;
 	int sfd = -1, ret = EXIT_FAIL;
 
@@ -247,7 +270,8 @@ int cmd_follow(int argc, char **argv)
 			       "  re-applies within a moment of every container start, stop or rename and\n"
 			       "  network change (Docker's /events on docker_socket): grants by container\n"
 			       "  name and io.hostguard.* label grants follow the containers. Reconnects when dockerd\n"
-			       "  restarts; while Docker cannot be read the table keeps what it last saw.\n"
+			       "  restarts; while Docker cannot be read the table keeps the ports and bridges\n"
+			       "  it last saw, and drops the grants of names and labels (fails closed).\n"
 			       "  Prints one line per change. SIGHUP re-reads the config; SIGTERM and\n"
 			       "  SIGINT exit 0.\n");
 			return EXIT_OK;
@@ -336,6 +360,11 @@ int cmd_follow(int argc, char **argv)
 				if (!f.warned && r != -ENOENT)
 					err_msg("warning: %s; retrying", err);
 				f.warned = f.warned || r != -ENOENT;
+				if (f.have_docker && !gone) {
+					/* the socket went with dockerd: its grants go too */
+					f.lost = gone = true;
+					f.sync_at = now;
+				}
 				connect_at = now + backoff;
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			}
@@ -357,6 +386,7 @@ int cmd_follow(int argc, char **argv)
 			if (!was && docker_events_connected(ev)) {
 				/* Events before this moment were missed: re-read now. */
 				f.sync_at = now_ms();
+				gone = false;
 				stable_at = now_ms() + STABLE_MS;
 			}
 			if (r > 0 && stable_at >= 0 && now_ms() >= stable_at) {
@@ -368,11 +398,17 @@ int cmd_follow(int argc, char **argv)
 			}
 			if (r <= 0) {
 				/* The daemon went away (taking its containers, or not,
-				 * with live-restore): the table keeps what it had until
-				 * the re-read after the reconnect. */
+				 * with live-restore): the table keeps its ports and
+				 * bridges until the re-read after the reconnect; the
+				 * grants of names and labels go now (their addresses
+				 * are free for the next container). */
 				if (!f.warned)
 					err_msg("warning: %s; reconnecting", err);
 				f.warned = true;
+				if (!gone) {
+					f.lost = gone = true;
+					f.sync_at = now_ms();
+				}
 				docker_events_close(ev);
 				ev = NULL;
 				connect_at = now_ms() + backoff;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "record.h"
 
 const char *prog = "hostguard";
 const char *config_path = HG_DEFAULT_CONFIG;
@@ -206,6 +207,14 @@ int main(int argc, char **argv)
 	if ((need & CAPS_NET_ADMIN) && !(need & CAPS_OPTIONAL) && !(held & CAPS_NET_ADMIN)) {
 		err_msg("permission denied: this command needs root or CAP_NET_ADMIN");
 		return EXIT_NOPERM;
+	}
+	/* hostguard's own runtime grants carry a mark under the record's key;
+	 * a timed element without one is tampering (security.md #22) */
+	{
+		struct record rec;
+
+		if ((held & CAPS_NET_ADMIN) && record_load(&rec) == 0)
+			hg_grant_set_runtime_key(rec.key);
 	}
 	return c->run(argc, argv);
 }

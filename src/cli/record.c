@@ -64,46 +64,6 @@
 /* up to this many elements an edit digests the table after its commit */
 #define RECORD_DIGEST_EDITS 2048
 
-/* ---- SipHash-2-4 (Aumasson, Bernstein) --------------------------------- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                             \
-	do {                                                                 \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);    \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                       \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                       \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);    \
-	} while (0)
-
-static uint64_t siphash(const uint64_t key[2], const void *data, size_t len)
-{
-	const unsigned char *in = data;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
-	uint64_t b = (uint64_t)len << 56, m;
-	size_t i, left = len & 7;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&m, in + i, 8);   /* little-endian hosts; a digest, not an interchange format */
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t j = 0; j < left; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 /* ---- where ---------------------------------------------------------------- */
 
 static int netns_id(char *buf, size_t len)
@@ -281,7 +241,7 @@ int record_table_digest(const struct record *rec, const struct hg_state *s, uint
 		if (fclose(f) != 0)
 			r = -ENOMEM;
 		else
-			*ret = siphash(rec->key, all, len);
+			*ret = hg_siphash(rec->key, all, len);
 	}
 	free(all);
 	free(text);
@@ -300,13 +260,13 @@ int record_config_digest(const struct record *rec, uint64_t *ret)
 	if (fd < 0) {
 		if (errno != ENOENT)
 			return -errno;
-		*ret = siphash(rec->key, "", 0);  /* no file: the defaults */
+		*ret = hg_siphash(rec->key, "", 0);  /* no file: the defaults */
 		return 0;
 	}
 	/* chained per block: no need to hold a large config in memory */
 	while ((n = read(fd, buf + 8, sizeof(buf) - 8)) > 0) {
 		memcpy(buf, &h, 8);
-		h = siphash(rec->key, buf, (size_t)n + 8);
+		h = hg_siphash(rec->key, buf, (size_t)n + 8);
 	}
 	close(fd);
 	if (n < 0)

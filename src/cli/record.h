@@ -18,6 +18,12 @@ struct record {
 	uint64_t config;          /* the config file hostguard last applied */
 };
 
+/* From the library (src/lib/grant.c, not exported: the CLI links its own
+ * copy): SipHash-2-4, and the key that marks hostguard's runtime grants
+ * (security.md #22), set from the record at start (main.c). */
+uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
+void hg_grant_set_runtime_key(const uint64_t key[2]);
+
 /* /run/hostguard/applied-<netns cookie>, or NULL */
 const char *record_path(void);
 /* 0; -ENOENT: none; -EPERM: not root's or group/other bits (not believed);

@@ -159,6 +159,13 @@ int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
 		g.expires_ms = k->expires_ms;
 		g.src = k->tag.src;
 		memcpy(g.name, k->tag.name, sizeof(g.name));
+		g.marked = k->tag.marked;
+		g.mark = k->tag.mark;
+		/* a timeout hostguard did not set (security.md #22): no runtime
+		 * grant, an element like any other (check names it, apply
+		 * removes it) */
+		if (g.timeout_ms && !hg_grant_runtime_ok(&g))
+			g.timeout_ms = g.expires_ms = 0;
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])

@@ -16,6 +16,7 @@
  * A grant without a port covers every port, 0-65535.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -613,6 +614,90 @@ HG_EXPORT int hg_grant_info_covers(const struct hg_grant_info *g, const char *ad
 	       (port == 0 || (x.p_lo <= port && port <= x.p_hi));
 }
 
+/* ---- SipHash-2-4 (Aumasson, Bernstein) --------------------------------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                             \
+	do {                                                                 \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);    \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                       \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                       \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);    \
+	} while (0)
+
+uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const unsigned char *in = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, left = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, 8);   /* little-endian hosts; a digest, not an interchange format */
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < left; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- runtime marks -------------------------------------------------------------- */
+
+/*
+ * An element with a kernel timeout is a runtime grant ("allow-uid --for"):
+ * apply and check leave it alone.  So that a program with CAP_NET_ADMIN
+ * cannot add "2003 . 0.0.0.0/0 . 0-65535 timeout 300d" and have it pass for
+ * one, hostguard marks its own: the comment "runtime:" and a SipHash of the
+ * element (key and timeout) under the key of the root-only record
+ * (src/cli/record.c), which the CLI hands over at start.  With a key, a
+ * timed element without a valid mark is no runtime grant: the state reads it
+ * as a permanent element (check names it, apply removes it).  Without one
+ * (no record yet, a caller that may not read it, the shared library) every
+ * timed element is believed, as before.
+ */
+static uint64_t runtime_key[2];
+static bool have_runtime_key;
+
+void hg_grant_set_runtime_key(const uint64_t key[2])
+{
+	runtime_key[0] = key[0];
+	runtime_key[1] = key[1];
+	have_runtime_key = true;
+}
+
+static uint64_t runtime_mark(const struct hg_grant *g, uint64_t timeout_ms)
+{
+	unsigned char buf[64];
+	size_t n = 0;
+
+	memcpy(buf + n, &g->id, 4), n += 4;
+	buf[n++] = g->v6;
+	memcpy(buf + n, g->a_lo, 16), n += 16;
+	memcpy(buf + n, g->a_hi, 16), n += 16;
+	memcpy(buf + n, &g->p_lo, 2), n += 2;
+	memcpy(buf + n, &g->p_hi, 2), n += 2;
+	memcpy(buf + n, &timeout_ms, 8), n += 8;
+	return hg_siphash(runtime_key, buf, n);
+}
+
+bool hg_grant_runtime_ok(const struct hg_grant *g)
+{
+	return !have_runtime_key || (g->marked && g->mark == runtime_mark(g, g->timeout_ms));
+}
+
 /* ---- element comments ------------------------------------------------------------ */
 
 /*
@@ -635,6 +720,12 @@ void hg_grant_tag_decode(struct hg_grant *g, const void *udata, size_t len)
 	    u[1] > sizeof(text) || u[2 + u[1] - 1] != '\0')
 		return;
 	memcpy(text, u + 2, u[1]);
+	if (strncmp(text, "runtime:", 8) == 0 && strlen(text) == 8 + 16 &&
+	    strspn(text + 8, "0123456789abcdef") == 16) {
+		g->mark = strtoull(text + 8, NULL, 16);
+		g->marked = 1;
+		return;
+	}
 	for (int src = HG_GRANT_NAME; src <= HG_GRANT_LABEL; src++) {
 		size_t pl = strlen(src_prefix[src]);
 		if (strncmp(text, src_prefix[src], pl) == 0 && is_container_name(text + pl) &&
@@ -655,15 +746,18 @@ void hg_grant_source_text(const struct hg_grant *g, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static int grant_comment(const struct hg_grant *g, struct nftnl_set_elem *e)
+static int grant_comment(const struct hg_grant *g, uint64_t timeout_ms, struct nftnl_set_elem *e)
 {
 	struct nftnl_udata_buf *ud;
 	char text[HG_CONTAINER_NAME_MAX + 8];
 	int r = 0;
 
-	if (g->src != HG_GRANT_NAME && g->src != HG_GRANT_LABEL)
+	if (timeout_ms && have_runtime_key)
+		snprintf(text, sizeof(text), "runtime:%016" PRIx64, runtime_mark(g, timeout_ms));
+	else if (g->src != HG_GRANT_NAME && g->src != HG_GRANT_LABEL)
 		return 0;
-	snprintf(text, sizeof(text), "%s%s", src_prefix[g->src], g->name);
+	else
+		snprintf(text, sizeof(text), "%s%s", src_prefix[g->src], g->name);
 	ud = nftnl_udata_buf_alloc(sizeof(text) + 4);
 	if (!ud)
 		return -ENOMEM;
@@ -752,7 +846,7 @@ int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t
 			if (timeout_ms && type == NFT_MSG_NEWSETELEM)
 				nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 			nftnl_set_elem_add(s, e);
-			if (type == NFT_MSG_NEWSETELEM && grant_comment(&g[j], e) < 0) {
+			if (type == NFT_MSG_NEWSETELEM && grant_comment(&g[j], timeout_ms, e) < 0) {
 				nftnl_set_free(s);
 				return -ENOMEM;
 			}

@@ -107,7 +107,16 @@ struct hg_grant {
 	 * kernel the last two are the element's comment, "name:web1". */
 	uint8_t src;
 	char name[HG_CONTAINER_NAME_MAX];
+	/* a runtime grant's mark: its comment "runtime:HEX" (grant.c) */
+	uint8_t marked;
+	uint64_t mark;
 };
+/* SipHash-2-4 (grant.c; record.c uses it too) */
+uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
+/* The record's key, for marking and checking runtime grants (grant.c). */
+void hg_grant_set_runtime_key(const uint64_t key[2]);
+/* True when g (with a timeout) is one hostguard made, or no key is set. */
+bool hg_grant_runtime_ok(const struct hg_grant *g);
 /* Appends g to *v (*n of *cap, grown as needed); -ENOMEM. */
 int hg_grants_push(struct hg_grant **v, size_t *n, size_t *cap, const struct hg_grant *g);
 /* The grants of name grant g, one per address p knows the container by,
