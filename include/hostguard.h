@@ -8,6 +8,14 @@
  *     struct hg_error is passed, it is filled with a one-line message that
  *     names the bad value, the config line or the kernel object.
  *   - Output parameters are named ret_*; they are untouched on failure.
+ *   - A NULL or out-of-range argument (where none is documented as
+ *     optional) is refused: functions returning an errno return -EINVAL,
+ *     counts are 0, pointers NULL, and void functions do nothing.
+ *   - Every pointer returned or filled in says who owns it and how long it
+ *     lives.  "Static": owned by the library, valid for the life of the
+ *     process.  "Borrowed from X": owned by X, valid until X is freed (or
+ *     the call named changes it); never free it.  Otherwise the caller owns
+ *     it and frees it with the function named.
  *   - The library never prints, never exits and never runs a program.
  */
 #ifndef HOSTGUARD_H
@@ -16,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,7 +58,7 @@ enum hg_key {
 /* What an edit does with the values it names. */
 enum hg_edit { HG_EDIT_ADD, HG_EDIT_REMOVE };
 
-/* Returns the config key / set name, or NULL for an invalid key. */
+/* Returns the config key / set name (static), or NULL for an invalid key. */
 const char *hg_key_name(enum hg_key key);
 /* Returns the key for a config key name, or -EINVAL. */
 int hg_key_from_name(const char *name);
@@ -84,10 +93,11 @@ int hg_value_canonical(enum hg_key key, const char *token, char *buf, size_t len
 
 struct hg_policy;
 
-/* An empty policy (every set empty). NULL when out of memory. */
+/* An empty policy (every set empty); the caller frees it with
+ * hg_policy_free().  NULL when out of memory. */
 struct hg_policy *hg_policy_new(void);
 /* The built-in defaults: uid 0; docker0, docker_gwbridge, br-*, veth*, macvlan*,
- * ipvlan*; no ports. */
+ * ipvlan*; no ports.  *ret is the caller's: hg_policy_free(). */
 int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err);
 void hg_policy_free(struct hg_policy *p);
 
@@ -100,7 +110,10 @@ int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
 int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char *token,
 		     struct hg_error *err);
 size_t hg_policy_count(const struct hg_policy *p, enum hg_key key);
-/* The i-th value as the user typed it. */
+/* The i-th value as the user typed it, NUL-terminated; NULL when i or key
+ * is out of range.  Borrowed from the policy: valid until the next
+ * hg_policy_add() or hg_policy_remove() on it (its text buffer may move)
+ * or hg_policy_free(). */
 const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i);
 /* Checks the policy as a whole (overlapping interface patterns). */
 int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
@@ -110,12 +123,14 @@ int hg_policy_validate(const struct hg_policy *p, struct hg_error *err);
  * allowed_uids / allowed_gids that does not resolve ("FILE:LINE: unknown
  * user 'alice' (skipped)").  Allowing is all a name can do, so a name that
  * no longer resolves fails closed: the rest of the config loads.  The
- * array belongs to the policy; *ret_n is its length.
+ * array and its strings are borrowed from the policy (valid until
+ * hg_policy_free()); *ret_n is its length.
  */
 const char *const *hg_policy_warnings(const struct hg_policy *p, size_t *ret_n);
 /* The config's ignore_ifaces patterns: bridges, macvlan/ipvlan links and
  * bridge ports that need not be covered by container_ifaces (no kernel set;
- * "hostguard check" does not report them). */
+ * "hostguard check" does not report them).  Borrowed from the policy, as
+ * hg_policy_warnings(). */
 const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p, size_t *ret_n);
 
 /* Logging of denied packets (config keys log_denied, log_group, log_rate):
@@ -133,7 +148,8 @@ void hg_policy_set_log(struct hg_policy *p, const struct hg_log_settings *log);
 
 /* The Docker Engine API socket (config key docker_socket): by default
  * HG_DEFAULT_DOCKER_SOCKET, NULL when the config says "none".  The library
- * never talks to Docker; the pointer lives as long as the policy. */
+ * never talks to Docker.  Borrowed from the policy: valid until
+ * hg_policy_set_docker_socket() or hg_policy_free(). */
 #define HG_DEFAULT_DOCKER_SOCKET "/run/docker.sock"
 const char *hg_policy_docker_socket(const struct hg_policy *p);
 /* Sets it (NULL: none). Returns 0 or -ENOMEM / -EINVAL (not an absolute path). */
@@ -143,7 +159,8 @@ int hg_policy_set_docker_socket(struct hg_policy *p, const char *path);
 bool hg_pattern_match(const char *pattern, const char *ifname);
 
 /* The whole ruleset in nft syntax, loadable with "nft -f" as the same atomic
- * replace that hg_apply() performs. Caller frees. NULL when out of memory. */
+ * replace that hg_apply() performs. The caller frees it with free(). NULL
+ * when out of memory or p is NULL. */
 char *hg_policy_to_nft(const struct hg_policy *p);
 
 /* ---- containers (grant targets by name, labels) ------------------------- */
@@ -154,8 +171,8 @@ char *hg_policy_to_nft(const struct hg_policy *p);
  * container has (IPv4 and IPv6, every network).  The library never talks to
  * Docker: the caller says which addresses each running container has now;
  * a name it was not told of gets no element (fails closed).  Setting a name
- * again replaces its addresses.  Returns 0, -EINVAL (a bad name or address,
- * err names it) or -ENOMEM.
+ * again replaces its addresses; name and addrs are copied.  Returns 0,
+ * -EINVAL (a bad name or address, err names it) or -ENOMEM.
  */
 #define HG_CONTAINER_NAME_MAX 64
 int hg_policy_set_container(struct hg_policy *p, const char *name, const char *const *addrs,
@@ -201,7 +218,8 @@ int hg_grant_target_name(enum hg_key key, const char *token, char *ret_name, siz
  * group or others (refused, as sshd's StrictModes would; a root-owned
  * sticky directory such as /tmp is accepted above the config's own
  * directory), or another negative errno.  Unknown user and group names
- * are skipped with a warning (hg_policy_warnings()).
+ * are skipped with a warning (hg_policy_warnings()).  *ret is the
+ * caller's: hg_policy_free().
  */
 int hg_config_load(const char *path, struct hg_policy **ret, struct hg_error *err);
 /* The same for text in memory; name is used in messages. */
@@ -218,7 +236,9 @@ int hg_config_parse(const char *text, size_t len, const char *name,
  * commit, abort removes the temporary file).  A missing file counts as all
  * defaults.  Prepare returns 1 with *ret set when the file changes, 0 (and
  * *ret NULL) when it already says so, or a negative errno (-EINVAL: invalid
- * file or value; -EPERM: a file others could change).
+ * file or value; -EPERM: a file others could change).  *ret is the
+ * caller's until hg_config_edit_finish() or hg_config_edit_abort(), which
+ * free it (after commit, exactly one of them must be called).
  */
 struct hg_config_edit;
 int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_edit op,
@@ -239,7 +259,8 @@ int hg_config_edit_prepare_many(const char *path, const struct hg_config_change 
 int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err);
 void hg_config_edit_finish(struct hg_config_edit *e);
 void hg_config_edit_abort(struct hg_config_edit *e);
-/* The key's new line, without the newline, for messages. */
+/* The key's new line, without the newline, for messages.  Borrowed from e:
+ * valid until finish or abort. */
 const char *hg_config_edit_line(const struct hg_config_edit *e);
 /*
  * Removes what edits killed midway left beside the config: regular files
@@ -255,7 +276,9 @@ int hg_config_edit_cleanup(const char *path, struct hg_error *err);
 
 struct hg_nl;
 
-/* Opens a netfilter netlink socket in the caller's network namespace. */
+/* Opens a netfilter netlink socket in the caller's network namespace;
+ * *ret is the caller's: hg_nl_close().  One hg_nl is not for concurrent
+ * use by two threads. */
 int hg_nl_open(struct hg_nl **ret, struct hg_error *err);
 void hg_nl_close(struct hg_nl *nl);
 
@@ -335,7 +358,8 @@ struct hg_link {
 	bool up;
 	unsigned master;       /* ifindex of the bridge (or bond...) it is a port of, 0: none */
 };
-/* The interfaces of the caller's network namespace (rtnetlink); free(*ret). */
+/* The interfaces of the caller's network namespace (rtnetlink); *ret is
+ * the caller's array of *ret_n links: free(*ret). */
 int hg_links_read(struct hg_link **ret, size_t *ret_n, struct hg_error *err);
 /* Bridges, macvlan and ipvlan: where containers are usually attached. */
 bool hg_link_is_container_like(const struct hg_link *l);
@@ -347,14 +371,17 @@ struct hg_state;
 enum hg_chain { HG_CHAIN_EGRESS, HG_CHAIN_INGRESS, HG_CHAIN_MAX };
 
 /* Reads the live table (sets, elements, chains, rules, counters) as one
- * consistent snapshot. -ENOENT when the table is not loaded. */
+ * consistent snapshot. -ENOENT when the table is not loaded.  *ret is the
+ * caller's: hg_state_free().  A snapshot does not follow later changes. */
 int hg_state_read(struct hg_nl *nl, struct hg_state **ret, struct hg_error *err);
 void hg_state_free(struct hg_state *s);
 /* The ruleset generation the snapshot was read at. */
 uint32_t hg_state_generation(const struct hg_state *s);
 
 /* Live set contents, sorted. Ids: lo == hi. Ports: merged ranges.
- * Interfaces: patterns through hg_state_iface(). */
+ * Interfaces: patterns through hg_state_iface(), borrowed from the state
+ * (valid until hg_state_free()); NULL when i is out of range.
+ * hg_state_range() leaves *ret_lo and *ret_hi alone when i is out of range. */
 size_t hg_state_count(const struct hg_state *s, enum hg_key key);
 void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
 		    uint32_t *ret_lo, uint32_t *ret_hi);
@@ -362,7 +389,8 @@ const char *hg_state_iface(const struct hg_state *s, size_t i);
 /* Live grants (both keys, both families), sorted by kind, principal, then
  * target.  The text is canonical: "1002@192.0.2.0/24:8080" (numeric id;
  * no port: every port).  timeout_ms / expires_ms are 0 for grants without
- * a timeout (from the config). */
+ * a timeout (from the config).  hg_state_grant() copies grant i into *ret
+ * (no pointers inside); -ENOENT when i is out of range. */
 struct hg_grant_info {
 	bool gid;                 /* a grant_gids element */
 	uint32_t id;
@@ -379,7 +407,8 @@ int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret
  * on some port)?  Returns 1 or 0, -EINVAL for a bad address. */
 int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port);
 
-/* The NFLOG group the live table logs drops to, or -1 when it does not log. */
+/* The NFLOG group the live table logs drops to, -1 when it does not log,
+ * -EINVAL for NULL. */
 int hg_state_log_group(const struct hg_state *s);
 /* Packets and bytes counted by the drop rule of a chain (0 when absent). */
 void hg_state_drops(const struct hg_state *s, enum hg_chain chain,
@@ -391,8 +420,8 @@ long long hg_state_counting_since(const struct hg_state *s, enum hg_chain chain)
 /*
  * Compares the live table with a policy.  Fills *ret_lines with one malloc'd
  * line per difference ("allowed_uids: missing 1001", "chain egress: rule 2
- * differs", ...) and returns their number; 0 means in sync.  Free with
- * hg_lines_free().
+ * differs", ...) and returns their number; 0 means in sync.  The array and
+ * its lines are the caller's: hg_lines_free(*ret_lines, n) (it takes NULL).
  */
 int hg_state_diff(const struct hg_state *s, const struct hg_policy *p,
 		  char ***ret_lines);
@@ -402,6 +431,83 @@ void hg_lines_free(char **lines, size_t n);
  * for what is re-created or repaired (chains, set types, table flags). */
 int hg_state_delta(const struct hg_state *s, const struct hg_policy *p, char ***ret_lines);
 
+/* ---- watching denied packets (NFLOG) ------------------------------------ */
+
+/* The name of a public chain: "egress" or "ingress_local"; NULL for an
+ * invalid chain.  A static string. */
+const char *hg_chain_name(enum hg_chain chain);
+
+/*
+ * The table's log rules (log_denied = yes) send each dropped packet, with a
+ * prefix naming its chain, to an NFLOG group; a watcher binds that group
+ * (one listener per group) and reads them.  Packets of the input hook
+ * (ingress_local) carry the kernel's receive time; those of postrouting
+ * (egress) carry none since Linux 5.18 and are stamped when received.
+ */
+struct hg_watch;
+
+struct hg_watch_event {
+	enum hg_chain chain;      /* HG_CHAIN_EGRESS: host -> container,
+				     HG_CHAIN_INGRESS: container -> host */
+	int family;               /* AF_INET or AF_INET6 */
+	/* the kernel reports a uid and gid only for packets of a full local
+	 * socket (a dropped SYN-ACK comes without) */
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+	uint32_t indev, outdev;   /* interface indexes, 0: none */
+	uint8_t saddr[16], daddr[16];  /* network byte order; IPv4: first 4 bytes */
+	char src[46], dst[46];    /* the addresses as text */
+	int proto;                /* IP protocol, -1: not known */
+	int sport, dport;         /* TCP/UDP ports, -1: none */
+	int icmp_type;            /* ICMP/ICMPv6 type, -1: none */
+	struct timespec when;     /* CLOCK_REALTIME */
+	bool packet_time;         /* when is the packet's own (kernel) time stamp,
+				     not the time the watcher received it */
+	/*
+	 * With HG_WATCH_GRANTS, for an egress packet: the live grants of its
+	 * uid (grant_uids4 or grant_uids6, by the packet's family) and of its
+	 * gid (grant_gids4/6), read at most once per ruleset generation, with
+	 * runtime grants that expired since left out.  *_grant_set names the set
+	 * (a static string) when the principal has grants there, else NULL;
+	 * *_grants counts them and *_covers says one of them covers the
+	 * packet's destination and port (granted after the packet was dropped).
+	 * grants_known is false when the table could not be read.
+	 */
+	bool grants_known;
+	const char *uid_grant_set, *gid_grant_set;
+	unsigned uid_grants, gid_grants;
+	bool uid_covers, gid_covers;
+};
+
+/* Look up the grants of each event's uid and gid (needs the table readable). */
+#define HG_WATCH_GRANTS 0x1u
+
+/*
+ * Binds NFLOG group (copy mode, each packet sent at once, the queue flushed
+ * every 100 ms) and returns a watcher in *ret (free with hg_watch_close()).
+ * -EPERM or -EBUSY: the group is bound by another listener, or the caller
+ * lacks CAP_NET_ADMIN (the kernel answers EPERM for both); -EINVAL: ret is
+ * NULL or flags unknown.
+ */
+int hg_watch_open(uint16_t group, unsigned flags, struct hg_watch **ret, struct hg_error *err);
+/*
+ * Waits for the next denied packet and fills *ret.  Returns 1 with an
+ * event; 0 once hg_watch_stop() was called and every packet the kernel
+ * still held was returned; -EINTR when a signal interrupted the wait (call
+ * again); -ENOBUFS when packets were lost (too many at once; call again);
+ * another negative errno on failure.  Pointers in *ret are static strings.
+ * A signal handler installed without SA_RESTART ends the wait: the loop
+ * (not the handler) then calls hg_watch_stop().  A watcher is for one
+ * thread at a time.
+ */
+int hg_watch_next(struct hg_watch *w, struct hg_watch_event *ret, struct hg_error *err);
+/* Unbinds the group, which makes the kernel flush its queue: hg_watch_next()
+ * then returns what was queued, then 0.  The last packet is never lost. */
+int hg_watch_stop(struct hg_watch *w, struct hg_error *err);
+/* Unbinds (when not stopped) and frees; NULL is ignored. */
+void hg_watch_close(struct hg_watch *w);
+
+/* The library's version, e.g. "0.1.0" (static). */
 const char *hg_version(void);
 
 #ifdef __cplusplus

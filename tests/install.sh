@@ -67,6 +67,7 @@ export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_PATH=$R$libdir/pkgconfig
 san=$(opt b_sanitize)
 sanflags=()
 [ "$san" != none ] && sanflags=("-fsanitize=$san")
+# shellcheck disable=SC2046  # pkg-config's flags are meant to split into words
 if cc -Wall -Wextra -Werror "${sanflags[@]}" -o "$T/example" "$S/examples/c/hg-show-policy.c" \
 	$(pkg-config --cflags --libs hostguard) 2>"$T/cc.log"; then
 	pass "examples/c builds with pkg-config --cflags --libs hostguard"

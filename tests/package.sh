@@ -82,6 +82,7 @@ dpkg-deb -e "$(deb libhostguard1)" "$T/ctl0"
 grep -q '^libhostguard 1 libhostguard1 ' "$T/ctl0/shlibs" && grep -q 'hg_apply@HOSTGUARD_1' "$T/ctl0/symbols" && pass "libhostguard1 has shlibs and a symbols file" || fail "shlibs/symbols"
 # enabled the Debian way, not started on installation, not stopped on upgrade
 grep -q 'deb-systemd-helper .*enable.*hostguard.service' "$T/ctl/postinst" && pass "postinst enables hostguard.service (deb-systemd-helper)" || fail "postinst does not enable"
+# shellcheck disable=SC2016  # a literal $_dh_action in the regex
 ! grep -qE 'deb-systemd-invoke (\$_dh_action|start|restart)' "$T/ctl/postinst" &&
 	pass "postinst starts nothing on installation" || fail "postinst starts a unit: $(grep deb-systemd-invoke "$T/ctl/postinst")"
 ! grep -q 'deb-systemd-invoke stop' "$T/ctl/prerm" 2>/dev/null && pass "prerm does not stop hostguard on upgrade" || fail "prerm stops: $(cat "$T/ctl/prerm")"

@@ -502,7 +502,7 @@ int cmd_status(int argc, char **argv)
 				uint64_t pk, by;
 				hg_state_drops(s, ch, &pk, &by);
 				printf("%s\"%s\":{\"dropped_packets\":%llu,\"dropped_bytes\":%llu,\"since\":",
-				       ch ? "," : "", ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local",
+				       ch ? "," : "", hg_chain_name(ch),
 				       (unsigned long long)pk, (unsigned long long)by);
 				if (hg_state_counting_since(s, ch))
 					printf("%lld}", hg_state_counting_since(s, ch));
@@ -603,7 +603,7 @@ int cmd_status(int argc, char **argv)
 					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 				hg_state_drops(s, ch, &pk, &by);
 				printf("  %-14s (%s) %llu packets, %llu bytes since %s\n",
-				       ch == HG_CHAIN_EGRESS ? "egress" : "ingress_local", chain_dir[ch],
+				       hg_chain_name(ch), chain_dir[ch],
 				       (unsigned long long)pk, (unsigned long long)by, when);
 			}
 			int lg = hg_state_log_group(s);

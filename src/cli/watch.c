@@ -1,24 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * watch: one line per denied attempt, read from the table's NFLOG group with
- * libmnl alone; with --journal one structured journal entry each.
- *
- * Times: the kernel sends each logged packet at once (queue threshold 1,
- * flush timeout 100 ms as a backstop) and stamps packets of the input hook
- * (ingress_local) with their receive time (NFULA_TIMESTAMP; this socket
- * enables kernel timestamping with SO_TIMESTAMP).  Packets of postrouting
- * (egress) carry no timestamp since Linux 5.18: their time is when watch
- * received them, milliseconds later.  On SIGINT/SIGTERM the group is
- * unbound, which flushes the kernel's queue, and every event up to the
- * acknowledgement is printed: the last one is never lost.
+ * watch: one line per denied attempt, read through the library's NFLOG
+ * watcher (hg_watch_*); with --journal one structured journal entry each.
+ * On SIGINT/SIGTERM the watcher is stopped, which flushes the kernel's
+ * queue, and every event up to then is printed: the last one is never lost.
  */
-#include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <grp.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_log.h>
-#include <libmnl/libmnl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -39,66 +27,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int packet_cb(const struct nlmsghdr *nlh, void *data);
-
-/* Binds (with copy mode, queue threshold 1 and a 100 ms flush timeout) or
- * unbinds the group; packets that arrive before the acknowledgement go to
- * packet_cb with ctx. */
-static int nflog_config(struct mnl_socket *nl, uint16_t group, uint8_t cmd, bool mode, void *ctx)
-{
-	char buf[8192] = { 0 };    /* libmnl leaves attribute padding as it finds it */
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *g;
-	struct nfulnl_msg_config_cmd c = { .command = cmd };
-	uint32_t seq = (uint32_t)time(NULL);
-	ssize_t n;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	g->res_id = htons(group);
-	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(c), &c);
-	if (mode) {
-		/* headers are enough for addresses and ports */
-		struct nfulnl_msg_config_mode m = { .copy_range = htonl(256), .copy_mode = NFULNL_COPY_PACKET };
-		mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
-		/* each packet is sent at once, the queue flushed every 100 ms */
-		mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
-		mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(10));
-	}
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		int r;
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), ctx ? packet_cb : NULL, ctx);
-		if (r < 0)
-			return -errno;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
-}
-
-struct event {
-	const char *chain;     /* "egress" or "ingress_local" */
-	int family;
-	bool has_uid, has_gid;
-	uint32_t uid, gid, indev, outdev;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	int proto;             /* -1: unknown */
-	int sport, dport;      /* -1: none */
-	int icmp_type;         /* -1: none */
-	struct timespec when;  /* the packet's time, or when it was received */
-	bool packet_time;      /* when is the kernel's NFULA_TIMESTAMP */
-};
-
 struct watch {
 	bool json, journal;
 	int journal_fd;                 /* -1: stdout */
@@ -108,43 +36,6 @@ struct watch {
 	unsigned in_second, suppressed;
 };
 #define JOURNAL_RATE 200
-
-static int attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	int t = mnl_attr_get_type(a);
-
-	if (t <= NFULA_MAX)
-		tb[t] = a;
-	return MNL_CB_OK;
-}
-
-static void parse_l4(struct event *ev, const uint8_t *p, size_t len)
-{
-	if ((ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP) && len >= 4) {
-		ev->sport = p[0] << 8 | p[1];
-		ev->dport = p[2] << 8 | p[3];
-	} else if ((ev->proto == IPPROTO_ICMP || ev->proto == IPPROTO_ICMPV6) && len >= 1) {
-		ev->icmp_type = p[0];
-	}
-}
-
-static void parse_payload(struct event *ev, const uint8_t *p, size_t len)
-{
-	if (ev->family == AF_INET && len >= 20) {
-		size_t ihl = (size_t)(p[0] & 0x0f) * 4;
-		inet_ntop(AF_INET, p + 12, ev->src, sizeof(ev->src));
-		inet_ntop(AF_INET, p + 16, ev->dst, sizeof(ev->dst));
-		ev->proto = p[9];
-		if (ihl >= 20 && ihl <= len)
-			parse_l4(ev, p + ihl, len - ihl);
-	} else if (ev->family == AF_INET6 && len >= 40) {
-		inet_ntop(AF_INET6, p + 8, ev->src, sizeof(ev->src));
-		inet_ntop(AF_INET6, p + 24, ev->dst, sizeof(ev->dst));
-		ev->proto = p[6];
-		parse_l4(ev, p + 40, len - 40);
-	}
-}
 
 static const char *proto_name(int proto)
 {
@@ -166,11 +57,46 @@ static void format_time(const struct timespec *ts, char *buf, size_t size)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
 }
 
-static void journal_event(struct watch *w, const struct event *ev, const char *text);
+static void journal_event(struct watch *w, const struct hg_watch_event *ev, const char *text);
 
-static void print_event(const struct event *ev, struct watch *w)
+/* The destination as a grant names it: "10.77.0.2:9000", "[fd77::2]:9000",
+ * or the address alone for a packet without ports. */
+static void format_target(const struct hg_watch_event *ev, char *buf, size_t size)
 {
-	char when[64], in[IF_NAMESIZE] = "", out[IF_NAMESIZE] = "";
+	bool v6 = ev->family == AF_INET6;
+
+	if (ev->dport >= 0)
+		snprintf(buf, size, "%s%s%s:%d", v6 ? "[" : "", ev->dst, v6 ? "]" : "", ev->dport);
+	else
+		snprintf(buf, size, "%s", ev->dst);
+}
+
+/* Issue #14: a denied user who has grants, but not to this destination:
+ * "; uid 1002 (alice) has 2 grants (grant_uids4) but none to 172.18.0.3:80" */
+static void grants_text(FILE *f, const char *what, uint32_t id, const char *name, const char *set,
+			unsigned n, bool covers, const char *target)
+{
+	if (!set)
+		return;
+	if (covers)
+		fprintf(f, "; %s %u (%s) has a grant (%s) to %s, added after this packet was dropped",
+			what, id, name ? name : "?", set, target);
+	else
+		fprintf(f, "; %s %u (%s) has %u grant%s (%s) but none to %s", what, id,
+			name ? name : "?", n, n == 1 ? "" : "s", set, target);
+}
+
+static void grants_json(const char *set, unsigned n, bool covers)
+{
+	if (set)
+		printf("{\"set\":\"%s\",\"count\":%u,\"covers\":%s}", set, n, covers ? "true" : "false");
+	else
+		fputs("null", stdout);
+}
+
+static void print_event(const struct hg_watch_event *ev, struct watch *w)
+{
+	char when[64], in[IF_NAMESIZE] = "", out[IF_NAMESIZE] = "", target[64];
 	bool json = w->json;
 	FILE *f = stdout;
 	char *text = NULL;
@@ -178,7 +104,7 @@ static void print_event(const struct event *ev, struct watch *w)
 	const struct passwd *pw = ev->has_uid ? getpwuid(ev->uid) : NULL;
 	const struct group *gr = ev->has_gid ? getgrgid(ev->gid) : NULL;
 	const char *pn = proto_name(ev->proto);
-	bool egress = strcmp(ev->chain, "egress") == 0;
+	bool egress = ev->chain == HG_CHAIN_EGRESS;
 
 	format_time(&ev->when, when, sizeof(when));
 	if (ev->indev && !if_indextoname(ev->indev, in))
@@ -189,7 +115,7 @@ static void print_event(const struct event *ev, struct watch *w)
 	if (json) {
 		printf("{\"time\":\"%s\",\"time_source\":\"%s\",\"direction\":\"%s\",\"chain\":\"%s\",", when,
 		       ev->packet_time ? "packet" : "received",
-		       egress ? "host_to_container" : "container_to_host", ev->chain);
+		       egress ? "host_to_container" : "container_to_host", hg_chain_name(ev->chain));
 		if (ev->has_uid) {
 			printf("\"uid\":%u,\"user\":", ev->uid);
 			if (pw)
@@ -226,7 +152,15 @@ static void print_event(const struct event *ev, struct watch *w)
 			printf(",\"icmp_type\":%d", ev->icmp_type);
 		else
 			fputs(",\"icmp_type\":null", stdout);
-		fputs("}\n", stdout);
+		if (ev->grants_known) {
+			fputs(",\"grants\":{\"uid\":", stdout);
+			grants_json(ev->uid_grant_set, ev->uid_grants, ev->uid_covers);
+			fputs(",\"gid\":", stdout);
+			grants_json(ev->gid_grant_set, ev->gid_grants, ev->gid_covers);
+			fputs("}}\n", stdout);
+		} else {
+			fputs(",\"grants\":null}\n", stdout);
+		}
 	} else {
 		if (w->journal) {
 			f = open_memstream(&text, &text_len);
@@ -261,6 +195,11 @@ static void print_event(const struct event *ev, struct watch *w)
 			fprintf(f, " %s -> %s", ev->src, ev->dst);
 		if (ev->icmp_type >= 0)
 			fprintf(f, " type=%d", ev->icmp_type);
+		format_target(ev, target, sizeof(target));
+		grants_text(f, "uid", ev->uid, pw ? pw->pw_name : NULL, ev->uid_grant_set, ev->uid_grants,
+			    ev->uid_covers, target);
+		grants_text(f, "gid", ev->gid, gr ? gr->gr_name : NULL, ev->gid_grant_set, ev->gid_grants,
+			    ev->gid_covers, target);
 		if (w->journal) {
 			fclose(f);
 			journal_event(w, ev, text);
@@ -335,7 +274,7 @@ static bool journal_rate_ok(struct watch *w, const struct timespec *now)
 	return true;
 }
 
-static void journal_event(struct watch *w, const struct event *ev, const char *text)
+static void journal_event(struct watch *w, const struct hg_watch_event *ev, const char *text)
 {
 	const struct passwd *pw = ev->has_uid ? getpwuid(ev->uid) : NULL;
 	const struct group *gr = ev->has_gid ? getgrgid(ev->gid) : NULL;
@@ -355,8 +294,8 @@ static void journal_event(struct watch *w, const struct event *ev, const char *t
 	jfield(f, "PRIORITY", "5");
 	jfield(f, "SYSLOG_IDENTIFIER", "hostguard");
 	jfield(f, "HOSTGUARD_ACTION", "deny");
-	jfield(f, "HOSTGUARD_DIRECTION", strcmp(ev->chain, "egress") == 0 ? "host_to_container" : "container_to_host");
-	jfield(f, "HOSTGUARD_CHAIN", ev->chain);
+	jfield(f, "HOSTGUARD_DIRECTION", ev->chain == HG_CHAIN_EGRESS ? "host_to_container" : "container_to_host");
+	jfield(f, "HOSTGUARD_CHAIN", hg_chain_name(ev->chain));
 	if (ev->has_uid) {
 		jfield_u(f, "HOSTGUARD_UID", ev->uid);
 		if (pw)
@@ -384,63 +323,20 @@ static void journal_event(struct watch *w, const struct event *ev, const char *t
 	}
 	if (ev->icmp_type >= 0)
 		jfield_u(f, "HOSTGUARD_ICMP_TYPE", ev->icmp_type);
+	if (ev->uid_grant_set) {
+		jfield(f, "HOSTGUARD_UID_GRANT_SET", ev->uid_grant_set);
+		jfield_u(f, "HOSTGUARD_UID_GRANTS", ev->uid_grants);
+	}
+	if (ev->gid_grant_set) {
+		jfield(f, "HOSTGUARD_GID_GRANT_SET", ev->gid_grant_set);
+		jfield_u(f, "HOSTGUARD_GID_GRANTS", ev->gid_grants);
+	}
 	format_time(&ev->when, when, sizeof(when));
 	jfield(f, "HOSTGUARD_PACKET_TIME", when);
 	jfield(f, "HOSTGUARD_TIME_SOURCE", ev->packet_time ? "packet" : "received");
 	if (fclose(f) == 0)
 		journal_send(w, buf, len);
 	free(buf);
-}
-
-static int packet_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[NFULA_MAX + 1] = { 0 };
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	struct event ev = { .proto = -1, .sport = -1, .dport = -1, .icmp_type = -1 };
-	const char *prefix;
-
-	if ((nlh->nlmsg_type & 0xff) != NFULNL_MSG_PACKET)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*g), attr_cb, tb);
-	if (!tb[NFULA_PREFIX])
-		return MNL_CB_OK;
-	prefix = mnl_attr_get_str(tb[NFULA_PREFIX]);
-	if (strncmp(prefix, "hostguard egress", 16) == 0)
-		ev.chain = "egress";
-	else if (strncmp(prefix, "hostguard ingress", 17) == 0)
-		ev.chain = "ingress_local";
-	else
-		return MNL_CB_OK;
-	ev.family = g->nfgen_family;
-	/* the kernel reports a uid only for packets of a full socket: a
-	 * dropped SYN-ACK, though matched by skuid, comes without one */
-	if (tb[NFULA_UID]) {
-		ev.has_uid = true;
-		ev.uid = ntohl(mnl_attr_get_u32(tb[NFULA_UID]));
-	}
-	if (tb[NFULA_GID]) {
-		ev.has_gid = true;
-		ev.gid = ntohl(mnl_attr_get_u32(tb[NFULA_GID]));
-	}
-	if (tb[NFULA_IFINDEX_INDEV])
-		ev.indev = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_INDEV]));
-	if (tb[NFULA_IFINDEX_OUTDEV])
-		ev.outdev = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_OUTDEV]));
-	if (tb[NFULA_PAYLOAD])
-		parse_payload(&ev, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-			      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]));
-	if (tb[NFULA_TIMESTAMP] &&
-	    mnl_attr_get_payload_len(tb[NFULA_TIMESTAMP]) >= sizeof(struct nfulnl_msg_packet_timestamp)) {
-		struct nfulnl_msg_packet_timestamp t;
-		memcpy(&t, mnl_attr_get_payload(tb[NFULA_TIMESTAMP]), sizeof(t));
-		ev.when.tv_sec = (time_t)be64toh(t.sec);
-		ev.when.tv_nsec = (long)(be64toh(t.usec) % 1000000) * 1000;
-		ev.packet_time = true;
-	} else {
-		clock_gettime(CLOCK_REALTIME, &ev.when);
-	}
-	print_event(&ev, data);
-	return MNL_CB_OK;
 }
 
 /* The journal's native socket ($HOSTGUARD_JOURNAL_SOCKET for tests, not
@@ -467,10 +363,9 @@ int cmd_watch(int argc, char **argv)
 	struct hg_state *s = NULL;
 	struct hg_nl *hnl = NULL;
 	struct hg_error e = { 0 };
-	struct mnl_socket *nl = NULL;
+	struct hg_watch *hw = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct watch w = { .journal_fd = -1 };
-	char *buf = NULL;
 	int ret, group, r;
 
 	for (int i = 1; i < argc; i++) {
@@ -481,7 +376,8 @@ int cmd_watch(int argc, char **argv)
 			       "  the kernel's receive time for container->host, the time watch\n"
 			       "  received it (milliseconds later) for host->container. The kernel\n"
 			       "  sends each event at once; the last one before SIGINT or SIGTERM is\n"
-			       "  printed before watch ends.\n"
+			       "  printed before watch ends. A denied user or group with grants,\n"
+			       "  but none to that destination, is named with its grant set.\n"
 			       "  --json     one object per line (schema: doc/json.md)\n"
 			       "  --journal  one structured journal entry per denied attempt\n"
 			       "             (HOSTGUARD_DIRECTION=, HOSTGUARD_UID=, HOSTGUARD_SRC=,\n"
@@ -533,20 +429,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w.journal)
 		w.journal_fd = journal_open(&w);
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err_msg("watch: cannot open a netfilter socket: %s", strerror(errno));
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	/* turns on the kernel's receive timestamps (net_enable_timestamp), so
-	 * that packets of the input hook come with NFULA_TIMESTAMP */
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_TIMESTAMP, &(int){ 1 }, sizeof(int));
-	/* room for a burst (each event is sent at once): 4 MiB, more than
-	 * rmem_max allows, which CAP_NET_ADMIN may */
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 }, sizeof(int)) < 0)
-		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
-	r = nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_BIND, true, NULL);
+	r = hg_watch_open((uint16_t)group, HG_WATCH_GRANTS, &hw, &e);
 	if (r == -EPERM || r == -EBUSY) {
 		/* we hold CAP_NET_ADMIN: EPERM here means the group is taken */
 		err_msg("watch: NFLOG group %d is already bound by another listener (hostguard-watch.service? another 'hostguard watch', ulogd?)",
@@ -554,48 +437,52 @@ int cmd_watch(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	} else if (r < 0) {
-		err_msg("watch: cannot bind NFLOG group %d: %s", group, strerror(-r));
+		err_msg("watch: %s", e.message);
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	/* no SA_RESTART: a signal ends the wait for the next packet */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!w.json)
 		fprintf(stderr, "hostguard: watching denied attempts (NFLOG group %d)%s; Ctrl-C ends\n", group,
 			!w.journal ? "" : w.journal_fd >= 0 ? ", to the journal" : ", no journal: to stdout");
-	buf = malloc(65536);
-	if (!buf) {
-		ret = EXIT_FAIL;
-		goto unbind;
-	}
 	ret = EXIT_OK;
-	while (!stop) {
-		ssize_t n = recv(mnl_socket_get_fd(nl), buf, 65536, 0);
-		if (n < 0 && errno == EINTR)
+	for (bool stopping = false;;) {
+		struct hg_watch_event ev;
+
+		/* stopping flushes the kernel's queue: what comes before the
+		 * acknowledgement is printed, then next returns 0 */
+		if (stop && !stopping) {
+			stopping = true;
+			if (hg_watch_stop(hw, &e) < 0) {
+				err_msg("watch: %s", e.message);
+				ret = EXIT_FAIL;
+				break;
+			}
+		}
+		r = hg_watch_next(hw, &ev, &e);
+		if (r == 0)
+			break;
+		if (r == -EINTR)
 			continue;
-		if (n < 0 && errno == ENOBUFS) {
-			fprintf(stderr, "hostguard: watch: some events were lost (too many at once)\n");
+		if (r == -ENOBUFS) {
+			fprintf(stderr, "hostguard: watch: %s\n", e.message);
 			continue;
 		}
-		if (n < 0) {
-			err_msg("watch: %s", strerror(errno));
+		if (r < 0) {
+			err_msg("watch: %s", e.message);
 			ret = EXIT_FAIL;
 			break;
 		}
-		mnl_cb_run(buf, (size_t)n, 0, 0, packet_cb, &w);
+		print_event(&ev, &w);
 	}
-unbind:
-	/* unbinding flushes the kernel's queue to us: print what comes
-	 * before the acknowledgement */
-	nflog_config(nl, (uint16_t)group, NFULNL_CFG_CMD_UNBIND, false, &w);
 	if (w.journal)
 		journal_flush_suppressed(&w);
 out:
-	free(buf);
 	if (w.journal_fd >= 0)
 		close(w.journal_fd);
-	if (nl)
-		mnl_socket_close(nl);
+	hg_watch_close(hw);
 	hg_state_free(s);
 	hg_nl_close(hnl);
 	return ret;

@@ -141,7 +141,11 @@ HG_EXPORT const char *hg_config_edit_line(const struct hg_config_edit *e)
 
 HG_EXPORT int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err)
 {
-	const char *base = base_of(e->path);
+	const char *base;
+
+	if (!e)
+		return hg_err(err, -EINVAL, "invalid argument");
+	base = base_of(e->path);
 
 	if (e->existed) {
 		/* keep the old version under a second name until the caller
@@ -226,6 +230,9 @@ HG_EXPORT int hg_config_edit_prepare(const char *path, enum hg_key key, enum hg_
 {
 	struct hg_config_change c = { key, op, tokens, n };
 
+	if (n && !tokens)
+		return hg_err(err, -EINVAL, "invalid argument");
+
 	return hg_config_edit_prepare_many(path, &c, 1, ret, err);
 }
 
@@ -244,11 +251,12 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 	bool exists = true;
 	int r, fd = -1, dir_fd = -1;
 
-	if (!*path)
+	if (!path || !*path || !ret || (n_changes && !changes))
 		return hg_err(err, -EINVAL, "invalid key or path");
 	for (size_t c = 0; c < n_changes; c++) {
 		enum hg_key key = changes[c].key;
-		if ((unsigned)key >= HG_KEY_MAX)
+		if ((unsigned)key >= HG_KEY_MAX || (changes[c].n && !changes[c].tokens) ||
+		    (changes[c].op != HG_EDIT_ADD && changes[c].op != HG_EDIT_REMOVE))
 			return hg_err(err, -EINVAL, "invalid key or path");
 		for (size_t i = 0; i < changes[c].n; i++) {
 			r = hg_value_parse(key, changes[c].tokens[i], NULL, NULL, err);
@@ -450,10 +458,14 @@ static bool is_edit_temp(const char *entry, const char *base)
 
 HG_EXPORT int hg_config_edit_cleanup(const char *path, struct hg_error *err)
 {
-	char *base = NULL, *dir = hg_dir_of(path);
+	char *base = NULL, *dir;
 	int dir_fd, fd, removed = 0, r;
 	DIR *d;
 	struct dirent *de;
+
+	if (!path)
+		return hg_err(err, -EINVAL, "invalid argument");
+	dir = hg_dir_of(path);
 
 	/* only in a directory nobody else controls */
 	if (!dir)

@@ -280,7 +280,9 @@ out:
 HG_EXPORT int hg_config_parse(const char *text, size_t len, const char *name,
 			      struct hg_policy **ret, struct hg_error *err)
 {
-	return hg_config_parse_lines(text, len, name, ret, NULL, err);
+	if ((!text && len) || !name || !ret)
+		return hg_err(err, -EINVAL, "invalid argument");
+	return hg_config_parse_lines(text ? text : "", len, name, ret, NULL, err);
 }
 
 int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, const char *name,
@@ -317,6 +319,8 @@ HG_EXPORT int hg_config_load(const char *path, struct hg_policy **ret, struct hg
 	size_t len = 0, cap = 0;
 	int fd, r;
 
+	if (!path || !ret)
+		return hg_err(err, -EINVAL, "invalid argument");
 	/* O_NONBLOCK: a FIFO in its place opens at once and is refused by
 	 * its type below, instead of blocking until a writer comes */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

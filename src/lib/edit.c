@@ -67,11 +67,15 @@ out:
 	return r;
 }
 
-/* live minus [lo, hi]; v has room for n + 1 ranges */
+/* live minus [lo, hi]; v has room for n + 1 ranges.  Of the ranges it
+ * touches, only the first can keep a head and only the last a tail; the
+ * tail is appended after the walk, since writing it in place would
+ * overwrite the next range before it is read. */
 static size_t subtract(struct hg_range *v, size_t n, uint32_t lo, uint32_t hi)
 {
-	struct hg_range out[2];
-	size_t m = 0, k = 0;
+	struct hg_range tail = { 0 };
+	bool has_tail = false;
+	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct hg_range x = v[i];
@@ -79,24 +83,37 @@ static size_t subtract(struct hg_range *v, size_t n, uint32_t lo, uint32_t hi)
 			v[m++] = x;
 			continue;
 		}
-		k = 0;
 		if (x.lo < lo)
-			out[k++] = (struct hg_range){ x.lo, lo - 1 };
-		if (x.hi > hi)
-			out[k++] = (struct hg_range){ hi + 1, x.hi };
-		/* at most one range splits in two, and only when it is the
-		 * only one touched: there is always room */
-		for (size_t j = 0; j < k; j++)
-			v[m++] = out[j];
+			v[m++] = (struct hg_range){ x.lo, lo - 1 };
+		if (x.hi > hi) {
+			tail = (struct hg_range){ hi + 1, x.hi };
+			has_tail = true;
+		}
 	}
+	if (has_tail)
+		v[m++] = tail;
 	return hg_ranges_normalize(v, m, true);
+}
+
+size_t hg_ranges_edit(struct hg_range *v, size_t n, enum hg_edit op, const struct hg_range *req,
+		      size_t nreq)
+{
+	for (size_t i = 0; i < nreq; i++) {
+		if (op == HG_EDIT_ADD) {
+			v[n++] = req[i];
+			n = hg_ranges_normalize(v, n, true);
+		} else {
+			n = subtract(v, n, req[i].lo, req[i].hi);
+		}
+	}
+	return n;
 }
 
 static int plan_ports(struct hg_batch *b, enum hg_key k, enum hg_edit op, struct hg_state *s,
 		      const struct hg_range *req, size_t n, size_t *changes)
 {
 	struct hg_canon want = { 0 };
-	size_t live_n = s->canon.n[k], m = live_n;
+	size_t live_n = s->canon.n[k];
 	int r;
 
 	want.r[k] = calloc(live_n + n + 1, sizeof(struct hg_range));
@@ -104,15 +121,7 @@ static int plan_ports(struct hg_batch *b, enum hg_key k, enum hg_edit op, struct
 		return -ENOMEM;
 	if (live_n)
 		memcpy(want.r[k], s->canon.r[k], live_n * sizeof(struct hg_range));
-	for (size_t i = 0; i < n; i++) {
-		if (op == HG_EDIT_ADD) {
-			want.r[k][m++] = req[i];
-			m = hg_ranges_normalize(want.r[k], m, true);
-		} else {
-			m = subtract(want.r[k], m, req[i].lo, req[i].hi);
-		}
-	}
-	want.n[k] = m;
+	want.n[k] = hg_ranges_edit(want.r[k], live_n, op, req, n);
 	r = hg_batch_diff(b, k, &s->canon, &want, changes);
 	hg_canon_clear(&want);
 	return r;
@@ -332,6 +341,8 @@ static int edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op, const ch
 	bool names_removed = false;
 	int r;
 
+	if (!nl || (n && !tokens) || (op != HG_EDIT_ADD && op != HG_EDIT_REMOVE))
+		return hg_err(err, -EINVAL, "invalid argument");
 	if ((unsigned)k >= HG_KEY_MAX)
 		return hg_err(err, -EINVAL, "invalid key");
 	if (timeout_ms && (HG_KIND(k) != HG_KIND_GRANT || op != HG_EDIT_ADD))

@@ -493,6 +493,11 @@ HG_EXPORT int hg_policy_set_container(struct hg_policy *p, const char *name, con
 {
 	struct hg_container ct = { 0 }, *slot;
 
+	if (!p || (n && !addrs))
+		return hg_err(err, -EINVAL, "invalid argument");
+	for (size_t i = 0; i < n; i++)
+		if (!addrs[i])
+			return hg_err(err, -EINVAL, "container %.64s: a NULL address", name ? name : "");
 	if (!name || !is_container_name(name) || strlen(name) >= HG_CONTAINER_NAME_MAX)
 		return hg_err(err, -EINVAL, "invalid container name '%.64s'", name ? name : "");
 	for (size_t i = 0; i < n; i++) {
@@ -541,6 +546,8 @@ HG_EXPORT int hg_policy_add_grant_from(struct hg_policy *p, enum hg_key key, con
 	struct hg_tagged *v;
 	int r;
 
+	if (!p || !token)
+		return hg_err(err, -EINVAL, "invalid argument");
 	if ((key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS) ||
 	    (src != HG_GRANT_NAME && src != HG_GRANT_LABEL))
 		return hg_err(err, -EINVAL, "invalid key or source");
@@ -575,7 +582,7 @@ HG_EXPORT int hg_grant_target_name(enum hg_key key, const char *token, char *ret
 	struct hg_grant g;
 	int r;
 
-	if (key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS)
+	if (!token || (key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS))
 		return hg_err(err, -EINVAL, "invalid key");
 	r = hg_grant_parse(key, token, &g, err);
 	if (r < 0)
@@ -591,9 +598,13 @@ HG_EXPORT int hg_grant_info_covers(const struct hg_grant_info *g, const char *ad
 {
 	struct hg_grant x;
 	uint8_t a[16] = { 0 };
-	bool v6 = strchr(addr, ':') != NULL;
-	unsigned alen = v6 ? 16 : 4;
+	bool v6;
+	unsigned alen;
 
+	if (!g || !addr)
+		return -EINVAL;
+	v6 = strchr(addr, ':') != NULL;
+	alen = v6 ? 16 : 4;
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, a) != 1)
 		return -EINVAL;
 	if (hg_grant_parse(g->gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, g->text, &x, NULL) < 0 ||

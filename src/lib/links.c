@@ -74,14 +74,18 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 HG_EXPORT int hg_links_read(struct hg_link **ret, size_t *ret_n, struct hg_error *err)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	char *buf = malloc(LINK_DUMP_SIZE);
+	struct mnl_socket *nl;
+	char *buf;
 	struct links l = { 0 };
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *rt;
 	uint32_t seq = (uint32_t)time(NULL), portid;
 	int r = 0;
 
+	if (!ret || !ret_n)
+		return hg_err(err, -EINVAL, "invalid argument");
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	buf = malloc(LINK_DUMP_SIZE);
 	if (!nl || !buf || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		r = hg_err(err, -errno, "cannot open a route netlink socket: %s", strerror(errno));
 		goto out;
@@ -128,6 +132,8 @@ out:
 
 HG_EXPORT bool hg_link_is_container_like(const struct hg_link *l)
 {
+	if (!l)
+		return false;
 	return strcmp(l->kind, "bridge") == 0 || strcmp(l->kind, "macvlan") == 0 ||
 	       strcmp(l->kind, "ipvlan") == 0;
 }

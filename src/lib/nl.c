@@ -23,9 +23,12 @@ int hg_err_perm(struct hg_error *err)
 
 HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
 {
-	struct hg_nl *nl = calloc(1, sizeof(*nl));
+	struct hg_nl *nl;
 	int one = 1;
 
+	if (!ret)
+		return hg_err(err, -EINVAL, "invalid argument");
+	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return hg_err(err, -ENOMEM, "out of memory");
 	nl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
@@ -172,22 +175,29 @@ static const struct hg_msgrec *find_rec(const struct hg_batch *b, uint32_t seq)
 	return NULL;
 }
 
-/* Renders the set element the extended ack points at, if it does. */
-static void describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uint32_t off,
-			  char *out, size_t outlen)
+/* Renders the set element the extended ack points at, if it does.  The
+ * offset comes from the kernel: it is checked against the message without
+ * overflowing, and must land on an attribute boundary. */
+void hg_describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uint32_t off,
+		      char *out, size_t outlen)
 {
 	const struct nlmsghdr *nlh = (const void *)(b->buf + rec->off);
-	const struct hg_setdef *d = &hg_setdefs[rec->set_key];
+	const struct hg_setdef *d;
 	const struct nlattr *a, *k = NULL, *v = NULL, *f = NULL, *x;
+	const unsigned char *p;
 	uint32_t flags = 0;
 
 	out[0] = '\0';
-	if (off < sizeof(*nlh) + sizeof(struct nfgenmsg) || off + sizeof(*a) > nlh->nlmsg_len)
+	if (rec->set_key < 0 || rec->set_key >= HG_KEY_MAX || !hg_setdefs[rec->set_key].key_len)
+		return;
+	d = &hg_setdefs[rec->set_key];
+	if (off < sizeof(*nlh) + sizeof(struct nfgenmsg) || off % NLA_ALIGNTO ||
+	    off > nlh->nlmsg_len || nlh->nlmsg_len - off < sizeof(*a))
 		return;
 	a = (const void *)((const char *)nlh + off);
 	/* libnftnl numbers element nests 1, 2, ... rather than NFTA_LIST_ELEM:
 	 * trust the structure, not the type */
-	if (off + a->nla_len > nlh->nlmsg_len || !(a->nla_type & NLA_F_NESTED))
+	if (a->nla_len < sizeof(*a) || a->nla_len > nlh->nlmsg_len - off || !(a->nla_type & NLA_F_NESTED))
 		return;
 	mnl_attr_for_each_nested(x, a) {
 		if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY)
@@ -202,9 +212,9 @@ static void describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec,
 			v = x;
 	if (!v || mnl_attr_get_payload_len(v) != d->key_len)
 		return;
-	if (f)
+	if (f && mnl_attr_get_payload_len(f) == sizeof(uint32_t))
 		flags = ntohl(mnl_attr_get_u32(f));
-	const unsigned char *p = mnl_attr_get_payload(v);
+	p = mnl_attr_get_payload(v);
 	if (d->key_type == HG_TYPE_IFNAME) {
 		snprintf(out, outlen, " '%.16s'%s", (const char *)p,
 			 flags & NFT_SET_ELEM_INTERVAL_END ? " (interval end)" : "");
@@ -382,7 +392,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 			goto out;
 		}
 		if (rec && rec->set_key >= 0 && res.err_off)
-			describe_elem(b, rec, res.err_off, elem, sizeof(elem));
+			hg_describe_elem(b, rec, res.err_off, elem, sizeof(elem));
 		r = hg_err(err, e, "kernel refused %s%s%s: %s%s",
 			   rec ? rec->what : "the transaction", elem[0] ? ": element" : "", elem,
 			   kernel_strerror(-e),

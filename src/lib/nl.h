@@ -68,6 +68,12 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 typedef int (*hg_plan_fn)(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err);
 int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *err);
 
+/* The set element at offset off (an extended ack's NLMSGERR_ATTR_OFFS) of
+ * the message rec records, as " 8080", " 'br-' (interval end)", " 1001";
+ * "" when off is out of range or not at an element.  (Kernel-free.) */
+void hg_describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uint32_t off,
+		      char *out, size_t outlen);
+
 /* Sends a request and runs cb over the replies; -EINTR when a dump was
  * interrupted by a concurrent change (restart it). */
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);

@@ -55,6 +55,8 @@ HG_EXPORT const char *hg_key_name(enum hg_key key)
 
 HG_EXPORT int hg_key_from_name(const char *name)
 {
+	if (!name)
+		return -EINVAL;
 	for (int k = 0; k < HG_KEY_MAX; k++)
 		if (strcmp(name, key_names[k]) == 0)
 			return k;
@@ -253,17 +255,23 @@ HG_EXPORT int hg_policy_set_docker_socket(struct hg_policy *p, const char *path)
 
 HG_EXPORT void hg_policy_get_log(const struct hg_policy *p, struct hg_log_settings *ret)
 {
-	*ret = p->log;
+	if (p && ret)
+		*ret = p->log;
 }
 
 HG_EXPORT void hg_policy_set_log(struct hg_policy *p, const struct hg_log_settings *log)
 {
-	p->log = *log;
+	if (p && log)
+		p->log = *log;
 }
 
 HG_EXPORT bool hg_pattern_match(const char *pattern, const char *ifname)
 {
-	size_t n = strlen(pattern);
+	size_t n;
+
+	if (!pattern || !ifname)
+		return false;
+	n = strlen(pattern);
 
 	if (n && pattern[n - 1] == '*')
 		return strncmp(pattern, ifname, n - 1) == 0;
@@ -321,6 +329,11 @@ int hg_policy_warn(struct hg_policy *p, const char *fmt, ...)
 
 HG_EXPORT const char *const *hg_policy_warnings(const struct hg_policy *p, size_t *ret_n)
 {
+	if (!p || !ret_n) {
+		if (ret_n)
+			*ret_n = 0;
+		return NULL;
+	}
 	*ret_n = p->n_warnings;
 	return (const char *const *)p->warnings;
 }
@@ -341,6 +354,11 @@ int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_err
 
 HG_EXPORT const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p, size_t *ret_n)
 {
+	if (!p || !ret_n) {
+		if (ret_n)
+			*ret_n = 0;
+		return NULL;
+	}
 	*ret_n = p->n_ignore;
 	return (const char *const *)p->ignore;
 }
@@ -365,6 +383,8 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 	uint32_t lo, hi;
 	int r;
 
+	if (!p)
+		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_value_parse(key, token, &lo, &hi, err);
 	if (r < 0)
 		return r;
@@ -416,11 +436,14 @@ int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, ui
 HG_EXPORT int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char *token,
 			       struct hg_error *err)
 {
-	struct hg_list *l = &p->lists[key];
+	struct hg_list *l;
 	uint32_t lo, hi;
 	size_t j = 0;
 	int r, removed = 0;
 
+	if (!p || (unsigned)key >= HG_KEY_MAX)
+		return hg_err(err, -EINVAL, "invalid argument");
+	l = &p->lists[key];
 	r = hg_value_parse(key, token, &lo, &hi, err);
 	if (r < 0)
 		return r;
@@ -437,12 +460,12 @@ HG_EXPORT int hg_policy_remove(struct hg_policy *p, enum hg_key key, const char 
 
 HG_EXPORT size_t hg_policy_count(const struct hg_policy *p, enum hg_key key)
 {
-	return (unsigned)key < HG_KEY_MAX ? p->lists[key].n : 0;
+	return p && (unsigned)key < HG_KEY_MAX ? p->lists[key].n : 0;
 }
 
 HG_EXPORT const char *hg_policy_token(const struct hg_policy *p, enum hg_key key, size_t i)
 {
-	if ((unsigned)key >= HG_KEY_MAX || i >= p->lists[key].n)
+	if (!p || (unsigned)key >= HG_KEY_MAX || i >= p->lists[key].n)
 		return NULL;
 	return HG_TOKEN(&p->lists[key], i);
 }
@@ -454,9 +477,12 @@ HG_EXPORT int hg_policy_new_default(struct hg_policy **ret, struct hg_error *err
 	 * docker_gwbridge: the bridge Docker swarm gives overlay containers. */
 	static const char *const ifaces[] = { "docker0", "docker_gwbridge", "br-*", "veth*",
 					      "macvlan*", "ipvlan*" };
-	struct hg_policy *p = hg_policy_new();
+	struct hg_policy *p;
 	int r;
 
+	if (!ret)
+		return hg_err(err, -EINVAL, "invalid argument");
+	p = hg_policy_new();
 	if (!p)
 		return hg_err(err, -ENOMEM, "out of memory");
 	r = hg_policy_add(p, HG_KEY_UIDS, "0", err);
@@ -681,7 +707,11 @@ HG_EXPORT int hg_policy_validate(const struct hg_policy *p, struct hg_error *err
 	 * every id and port was checked as it was added, and sorting 100,000
 	 * of them here (what hg_canon_from_policy does) would say no more. */
 	struct hg_canon c = { 0 };
-	int r = canon_ifaces(&p->lists[HG_KEY_IFACES], &c, err);
+	int r;
+
+	if (!p)
+		return hg_err(err, -EINVAL, "invalid argument");
+	r = canon_ifaces(&p->lists[HG_KEY_IFACES], &c, err);
 
 	if (r == 0)
 		r = hg_canon_grants(p, &c, err);

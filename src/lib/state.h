@@ -71,23 +71,7 @@ struct hg_chaincheck {
 	size_t n_live, n_want, first_diff;
 };
 
-const struct lset *hg_state_set(const struct hg_state *s, const char *name);
-const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
-int hg_state_set_status(const struct hg_state *s, enum hg_key k);
-int hg_state_gset_status(const struct hg_state *s, int gs);
-/* Decodes a grant set's elements into s->canon.g[gs] (kernel-free). */
-int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls);
-int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
-			  struct hg_chaincheck *ret);
-/* Is this the name of one of the table's chains? */
-bool hg_is_our_chain(const char *name);
-
-/* Puts a set's dumped elements in key order (an rbtree dumps them in
- * descending order), then decodes them into s->canon for key k; elements
- * that decode to no value are listed in s->anomalies.  (Kernel-free: the
- * unit tests feed them synthetic dumps.) */
-void hg_lset_sort(struct lset *ls);
-int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
+/* ---- readback.c: reading the table (dumps and lookups) ---------------------- */
 
 /* Reads one of our sets (and its elements, decoded into canon) without the
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the
@@ -97,7 +81,55 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
  * the four sets' definitions checked (-ESRCH missing, -EBADSLT changed). */
 int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms);
 int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
+/* The four grant sets with their elements, decoded (hostguard watch). */
+int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);
+/* The table a buffer of NEW* messages (a batch) creates, read back
+ * through the dump callbacks and decoded (kernel-free). */
+int hg_state_from_msgs(const void *buf, size_t len, struct hg_state **ret);
 /* 1 when the set holds exactly this key, 0 when not. */
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
+
+/* ---- edit.c: the arithmetic of a live port set's edit (kernel-free) -------- */
+
+/* Applies an edit to v (n sorted, merged ranges; room for n + nreq + 1):
+ * adding merges, removing subtracts, splitting a range it falls inside.
+ * Returns the new length; the config side (hg_config_edit_prepare) must
+ * come to the same ranges. */
+size_t hg_ranges_edit(struct hg_range *v, size_t n, enum hg_edit op, const struct hg_range *req,
+		      size_t nreq);
+
+/* ---- decode.c: dumped elements into canonical form (kernel-free) ------------ */
+
+/* Puts a set's dumped elements in key order (an rbtree dumps them in
+ * descending order), then decodes them into s->canon for key k; elements
+ * that decode to no value are listed in s->anomalies.  (Kernel-free: the
+ * unit tests feed them synthetic dumps.) */
+void hg_lset_sort(struct lset *ls);
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
+/* Decodes a grant set's elements into s->canon.g[gs] (kernel-free). */
+int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls);
+
+/* ---- check.c: the live definitions and chains against hostguard's ---------- */
+
+const struct lset *hg_state_set(const struct hg_state *s, const char *name);
+const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
+int hg_state_set_status(const struct hg_state *s, enum hg_key k);
+int hg_state_gset_status(const struct hg_state *s, int gs);
+int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
+			  struct hg_chaincheck *ret);
+
+/* ---- watch.c: NFLOG messages (kernel-free) ---------------------------------- */
+
+/* 0 with *ev filled for a packet of one of the table's log rules (its
+ * exact prefix), -1 for any other message; a short or odd payload leaves
+ * what it lacks unknown (-1, "").  Grants are not looked up here. */
+int hg_watch_parse(const struct nlmsghdr *nlh, struct hg_watch_event *ev);
+
+/* ---- state.c: the object and its accessors ----------------------------------- */
+
+/* Is this the name of one of the table's chains? */
+bool hg_is_our_chain(const char *name);
+
+/* diff.c: hg_state_diff, hg_state_delta (public) */
 
 #endif

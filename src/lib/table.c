@@ -511,6 +511,8 @@ HG_EXPORT int hg_remove(struct hg_nl *nl, struct hg_error *err)
 	struct hg_batch b;
 	int r;
 
+	if (!nl)
+		return hg_err(err, -EINVAL, "invalid argument");
 	r = hg_batch_begin(&b, nl, 0);
 	if (r == 0)
 		r = hg_batch_table(&b, NFT_MSG_DELTABLE, 0);

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Sourced by every Docker test, after tests/netns/lib.sh conventions (pass,
 # fail, expect, probe, serve, finish; exit 77 when not root).
 #

@@ -19,6 +19,7 @@ CONF
 
 netns_new "$H"
 phase "dockerd starting"
+# shellcheck disable=SC2119  # docker_start takes no arguments here
 docker_start
 docker_image
 dk network create --ipv6 --subnet 172.30.77.0/24 --subnet fd00:77:1::/64 hgnet >/dev/null ||

@@ -53,7 +53,7 @@ serve "$U" 0 tcp 7000
 serve "$U" 0 udp 7000
 serve "$H" 2000 tcp 5300
 serve "$H" 2000 udp 5300
-for i in $(seq 50); do
+for _ in $(seq 50); do
 	[ "$(probe "$C" udp fd99::2 7000)" = ok ] && break
 	sleep 0.1
 done
@@ -67,12 +67,12 @@ CONF
 
 # flow NS NAME UID SRC SPORT PEER PORT: a UDP flow SRC:SPORT -> PEER:PORT, logged to $T/NAME.log
 flow() {
-	local ns=$1 name=$2 uid=$3 i
+	local ns=$1 name=$2 uid=$3
 	ip netns exec "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups \
 		"$PY" "$T/attack/udp-flow.py" --src "$4" --sport "$5" "$6" "$7" \
 		--ready "$T/ready/flow.$name" >"$T/$name.log" 2>&1 &
 	PIDS+=($!)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -e "$T/ready/flow.$name" ] && return 0
 		sleep 0.05
 	done

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Sourced by the attack-*.sh tests after lib.sh: runs the attack programs of
 # tests/attack (Python 3, stdlib only) as any uid, and the UDP listener that
 # counts what each attack delivered.
@@ -14,6 +15,7 @@ done
 [ -n "$PY" ] || { echo "FAIL: no python3 that uid 2000 can run"; exit 1; }
 mkdir -m 755 "$T/attack"
 install -m 644 "$(dirname "$0")"/../attack/*.py "$T/attack/"
+# shellcheck disable=SC2034  # used by the attacks that source this file
 NOBODY=2000	# the non-allowed uid of every attack
 
 # attack NS UID PROGRAM ARGS...: runs tests/attack/PROGRAM.py; its result line in $OUT
@@ -27,12 +29,12 @@ attack() {
 # listen NS NAME PORT [--join GROUP%IFACE]...: a UDP listener (as root) in NS
 # logging every datagram to $T/NAME.log, ready when this returns
 listen() {
-	local ns=$1 name=$2 port=$3 i
+	local ns=$1 name=$2 port=$3
 	shift 3
 	ip netns exec "$ns" "$PY" "$T/attack/udp-listen.py" "$port" \
 		--ready "$T/ready/listen.$name" "$@" >"$T/$name.log" 2>&1 &
 	PIDS+=($!)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -e "$T/ready/listen.$name" ] && return 0
 		sleep 0.05
 	done

@@ -16,7 +16,7 @@ listen "$H" allowed 5300 --join 224.0.0.1%br-test --join ff02::1%br-test
 serve "$H" 2000 tcp 5300
 serve "$C" 0 tcp 9000
 serve "$C" 0 udp 9000
-for i in $(seq 50); do	# the anycast address comes with forwarding
+for _ in $(seq 50); do	# the anycast address comes with forwarding
 	h ip -6 addr show dev br-test >/dev/null
 	c "$PY" "$T/attack/send-plain.py" fd77:: 9 --count 1 >/dev/null 2>&1 && break
 	sleep 0.1

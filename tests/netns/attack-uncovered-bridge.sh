@@ -12,7 +12,7 @@ netns_new "$H"
 add_bridge docker_gwbridge 10.77.0 fd77
 add_container "$C" docker_gwbridge "$(docker_veth)" 10.77.0 fd77
 serve "$C" 0 tcp 9000
-for i in $(seq 50); do
+for _ in $(seq 50); do
 	[ "$(probe "$H" tcp fd77::2 9000)" = ok ] && break
 	sleep 0.1
 done

@@ -81,10 +81,13 @@ for i in $(seq 1 200); do
 	sleep "0.00$((RANDOM % 10))"
 	kill -9 "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
+	# shellcheck disable=SC2010  # the names are the config's own temporary files
 	if ls -a "$T" | grep -Eq '^\.hostguard\.conf\.[A-Za-z0-9]{6}(\.old)?$'; then left=1; break; fi
 done
 if [ $left = 1 ]; then
+	# shellcheck disable=SC2010,SC2012  # the names are the config's own temporary files
 	expect_rc 0 "after a SIGKILL left $(ls -a "$T" | grep -Ec '^\.hostguard\.conf\.[A-Za-z0-9]{6}(\.old)?$') temp file(s), an edit" hg allow-uid 6
+	# shellcheck disable=SC2010,SC2012  # the names are the config's own temporary files
 	ls -a "$T" | grep -Eq '^\.hostguard\.conf\.[A-Za-z0-9]{6}(\.old)?$' && fail "still there: $(ls -a "$T" | tr '\n' ' ')" || pass "cleans them up"
 else
 	pass "(no SIGKILL left a temp file in 200 tries; the fabricated ones above cover it)"

@@ -62,7 +62,7 @@ fake_proxy() {
 			-container-ip "$4" -container-port 9000 3>"$ready" &
 	fi
 	PIDS+=($!)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -s "$ready" ] && return 0
 		sleep 0.05
 	done

@@ -135,7 +135,7 @@ expect timeout "udp 5310 refused after revoke-port 5310/udp" probe "$C" udp 10.7
 h ip link set br-test down
 h ip link set br-test name lan0
 h ip link set lan0 up
-for i in $(seq 50); do c ping -c1 -W1 10.77.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 50); do c ping -c1 -W1 10.77.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
 expect ok "uid 2000 reaches a host behind lan0 (not a container interface)" probe "$H" tcp 10.77.0.2 9000 2000
 expect_rc 0 "add-iface lan0" hg add-iface lan0
 expect timeout "uid 2000 refused on lan0 after add-iface" probe "$H" tcp 10.77.0.2 9000 2000
@@ -215,6 +215,7 @@ chmod 640 "$CONF"
 chown 0:2000 "$CONF"
 expect_rc 0 "edit a 640 file of group 2000" hg allow-uid 2003
 [ "$(stat -c %a:%u:%g "$CONF")" = 640:0:2000 ] && pass "mode and owner kept" || fail "now $(stat -c %a:%u:%g "$CONF")"
+# shellcheck disable=SC2010  # the names are the config's own temporary files
 ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary file left behind" || pass "no temporary file left"
 
 finish

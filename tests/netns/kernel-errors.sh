@@ -20,6 +20,7 @@ expect_match "set allowed_uids: element [67]: the set is full" "the message name
 expect_match "nothing was applied" "the message says nothing was applied"
 [ "$(h nft list ruleset)" = "$before" ] && pass "kernel unchanged" || fail "kernel changed"
 cmp -s "$T/before" "$CONF" && pass "config unchanged" || fail "config changed: $(cat "$CONF")"
+# shellcheck disable=SC2010  # the names are the config's own temporary files
 ls -A "$T" | grep -q '^\.hostguard\.conf\.' && fail "temporary or old-version file left behind" ||
 	pass "no temporary or old-version file left"
 [ "$(stat -c %i "$CONF")" = "$ino" ] && pass "the very same file is back (inode kept)" || fail "config inode changed"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Sourced by every netns test.  Each test builds its own uniquely named
 # namespaces and always deletes them (trap on EXIT).
 #
@@ -140,8 +141,7 @@ topo_basic() {
 	h ip addr add 198.18.0.1/32 dev lo
 	h ip addr add 2001:db8:77::1/128 dev lo nodad
 	# IPv6 addresses take a moment even with nodad while links come up
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		c ping -6 -c1 -W1 fd77::1 >/dev/null 2>&1 && break
 		sleep 0.1
 	done
@@ -163,8 +163,7 @@ serve() {
 	ip netns exec "$ns" setpriv --reuid="$uid" --regid="$uid" --clear-groups \
 		"$PROBE" serve "$proto" "$port" --ready "$ready" &
 	PIDS+=($!)
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -e "$ready" ] && return 0
 		sleep 0.05
 	done

@@ -26,6 +26,7 @@ expect_rc 66 "nor open it for a shared lock" as2000 flock -s -n "$LOCK" true
 # ---- the old lock: uid 2000 flock()s the config's directory
 # (each holder is one process that holds the lock itself: killing it frees
 # the lock, and no orphan keeps the test's output open)
+# shellcheck disable=SC2016  # $0 is the inner shell's
 as2000 sh -c 'exec 9<"$0"; flock -x 9; exec sleep 30' "$T" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.3
@@ -38,6 +39,7 @@ timed_rc 0 "apply completes while uid 2000 holds the directory lock" \
 expect_rc 0 "and the table is back" hg check
 expect_rc 0 "an edit completes too" timeout 20 ip netns exec "$H" "$HG" --config "$CONF" allow-uid 5
 kill "${PIDS[-1]}" 2>/dev/null
+# shellcheck disable=SC2016  # $0 is the inner shell's
 as2000 sh -c 'exec 9<"$0"; flock -s 9; exec sleep 30' "$T" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.3
@@ -48,7 +50,7 @@ kill "${PIDS[-1]}" 2>/dev/null
 # ---- a root process holding the lock: bounded wait, holder named
 flock -o -x "$LOCK" sleep 30 >/dev/null 2>&1 &
 holder=$!
-PIDS+=($holder)
+PIDS+=("$holder")
 sleep 0.3
 cp "$CONF" "$T/conf.before"
 timed_rc 1 "apply gives up with exit 1 while root holds the lock" \
@@ -69,7 +71,7 @@ expect_rc 0 "once the holder is gone, edits work" hg allow-uid 6
 # open file holds it (flock 9; exec ...): still a bounded wait, still named
 sh -c 'exec 9<>"$0"; flock -x 9; exec sleep 30' "$LOCK" >/dev/null 2>&1 &
 holder=$!
-PIDS+=($holder)
+PIDS+=("$holder")
 sleep 0.3
 expect_rc 1 "a lock held through an inherited file: apply exits 1 after the bound" \
 	env HOSTGUARD_LOCK_TIMEOUT=1 ip netns exec "$H" "$HG" --config "$CONF" apply

@@ -11,7 +11,7 @@ B="hgt${RANDOM}b"
 M="hgt${RANDOM}m"
 G="hgt${RANDOM}g"
 # free uids/gids in a range nobody else uses
-pick_id() { local i; for i in $(seq 1 200); do local v=$((42000 + RANDOM % 8000)); getent passwd $v >/dev/null || getent group $v >/dev/null || { echo $v; return; }; done; }
+pick_id() { for _ in $(seq 1 200); do local v=$((42000 + RANDOM % 8000)); getent passwd $v >/dev/null || getent group $v >/dev/null || { echo $v; return; }; done; }
 UA=$(pick_id)
 UB=$(pick_id)
 GG=$(pick_id)

@@ -17,7 +17,7 @@ dir=$(dirname "$CONF")
 (umask 077; : >>"$dir/.hostguard.lock")
 flock -o "$dir/.hostguard.lock" sleep 3 &
 holder=$!
-PIDS+=($holder)
+PIDS+=("$holder")
 sleep 0.3
 ip netns exec "$H" "$HG" --config "$CONF" apply >/dev/null &
 p_apply=$!

@@ -44,6 +44,7 @@ FLOODS=(
 mkdir -m 1777 "$T/fl"
 flood() {
 	rm -f "$T/fl/$1.log"
+	# shellcheck disable=SC2086  # $2 is a command with its arguments
 	h setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
 		$2 --duration "$3" --log "$T/fl/$1.log" >"$T/$1.out" 2>&1 &
 	FLOOD_PIDS+=($!)

@@ -96,6 +96,7 @@ head -c 1M /dev/zero >"$T/small/fill" 2>/dev/null
 expect_rc 1 "save on a full file system -> 1" ip netns exec "$H" "$HG" --config "$T/small/hostguard.conf" save
 expect_match "nothing changed" "save says nothing changed"
 cmp -s "$T/small/hostguard.conf" "$T/orig.conf" && pass "the config is unchanged" || fail "a failing save changed the config"
+# shellcheck disable=SC2010  # the names are the config's own temporary files
 ls -A "$T/small" | grep -q '^\.hostguard\.conf\.' && fail "a temporary file was left" || pass "no temporary file left"
 [ "${MOUNTED:-}" ] && umount "$T/small"
 [ "$(h nft list table inet hostguard | grep -v expires)" = "$table_before" ] && pass "bad input and failed saves left the table alone" ||

@@ -15,8 +15,8 @@ expect_rc 0 "apply with log_denied = yes" hg apply
 
 ip netns exec "$H" "$HG" --config "$CONF" watch --json >"$T/w.json" 2>"$T/w.err" &
 wp=$!
-PIDS+=($wp)
-for i in $(seq 50); do grep -q . /proc/$wp/net/netlink 2>/dev/null; sleep 0.05; [ -e "/proc/$wp" ] || break; done
+PIDS+=("$wp")
+for _ in $(seq 50); do grep -q . /proc/$wp/net/netlink 2>/dev/null; sleep 0.05; [ -e "/proc/$wp" ] || break; done
 sleep 0.3
 # the capabilities of the running watch: CAP_NET_ADMIN (bit 12) only
 caps=$(awk '/^Cap(Inh|Prm|Eff|Amb):/ { printf "%s ", $2 }' "/proc/$wp/status")
@@ -52,13 +52,12 @@ has "container fd77::2 -> host [fd77::1]:5556 over udp" \
 # SIGINT too, and the text format
 ip netns exec "$H" "$HG" --config "$CONF" watch >"$T/w.txt" 2>/dev/null &
 wp=$!
-PIDS+=($wp)
+PIDS+=("$wp")
 sleep 0.5
 probe "$H" tcp 10.77.0.2 9000 2000 >/dev/null
 sleep 0.3
 kill -INT $wp
-wait $wp
-[ $? = 0 ] && pass "watch ends cleanly on SIGINT" || fail "watch did not end cleanly on SIGINT"
+wait $wp && pass "watch ends cleanly on SIGINT" || fail "watch did not end cleanly on SIGINT"
 grep -q 'host->container uid=2000(.*) .*out=br-test tcp 10.77.0.1:[0-9]* -> 10.77.0.2:9000' "$T/w.txt" &&
 	pass "text line: direction, uid, interface, addresses and ports" || fail "text: $(cat "$T/w.txt")"
 

@@ -23,6 +23,15 @@ static int check_passed, check_failed;
 
 #define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0, "'%s' != '%s'", (a), (b))
 
+/* A fixed pseudo-random sequence (xorshift32): the same cases every run. */
+static inline unsigned check_rnd(unsigned *state, unsigned n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state % n;
+}
+
 static inline int check_done(const char *name)
 {
 	printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Decoding dumped set elements into canonical form (kernel-free). */
+#include <linux/netfilter/nf_tables.h>
+#include <stdarg.h>
+
+#include "state.h"
+
+static int kelem_cmp(const void *a, const void *b)
+{
+	const struct hg_kelem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, IFNAMSIZ_);
+
+	if (c)
+		return c;
+	/* at the same key an interval's end sorts before the next start */
+	return (int)y->end - (int)x->end;
+}
+
+/* The rbtree backend dumps in descending order: reversing is enough then. */
+void hg_lset_sort(struct lset *ls)
+{
+	bool descending = true;
+
+	for (size_t i = 1; i < ls->n && descending; i++)
+		descending = kelem_cmp(&ls->e[i - 1], &ls->e[i]) > 0;
+	if (descending) {
+		for (size_t i = 0, j = ls->n; i + 1 < j; i++, j--) {
+			struct hg_kelem t = ls->e[i];
+			ls->e[i] = ls->e[j - 1];
+			ls->e[j - 1] = t;
+		}
+	} else if (ls->n) {
+		qsort(ls->e, ls->n, sizeof(*ls->e), kelem_cmp);
+	}
+}
+
+static int HG_PRINTF(2, 3) add_anomaly(struct hg_state *s, const char *fmt, ...)
+{
+	char line[256], **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v = realloc(s->anomalies, (s->n_anomalies + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->anomalies = v;
+	if (!(v[s->n_anomalies] = strdup(line)))
+		return -ENOMEM;
+	s->n_anomalies++;
+	return 0;
+}
+
+static bool key_is_zero(const struct hg_kelem *e)
+{
+	static const unsigned char zero[IFNAMSIZ_];
+	return memcmp(e->key, zero, IFNAMSIZ_) == 0;
+}
+
+/* Intervals come as start/end element pairs (rbtree dumps them in
+ * descending order).  A start with no end runs to the end of the key space;
+ * an end at key zero is nft's "first non-matching segment" marker. */
+int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	struct hg_canon *c = &s->canon;
+	size_t n = ls->n;
+	int r;
+
+	if (!(d->flags & NFT_SET_INTERVAL)) {
+		c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range));
+		if (!c->r[k])
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v;
+			memcpy(&v, ls->e[i].key, 4);
+			c->r[k][c->n[k]++] = (struct hg_range){ v, v };
+		}
+		/* keys are host-endian: sort by value, not by bytes; a set holds
+		 * each key once, a dump racing a rehash may repeat one */
+		c->n[k] = hg_ranges_normalize(c->r[k], c->n[k], false);
+		return 0;
+	}
+	if (k == HG_KEY_IFACES) {
+		c->ifr = calloc(n ? n : 1, sizeof(*c->ifr));
+		c->ifnames = calloc(n ? n : 1, sizeof(*c->ifnames));
+		if (!c->ifr || !c->ifnames)
+			return -ENOMEM;
+	} else if (!(c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range)))) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct hg_kelem *st = &ls->e[i], *en = NULL;
+
+		if (st->end) {
+			if (key_is_zero(st))
+				continue;
+			ls->anomaly = true;
+			r = add_anomaly(s, "set %s: stray interval end element", d->name);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (i + 1 < n && ls->e[i + 1].end)
+			en = &ls->e[++i];
+		if (k == HG_KEY_IFACES) {
+			struct hg_ifrange *ir = &c->ifr[c->n_if];
+			char pat[IFNAMSIZ_ + 2];
+
+			memcpy(ir->start, st->key, IFNAMSIZ_);
+			if (en)
+				memcpy(ir->end, en->key, IFNAMSIZ_);
+			else
+				ir->open_end = 1;
+			if (hg_ifrange_pattern(ir, pat) < 0) {
+				char raw[40];
+				snprintf(raw, sizeof(raw), "'%.16s'", (const char *)st->key);
+				ls->anomaly = true;
+				r = add_anomaly(s, "set %s: interval starting at %s matches no pattern",
+						d->name, raw);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			if (!(c->ifnames[c->n_if] = strdup(pat)))
+				return -ENOMEM;
+			c->n_if++;
+		} else {
+			uint32_t lo = (uint32_t)(st->key[0] << 8 | st->key[1]);
+			uint32_t hi = en ? (uint32_t)(en->key[0] << 8 | en->key[1]) - 1 : 65535;
+			c->r[k][c->n[k]++] = (struct hg_range){ lo, hi };
+		}
+	}
+	return 0;
+}
+
+int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
+{
+	struct hg_canon *c = &s->canon;
+
+	free(c->g[gs]);
+	c->ng[gs] = 0;
+	c->g[gs] = calloc(ls->gn ? ls->gn : 1, sizeof(struct hg_grant));
+	if (!c->g[gs])
+		return -ENOMEM;
+	for (size_t i = 0; i < ls->gn; i++) {
+		const struct hg_gkelem *k = &ls->ge[i];
+		struct hg_grant g;
+
+		if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
+			ls->anomaly = true;
+			if (add_anomaly(s, "set %s: an element that is no grant hostguard makes",
+					hg_gsetdefs[gs].name) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		g.timeout_ms = k->timeout_ms;
+		g.expires_ms = k->expires_ms;
+		g.src = k->tag.src;
+		memcpy(g.name, k->tag.name, sizeof(g.name));
+		g.marked = k->tag.marked;
+		g.mark = k->tag.mark;
+		/* a timeout hostguard did not set (security.md #22): no runtime
+		 * grant, an element like any other (check names it, apply
+		 * removes it) */
+		if (g.timeout_ms && !hg_grant_runtime_ok(&g))
+			g.timeout_ms = g.expires_ms = 0;
+		c->g[gs][c->ng[gs]++] = g;
+	}
+	if (c->ng[gs])
+		qsort(c->g[gs], c->ng[gs], sizeof(struct hg_grant), hg_grant_cmp);
+	return 0;
+}
