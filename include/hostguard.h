@@ -396,13 +396,19 @@ struct hg_grant_info {
 	uint32_t id;
 	char text[96];
 	uint64_t timeout_ms, expires_ms;
-	/* from the element's comment: HG_GRANT_NAME or HG_GRANT_LABEL with
-	 * the container's name; HG_GRANT_CONFIG (container "") without one */
-	enum hg_grant_source source;
-	char container[HG_CONTAINER_NAME_MAX];
 };
 size_t hg_state_grant_count(const struct hg_state *s);
 int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret);
+/* Where live grant i came from, by its element's comment: HG_GRANT_NAME or
+ * HG_GRANT_LABEL with the container's name, HG_GRANT_CONFIG (container "")
+ * without one.  Copies into *ret (no pointers inside); -ENOENT when i is out
+ * of range.  (Not a field of struct hg_grant_info: that struct is part of
+ * HOSTGUARD_2, and callers allocate it.) */
+struct hg_grant_origin {
+	enum hg_grant_source source;
+	char container[HG_CONTAINER_NAME_MAX];
+};
+int hg_state_grant_origin(const struct hg_state *s, size_t i, struct hg_grant_origin *ret);
 /* Does grant g reach address addr ("172.18.0.2", "fd00::2") on port (0:
  * on some port)?  Returns 1 or 0, -EINVAL for a bad address. */
 int hg_grant_info_covers(const struct hg_grant_info *g, const char *addr, uint16_t port);

@@ -192,12 +192,13 @@ static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, si
 	for (size_t i = 0; i < n; i++) {
 		const char *val;
 		struct hg_grant_info g;
+		struct hg_grant_origin o;
 		if (k == HG_KEY_IFACES) {
 			val = hg_state_iface(s, i);
 		} else {
 			/* grants of container names and labels follow Docker */
-			if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms || g.gid != (k == HG_KEY_GRANT_GIDS) ||
-			    g.source != HG_GRANT_CONFIG)
+			if (hg_state_grant(s, i, &g) < 0 || hg_state_grant_origin(s, i, &o) < 0 ||
+			    g.timeout_ms || g.gid != (k == HG_KEY_GRANT_GIDS) || o.source != HG_GRANT_CONFIG)
 				continue;
 			val = g.text;
 		}

@@ -190,18 +190,38 @@ static const char *grant_target(const struct hg_grant_info *g)
 	return at ? at + 1 : g->text;
 }
 
-static void print_grants_text(const struct hg_state *s)
+/* Where grant i comes from: "runtime" (a --for grant, or a --runtime one
+ * the config does not hold), "label", or "config" (by address or by
+ * container name).  *ret_o says which container, for names and labels. */
+static const char *grant_source(const struct hg_state *s, size_t i, const struct hg_grant_info *g,
+				const struct rt_list *rt, struct hg_grant_origin *ret_o)
+{
+	if (hg_state_grant_origin(s, i, ret_o) < 0)
+		memset(ret_o, 0, sizeof(*ret_o));
+	if (g->timeout_ms)
+		return "runtime";
+	if (ret_o->source == HG_GRANT_LABEL)
+		return "label";
+	if (ret_o->source == HG_GRANT_CONFIG && rt &&
+	    rt_added(rt, g->gid ? HG_KEY_GRANT_GIDS : HG_KEY_GRANT_UIDS, 0, 0, g->text))
+		return "runtime";
+	return "config";
+}
+
+static void print_grants_text(const struct hg_state *s, const struct rt_list *rt)
 {
 	size_t n = hg_state_grant_count(s);
 
 	printf("grants:%s\n", n ? "" : " (none)");
 	for (size_t i = 0; i < n; i++) {
 		struct hg_grant_info g;
-		const char *name;
+		struct hg_grant_origin o;
+		const char *name, *src;
 		char who[64];
 
 		if (hg_state_grant(s, i, &g) < 0)
 			continue;
+		src = grant_source(s, i, &g, rt, &o);
 		name = id_name(s, g.gid ? HG_KEY_GIDS : HG_KEY_UIDS, g.id);
 		if (name)
 			snprintf(who, sizeof(who), "%s %u (%s)", g.gid ? "gid" : "uid", g.id, name);
@@ -211,26 +231,28 @@ static void print_grants_text(const struct hg_state *s)
 		if (g.timeout_ms)
 			printf("runtime, expires in %llus\n",
 			       (unsigned long long)((g.expires_ms + 999) / 1000));
-		else if (g.source == HG_GRANT_NAME)
-			printf("config (container name %s)\n", g.container);
-		else if (g.source == HG_GRANT_LABEL)
-			printf("label (container %s)\n", g.container);
+		else if (o.source == HG_GRANT_NAME)
+			printf("config (container name %s)\n", o.container);
+		else if (o.source == HG_GRANT_LABEL)
+			printf("label (container %s)\n", o.container);
 		else
-			printf("config\n");
+			printf("%s\n", strcmp(src, "runtime") == 0 ? "runtime [+]" : src);
 	}
 }
 
-static void print_grants_json(const struct hg_state *s)
+static void print_grants_json(const struct hg_state *s, const struct rt_list *rt)
 {
 	size_t n = hg_state_grant_count(s);
 
 	printf(",\"grants\":[");
 	for (size_t i = 0, first = 1; i < n; i++) {
 		struct hg_grant_info g;
-		const char *name;
+		struct hg_grant_origin o;
+		const char *name, *src;
 
 		if (hg_state_grant(s, i, &g) < 0)
 			continue;
+		src = grant_source(s, i, &g, rt, &o);
 		name = id_name(s, g.gid ? HG_KEY_GIDS : HG_KEY_UIDS, g.id);
 		printf("%s{\"kind\":\"%s\",\"id\":%u,\"name\":", first ? "" : ",",
 		       g.gid ? "gid" : "uid", g.id);
@@ -243,13 +265,12 @@ static void print_grants_json(const struct hg_state *s)
 		json_str(stdout, grant_target(&g));
 		/* a name grant is the config's; container says which, for
 		 * label grants too (null: a grant by address) */
-		printf(",\"source\":\"%s\",\"container\":",
-		       g.timeout_ms ? "runtime" : g.source == HG_GRANT_LABEL ? "label" : "config");
-		if (g.source != HG_GRANT_CONFIG)
-			json_str(stdout, g.container);
+		printf(",\"source\":\"%s\",\"container\":", src);
+		if (o.source != HG_GRANT_CONFIG)
+			json_str(stdout, o.container);
 		else
 			fputs("null", stdout);
-		printf(",\"by_name\":%s,\"timeout_ms\":", g.source == HG_GRANT_NAME ? "true" : "false");
+		printf(",\"by_name\":%s,\"timeout_ms\":", o.source == HG_GRANT_NAME ? "true" : "false");
 		if (g.timeout_ms)
 			printf("%llu,\"expires_in_ms\":%llu}", (unsigned long long)g.timeout_ms,
 			       (unsigned long long)g.expires_ms);
@@ -496,7 +517,7 @@ int cmd_status(int argc, char **argv)
 				print_set_json(s, k, rt);
 			}
 			putchar('}');
-			print_grants_json(s);
+			print_grants_json(s, rt);
 			printf(",\"counters\":{");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;
@@ -591,7 +612,7 @@ int cmd_status(int argc, char **argv)
 					printf("%s%s", i ? ", " : " ", ign[i]);
 				putchar('\n');
 			}
-			print_grants_text(s);
+			print_grants_text(s, rt);
 			printf("drops (cumulative; 'hostguard reset-counters' zeroes them):\n");
 			for (int ch = 0; ch < HG_CHAIN_MAX; ch++) {
 				uint64_t pk, by;

@@ -79,11 +79,12 @@ static int live_policy_of(const struct hg_state *s, bool learned, bool sources, 
 			/* what a config decides: grants without a timeout */
 			for (size_t i = 0; i < hg_state_grant_count(s) && r == 0; i++) {
 				struct hg_grant_info g;
-				if (hg_state_grant(s, i, &g) < 0 || g.timeout_ms ||
-				    g.gid != (k == HG_KEY_GRANT_GIDS))
+				struct hg_grant_origin o;
+				if (hg_state_grant(s, i, &g) < 0 || hg_state_grant_origin(s, i, &o) < 0 ||
+				    g.timeout_ms || g.gid != (k == HG_KEY_GRANT_GIDS))
 					continue;
-				if (sources && g.source != HG_GRANT_CONFIG)
-					r = hg_policy_add_grant_from(p, k, g.text, g.source, g.container, &e);
+				if (sources && o.source != HG_GRANT_CONFIG)
+					r = hg_policy_add_grant_from(p, k, g.text, o.source, o.container, &e);
 				else
 					r = hg_policy_add(p, k, g.text, &e);
 			}

@@ -60,27 +60,49 @@ HG_EXPORT size_t hg_state_grant_count(const struct hg_state *s)
 	return n;
 }
 
+/* Grant i of the four grant sets in their order, and its set. */
+static const struct hg_grant *grant_at(const struct hg_state *s, size_t i, int *ret_gs)
+{
+	for (int gs = 0; gs < HG_NGSETS; gs++) {
+		if (i < s->canon.ng[gs]) {
+			*ret_gs = gs;
+			return &s->canon.g[gs][i];
+		}
+		i -= s->canon.ng[gs];
+	}
+	return NULL;
+}
+
 HG_EXPORT int hg_state_grant(const struct hg_state *s, size_t i, struct hg_grant_info *ret)
 {
+	const struct hg_grant *g;
+	int gs;
+
 	if (!s || !ret)
 		return -EINVAL;
-	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		const struct hg_grant *g;
-		if (i >= s->canon.ng[gs]) {
-			i -= s->canon.ng[gs];
-			continue;
-		}
-		g = &s->canon.g[gs][i];
-		memset(ret, 0, sizeof(*ret));
-		ret->gid = hg_gsetdefs[gs].key == HG_KEY_GRANT_GIDS;
-		ret->id = g->id;
-		ret->timeout_ms = g->timeout_ms;
-		ret->expires_ms = g->expires_ms;
-		ret->source = (enum hg_grant_source)g->src;
-		memcpy(ret->container, g->name, sizeof(ret->container));
-		return hg_grant_format(g, ret->text, sizeof(ret->text));
-	}
-	return -ENOENT;
+	if (!(g = grant_at(s, i, &gs)))
+		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	ret->gid = hg_gsetdefs[gs].key == HG_KEY_GRANT_GIDS;
+	ret->id = g->id;
+	ret->timeout_ms = g->timeout_ms;
+	ret->expires_ms = g->expires_ms;
+	return hg_grant_format(g, ret->text, sizeof(ret->text));
+}
+
+HG_EXPORT int hg_state_grant_origin(const struct hg_state *s, size_t i, struct hg_grant_origin *ret)
+{
+	const struct hg_grant *g;
+	int gs;
+
+	if (!s || !ret)
+		return -EINVAL;
+	if (!(g = grant_at(s, i, &gs)))
+		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	ret->source = (enum hg_grant_source)g->src;
+	memcpy(ret->container, g->name, sizeof(ret->container));
+	return 0;
 }
 
 HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,

@@ -66,10 +66,13 @@ expect_match "allow_from_containers_tcp +8080 \[\+\]$" "status marks port 8080"
 expect_match "container_ifaces +.*hgx\* \[\+\]" "status marks the interface pattern hgx*"
 expect_match "^  \[\+\] runtime: in the table, not in the config" "status has the legend"
 expect_match "runtime removals\): allowed_uids 1001" "status lists the runtime removal"
+expect_match "uid 3001 +10\.77\.0\.2:9000 +runtime \[\+\]$" "status: the --runtime grant is runtime, not config"
+expect_match "uid 3002 +10\.77\.0\.2 +runtime, expires in" "status: the --for grant shows its time left"
 OUT=$(hg status --json)
 if printf '%s' "$OUT" | jq -e '.drift == "runtime_only" and .in_sync == false and
 	(.sets.allowed_uids == [{"id":0,"name":"root","runtime":false},{"id":2000,"name":null,"runtime":true}]) and
-	(.sets.allow_from_containers_tcp == [{"first":8080,"last":8080,"runtime":true}]) and .loaded and .config_valid' >/dev/null; then
+	(.sets.allow_from_containers_tcp == [{"first":8080,"last":8080,"runtime":true}]) and
+	([.grants[] | select(.id == 3001) | .source] == ["runtime"]) and .loaded and .config_valid' >/dev/null; then
 	pass "status --json: runtime fields, the existing keys unchanged"
 else
 	fail "status --json: $OUT"

@@ -182,6 +182,8 @@ static void state_guards(void)
 	CHECK(hg_state_count(NULL, HG_KEY_UIDS) == 0, "hg_state_count(NULL)");
 	CHECK(hg_state_grant_count(NULL) == 0, "hg_state_grant_count(NULL)");
 	einval("hg_state_grant(NULL)", hg_state_grant(NULL, 0, &gi), NULL);
+	struct hg_grant_origin go;
+	einval("hg_state_grant_origin(NULL)", hg_state_grant_origin(NULL, 0, &go), NULL);
 	memset(&gi, 0, sizeof(gi));
 	einval("hg_grant_info_covers(NULL addr)", hg_grant_info_covers(&gi, NULL, 80), NULL);
 	hg_state_range(NULL, HG_KEY_UIDS, 0, &lo, &hi);

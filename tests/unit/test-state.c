@@ -105,6 +105,10 @@ static void in_sync_and_accessors(void)
 	CHECK(hg_state_grant(s, 2, &gi) == 0 && gi.gid && strcmp(gi.text, "2100@10.78.0.0/24:9000-9001") == 0,
 	      "grant 2: %s", gi.text);
 	CHECK(hg_state_grant(s, 3, &gi) == -ENOENT, "no grant 3");
+	struct hg_grant_origin go;
+	CHECK(hg_state_grant_origin(s, 0, &go) == 0 && go.source == HG_GRANT_CONFIG && !go.container[0],
+	      "grant 0 is the config's, by address");
+	CHECK(hg_state_grant_origin(s, 3, &go) == -ENOENT, "no origin of grant 3");
 	CHECK(hg_state_log_group(s) == 42, "log group %d", hg_state_log_group(s));
 	hg_state_drops(s, HG_CHAIN_EGRESS, &pk, &by);
 	CHECK(pk == 0 && by == 0, "a new table has dropped nothing");
