@@ -559,17 +559,6 @@ int hg_ifrange_cmp(const void *a, const void *b)
 
 /* ---- canonical form --------------------------------------------------------- */
 
-int hg_range_cmp(const void *a, const void *b)
-{
-	const struct hg_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	return 0;
-}
-
 void hg_canon_clear(struct hg_canon *c)
 {
 	for (int k = 0; k < HG_KEY_MAX; k++)
@@ -657,25 +646,6 @@ static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_cano
 	c->r[key] = v;
 	c->n[key] = n;
 	return 0;
-}
-
-size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge)
-{
-	size_t n = 0;
-
-	if (len)
-		qsort(v, len, sizeof(*v), hg_range_cmp);
-	for (size_t i = 0; i < len; i++) {
-		if (n > 0 && merge && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
-			if (v[i].hi > v[n - 1].hi)
-				v[n - 1].hi = v[i].hi;
-			continue;
-		}
-		if (n > 0 && !merge && v[i].lo == v[n - 1].lo)
-			continue;
-		v[n++] = v[i];
-	}
-	return n;
 }
 
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
