@@ -131,7 +131,7 @@ static int policy_strings(const struct hg_policy *p, enum hg_key k, char ***ret,
 		const char *tok = hg_policy_token(p, k, i);
 		char name[HG_CONTAINER_NAME_MAX];
 		/* a grant to a container name follows Docker: never a runtime entry */
-		if ((k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS) &&
+		if (HG_KIND(k) == HG_KIND_GRANT &&
 		    hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 0)
 			continue;
 		if (hg_value_canonical(k, tok, buf, sizeof(buf), NULL) < 0)
@@ -151,7 +151,7 @@ static int policy_strings(const struct hg_policy *p, enum hg_key k, char ***ret,
  * a timeout (grants of kind gid for HG_KEY_GRANT_GIDS). */
 static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, size_t *ret_n)
 {
-	size_t n = k == HG_KEY_IFACES ? hg_state_count(s, k) : hg_state_grant_count(s), m = 0;
+	size_t n = HG_KIND(k) == HG_KIND_IFNAME ? hg_state_count(s, k) : hg_state_grant_count(s), m = 0;
 	char **v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
@@ -160,7 +160,7 @@ static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, si
 		const char *val;
 		struct hg_grant_info g;
 		struct hg_grant_origin o;
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			val = hg_state_iface(s, i);
 		} else {
 			/* grants of container names and labels follow Docker */
@@ -196,7 +196,7 @@ static int only_these(const struct hg_state *s, const struct hg_policy *full,
 			const char *tok = hg_policy_token(full, k, i);
 			bool docker = false;
 			/* Docker's own bridges are no runtime entry */
-			if (k == HG_KEY_IFACES) {
+			if (HG_KIND(k) == HG_KIND_IFNAME) {
 				docker = true;
 				for (size_t j = 0; docker && j < hg_policy_count(file, k); j++)
 					docker = strcmp(hg_policy_token(file, k, j), tok) != 0;

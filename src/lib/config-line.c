@@ -275,7 +275,7 @@ static int edit_token(struct line_ctx *c, enum hg_edit op, const char *tok)
 
 	if (HG_KIND(c->k) == HG_KIND_GRANT)
 		return edit_grant(c, op, tok);
-	if (c->k == HG_KEY_IFACES) {
+	if (HG_KIND(c->k) == HG_KIND_IFNAME) {
 		for (size_t i = 0; i < c->now.n; i++) {
 			if (strcmp(c->now.v[i].s, tok) != 0)
 				continue;
@@ -366,7 +366,7 @@ static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *l
 	if (!ret->v)
 		return -ENOMEM;
 
-	if (!kl->found || (k != HG_KEY_IFACES && lines->values[k] == l->n)) {
+	if (!kl->found || (HG_KIND(k) != HG_KIND_IFNAME && lines->values[k] == l->n)) {
 		for (size_t i = 0; r == 0 && i < l->n; i++)
 			r = toks_push(ret, (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi });
 		return r;
@@ -376,11 +376,11 @@ static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *l
 		return -ENOMEM;
 	for (char *v = *ret_copy, *s; r == 0 && (s = hg_config_next_token(&v));) {
 		struct tok t = { s, 0, 0 };
-		if (k != HG_KEY_IFACES && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
+		if (HG_KIND(k) != HG_KIND_IFNAME && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
 			t.lo = l->v[j].lo;
 			t.hi = l->v[j].hi;
 			j++;
-		} else if (k != HG_KEY_IFACES && hg_value_parse(k, s, &t.lo, &t.hi, NULL) < 0) {
+		} else if (HG_KIND(k) != HG_KIND_IFNAME && hg_value_parse(k, s, &t.lo, &t.hi, NULL) < 0) {
 			t.lo = 1;
 			t.hi = 0;
 		}

@@ -286,7 +286,7 @@ HG_EXPORT int hg_edit_grants(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			     const char *const *tokens, size_t n, const struct hg_policy *resolver,
 			     struct hg_error *err)
 {
-	if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+	if ((unsigned)k >= HG_KEY_MAX || HG_KIND(k) != HG_KIND_GRANT)
 		return hg_err(err, -EINVAL, "invalid key");
 	return edit_table(nl, k, op, tokens, n, 0, resolver, err);
 }
