@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "docker.h"
+#include "internal.h"
 #include "record.h"
 
 struct edit_cmd {
@@ -90,11 +91,11 @@ static void edit_usage(FILE *f, const struct edit_cmd *c)
 	cmd_usage(f, c->name);
 	fprintf(f, "  --runtime  change only the live table, not the config file\n"
 		   "  Values are checked first: one bad value and nothing changes.\n");
-	if (c->key == HG_KEY_IFACES && c->op == HG_EDIT_ADD)
+	if (HG_KIND(c->key) == HG_KIND_IFNAME && c->op == HG_EDIT_ADD)
 		fprintf(f, "  --force    even a pattern that covers the interface of the default route\n"
 			   "             or of this SSH session (new connections to the host through\n"
 			   "             it would be dropped)\n");
-	if (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)
+	if (HG_KIND(c->key) == HG_KIND_ID)
 		fprintf(f, "  --to TARGET     a grant: only this destination (key %s of the config):\n"
 			   "                  ADDRESS, PREFIX, [IPv6 ADDRESS/PREFIX] or a container NAME,\n"
 			   "                  with an optional :PORT or :FIRST-LAST (no port: every port),\n"
@@ -179,12 +180,12 @@ int cmd_edit(int argc, char **argv)
 			runtime = true;
 			continue;
 		}
-		if (strcmp(argv[i], "--force") == 0 && c->key == HG_KEY_IFACES) {
+		if (strcmp(argv[i], "--force") == 0 && HG_KIND(c->key) == HG_KIND_IFNAME) {
 			force = true;
 			continue;
 		}
 		if ((strcmp(argv[i], "--to") == 0 || strcmp(argv[i], "--for") == 0) &&
-		    (c->key == HG_KEY_UIDS || c->key == HG_KEY_GIDS)) {
+		    HG_KIND(c->key) == HG_KIND_ID) {
 			bool to = argv[i][2] == 't';
 			if (i + 1 >= argc) {
 				err_msg("%s: %s needs a value; nothing changed", c->name, argv[i]);
@@ -251,7 +252,7 @@ int cmd_edit(int argc, char **argv)
 		ret = EXIT_INVALID;
 		goto out;
 	}
-	if (key == HG_KEY_IFACES && c->op == HG_EDIT_ADD) {
+	if (HG_KIND(key) == HG_KIND_IFNAME && c->op == HG_EDIT_ADD) {
 		ret = safety_rails(c->name, (const char *const *)vals, n, force);
 		if (ret)
 			goto out;
@@ -289,7 +290,7 @@ int cmd_edit(int argc, char **argv)
 		if (timeout_ms)
 			runtime = true;
 	}
-	if (key == HG_KEY_GRANT_UIDS || key == HG_KEY_GRANT_GIDS) {
+	if (HG_KIND(key) == HG_KIND_GRANT) {
 		ret = docker_edit_resolver(c->name, key, c->op, (const char *const *)vals, n, runtime,
 					   &resolver);
 		if (ret)
@@ -304,8 +305,7 @@ int cmd_edit(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		int r = hg_value_parse(key, vals[i], NULL, NULL, &e);
 		if (r == -ENOENT && c->op == HG_EDIT_REMOVE &&
-		    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || key == HG_KEY_GRANT_UIDS ||
-		     key == HG_KEY_GRANT_GIDS)) {
+		    (HG_KIND(key) == HG_KIND_ID || HG_KIND(key) == HG_KIND_GRANT)) {
 			if (runtime) {
 				err_msg("%s: %s: it is not in the live table (which holds ids); nothing changed",
 					c->name, e.message);

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "internal.h"
 #include "record.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -212,7 +213,7 @@ static uint32_t table_elements(const struct hg_state *s)
 	size_t n = hg_state_grant_count(s);
 
 	for (int k = 0; k < HG_KEY_MAX; k++)
-		if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+		if (HG_KIND(k) != HG_KIND_GRANT)
 			n += hg_state_count(s, k);
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }

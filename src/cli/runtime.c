@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "internal.h"
 #include "record.h"
 
 static int push(struct rt_list *l, int key, bool removed, uint32_t lo, uint32_t hi, const char *value)
@@ -40,96 +41,62 @@ void rt_list_free(struct rt_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int range_cmp(const void *a, const void *b)
-{
-	const uint32_t *x = a, *y = b;
-	return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] != y[1] ? (x[1] < y[1] ? -1 : 1) : 0;
-}
-
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A policy key's values as sorted, merged [lo, hi] pairs (ids: lo == hi).
- * Names that do not resolve are left out. */
-static int policy_ranges(const struct hg_policy *p, enum hg_key k, uint32_t (**ret)[2], size_t *ret_n)
+/* A policy key's values as the kernel holds them: sorted, port ranges
+ * merged, ids unique.  Names that do not resolve are left out. */
+static int policy_ranges(const struct hg_policy *p, enum hg_key k, struct hg_range **ret, size_t *ret_n)
 {
 	size_t n = hg_policy_count(p, k), m = 0;
-	uint32_t (*v)[2] = calloc(n ? n : 1, sizeof(*v));
+	struct hg_range *v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (hg_value_parse(k, hg_policy_token(p, k, i), &v[m][0], &v[m][1], NULL) == 0)
+		if (hg_value_parse(k, hg_policy_token(p, k, i), &v[m].lo, &v[m].hi, NULL) == 0)
 			m++;
-	qsort(v, m, sizeof(*v), range_cmp);
-	/* merge overlapping and touching ranges, as the kernel holds them */
-	size_t w = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (w && v[i][0] <= v[w - 1][1] + (uint64_t)1) {
-			if (v[i][1] > v[w - 1][1])
-				v[w - 1][1] = v[i][1];
-			continue;
-		}
-		v[w][0] = v[i][0];
-		v[w][1] = v[i][1];
-		w++;
-	}
 	*ret = v;
-	*ret_n = w;
+	*ret_n = hg_ranges_normalize(v, m, HG_KIND(k) == HG_KIND_PORT);
 	return 0;
 }
 
-/* Pushes a - b (both sorted, merged) as entries. */
-static int subtract(struct rt_list *l, int k, bool removed, uint32_t (*a)[2], size_t na,
-		    uint32_t (*b)[2], size_t nb)
+/* Pushes a - b (both sorted, no two overlapping) as entries. */
+static int push_difference(struct rt_list *l, int k, bool removed, const struct hg_range *a,
+			   size_t na, const struct hg_range *b, size_t nb)
 {
-	size_t j = 0;
+	struct hg_range *d = calloc(na + nb + 1, sizeof(*d));
+	size_t nd;
+	int r = d ? 0 : -ENOMEM;
 	char buf[32];
 
-	for (size_t i = 0; i < na; i++) {
-		uint64_t lo = a[i][0], hi = a[i][1];
-		while (j < nb && b[j][1] < lo)
-			j++;
-		for (size_t q = j; q < nb && b[q][0] <= hi && lo <= hi; q++) {
-			if (b[q][0] > lo) {
-				if (k == HG_KEY_UIDS || k == HG_KEY_GIDS || lo == b[q][0] - 1)
-					snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lo);
-				else
-					snprintf(buf, sizeof(buf), "%llu-%llu", (unsigned long long)lo,
-						 (unsigned long long)b[q][0] - 1);
-				if (push(l, k, removed, (uint32_t)lo, b[q][0] - 1, buf) < 0)
-					return -ENOMEM;
-			}
-			lo = (uint64_t)b[q][1] + 1;
-		}
-		if (lo <= hi) {
-			if (lo == hi)
-				snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lo);
-			else
-				snprintf(buf, sizeof(buf), "%llu-%llu", (unsigned long long)lo,
-					 (unsigned long long)hi);
-			if (push(l, k, removed, (uint32_t)lo, (uint32_t)hi, buf) < 0)
-				return -ENOMEM;
-		}
+	nd = d ? hg_ranges_difference(a, na, b, nb, d) : 0;
+	for (size_t i = 0; r == 0 && i < nd; i++) {
+		if (d[i].lo == d[i].hi)
+			snprintf(buf, sizeof(buf), "%u", d[i].lo);
+		else
+			snprintf(buf, sizeof(buf), "%u-%u", d[i].lo, d[i].hi);
+		r = push(l, k, removed, d[i].lo, d[i].hi, buf);
 	}
-	return 0;
+	free(d);
+	return r;
 }
 
 static int diff_ranges(struct rt_list *l, const struct hg_state *s, const struct hg_policy *full,
 		       enum hg_key k)
 {
 	size_t nl = hg_state_count(s, k), nf = 0;
-	uint32_t (*live)[2] = calloc(nl ? nl : 1, sizeof(*live)), (*conf)[2] = NULL;
+	struct hg_range *live = calloc(nl ? nl : 1, sizeof(*live)), *conf = NULL;
 	int r = live ? policy_ranges(full, k, &conf, &nf) : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < nl; i++)
-		hg_state_range(s, k, i, &live[i][0], &live[i][1]);
+		hg_state_range(s, k, i, &live[i].lo, &live[i].hi);
 	if (r == 0)
-		r = subtract(l, k, false, live, nl, conf, nf);
+		r = push_difference(l, k, false, live, nl, conf, nf);
 	if (r == 0)
-		r = subtract(l, k, true, conf, nf, live, nl);
+		r = push_difference(l, k, true, conf, nf, live, nl);
 	free(live);
 	free(conf);
 	return r;
@@ -164,7 +131,7 @@ static int policy_strings(const struct hg_policy *p, enum hg_key k, char ***ret,
 		const char *tok = hg_policy_token(p, k, i);
 		char name[HG_CONTAINER_NAME_MAX];
 		/* a grant to a container name follows Docker: never a runtime entry */
-		if ((k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS) &&
+		if (HG_KIND(k) == HG_KIND_GRANT &&
 		    hg_grant_target_name(k, tok, name, sizeof(name), NULL) != 0)
 			continue;
 		if (hg_value_canonical(k, tok, buf, sizeof(buf), NULL) < 0)
@@ -184,7 +151,7 @@ static int policy_strings(const struct hg_policy *p, enum hg_key k, char ***ret,
  * a timeout (grants of kind gid for HG_KEY_GRANT_GIDS). */
 static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, size_t *ret_n)
 {
-	size_t n = k == HG_KEY_IFACES ? hg_state_count(s, k) : hg_state_grant_count(s), m = 0;
+	size_t n = HG_KIND(k) == HG_KIND_IFNAME ? hg_state_count(s, k) : hg_state_grant_count(s), m = 0;
 	char **v = calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
@@ -193,7 +160,7 @@ static int live_strings(const struct hg_state *s, enum hg_key k, char ***ret, si
 		const char *val;
 		struct hg_grant_info g;
 		struct hg_grant_origin o;
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			val = hg_state_iface(s, i);
 		} else {
 			/* grants of container names and labels follow Docker */
@@ -229,7 +196,7 @@ static int only_these(const struct hg_state *s, const struct hg_policy *full,
 			const char *tok = hg_policy_token(full, k, i);
 			bool docker = false;
 			/* Docker's own bridges are no runtime entry */
-			if (k == HG_KEY_IFACES) {
+			if (HG_KIND(k) == HG_KIND_IFNAME) {
 				docker = true;
 				for (size_t j = 0; docker && j < hg_policy_count(file, k); j++)
 					docker = strcmp(hg_policy_token(file, k, j), tok) != 0;

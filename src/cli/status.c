@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "internal.h"
 #include "proxy.h"
 #include "record.h"
 
@@ -127,12 +128,12 @@ static void print_set_text(const struct hg_state *s, enum hg_key k, const struct
 		uint32_t lo = 0, hi = 0;
 		const char *sep = i ? ", " : " ";
 
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			printf("%s%s%s", sep, hg_state_iface(s, i), mark(rt, k, 0, 0, hg_state_iface(s, i)));
 			continue;
 		}
 		hg_state_range(s, k, i, &lo, &hi);
-		if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
+		if (HG_KIND(k) == HG_KIND_ID) {
 			const char *name = id_name(s, k, lo);
 			if (name)
 				printf("%s%u (%s)%s", sep, lo, name, mark(rt, k, lo, hi, NULL));
@@ -157,12 +158,12 @@ static void print_set_json(const struct hg_state *s, enum hg_key k, const struct
 
 		if (i)
 			putchar(',');
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			json_str(stdout, hg_state_iface(s, i));
 			continue;
 		}
 		hg_state_range(s, k, i, &lo, &hi);
-		if (k == HG_KEY_UIDS || k == HG_KEY_GIDS) {
+		if (HG_KIND(k) == HG_KIND_ID) {
 			const char *name = id_name(s, k, lo);
 			printf("{\"id\":%u,\"name\":", lo);
 			if (name)
@@ -180,7 +181,7 @@ static void print_set_json(const struct hg_state *s, enum hg_key k, const struct
 
 static bool is_grant_key(int k)
 {
-	return k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS;
+	return HG_KIND(k) == HG_KIND_GRANT;
 }
 
 /* "alice@192.0.2.2:8080" without its principal */

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "docker.h"
+#include "internal.h"
 
 void err_msg(const char *fmt, ...)
 {
@@ -75,7 +76,7 @@ static int live_policy_of(const struct hg_state *s, bool learned, bool sources, 
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
 		if (!learned && (k == HG_KEY_PUBLISHED_TCP || k == HG_KEY_PUBLISHED_UDP))
 			continue;
-		if (k == HG_KEY_GRANT_UIDS || k == HG_KEY_GRANT_GIDS) {
+		if (HG_KIND(k) == HG_KIND_GRANT) {
 			/* what a config decides: grants without a timeout */
 			for (size_t i = 0; i < hg_state_grant_count(s) && r == 0; i++) {
 				struct hg_grant_info g;
@@ -93,7 +94,7 @@ static int live_policy_of(const struct hg_state *s, bool learned, bool sources, 
 		for (size_t i = 0; i < hg_state_count(s, k) && r == 0; i++) {
 			char tok[32];
 			uint32_t lo = 0, hi = 0;
-			if (k == HG_KEY_IFACES) {
+			if (HG_KIND(k) == HG_KIND_IFNAME) {
 				r = hg_policy_add(p, k, hg_state_iface(s, i), &e);
 				continue;
 			}

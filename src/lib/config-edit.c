@@ -262,7 +262,7 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 			r = hg_value_parse(key, changes[c].tokens[i], NULL, NULL, err);
 			/* revoking a name that no longer resolves removes its token */
 			if (r == -ENOENT && changes[c].op == HG_EDIT_REMOVE &&
-			    (key == HG_KEY_UIDS || key == HG_KEY_GIDS || HG_KIND(key) == HG_KIND_GRANT))
+			    (HG_KIND(key) == HG_KIND_ID || HG_KIND(key) == HG_KIND_GRANT))
 				r = 0;
 			if (r < 0)
 				return r;

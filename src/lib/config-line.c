@@ -138,7 +138,7 @@ static int covered(struct line_ctx *c, struct hg_range req)
 {
 	struct hg_range *v = calloc(c->now.n + 1, sizeof(*v));
 	size_t n = 0;
-	int yes = 0;
+	int yes;
 
 	if (!v)
 		return -ENOMEM;
@@ -146,8 +146,7 @@ static int covered(struct line_ctx *c, struct hg_range req)
 		if (has_value(&c->now.v[i]))
 			v[n++] = (struct hg_range){ c->now.v[i].lo, c->now.v[i].hi };
 	n = hg_ranges_normalize(v, n, true);
-	for (size_t i = 0; i < n; i++)
-		yes |= v[i].lo <= req.lo && req.hi <= v[i].hi;
+	yes = hg_ranges_cover(v, n, req);
 	free(v);
 	return yes;
 }
@@ -218,7 +217,7 @@ static int edit_add(struct line_ctx *c, const char *tok, struct hg_range req)
 		if (!has_value(x))
 			continue;
 		/* overlapping or touching ranges become one token */
-		if (x->lo <= (uint64_t)req.hi + 1 && req.lo <= (uint64_t)x->hi + 1) {
+		if (hg_range_touches((struct hg_range){ x->lo, x->hi }, req)) {
 			req.lo = x->lo < req.lo ? x->lo : req.lo;
 			req.hi = x->hi > req.hi ? x->hi : req.hi;
 			del_tok(c, i);
@@ -244,14 +243,17 @@ static int edit_remove(struct line_ctx *c, struct hg_range req)
 
 	for (size_t i = 0; i < c->now.n && r == 0; i++) {
 		struct tok *x = &c->now.v[i];
+		struct hg_range left[2];
+		size_t n_left;
+
 		if (!has_value(x) || x->hi < req.lo || x->lo > req.hi) {
 			r = toks_push(&keep, *x);
 			continue;
 		}
-		if (ports && x->lo < req.lo)
-			r = add_range(c, &keep, x->lo, req.lo - 1);
-		if (ports && r == 0 && x->hi > req.hi)
-			r = add_range(c, &keep, req.hi + 1, x->hi);
+		/* an id goes; what is left of a port range stays, retyped */
+		n_left = ports ? hg_range_minus((struct hg_range){ x->lo, x->hi }, req, left) : 0;
+		for (size_t j = 0; j < n_left && r == 0; j++)
+			r = add_range(c, &keep, left[j].lo, left[j].hi);
 	}
 	if (r < 0) {
 		free(keep.v);
@@ -273,7 +275,7 @@ static int edit_token(struct line_ctx *c, enum hg_edit op, const char *tok)
 
 	if (HG_KIND(c->k) == HG_KIND_GRANT)
 		return edit_grant(c, op, tok);
-	if (c->k == HG_KEY_IFACES) {
+	if (HG_KIND(c->k) == HG_KIND_IFNAME) {
 		for (size_t i = 0; i < c->now.n; i++) {
 			if (strcmp(c->now.v[i].s, tok) != 0)
 				continue;
@@ -364,7 +366,7 @@ static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *l
 	if (!ret->v)
 		return -ENOMEM;
 
-	if (!kl->found || (k != HG_KEY_IFACES && lines->values[k] == l->n)) {
+	if (!kl->found || (HG_KIND(k) != HG_KIND_IFNAME && lines->values[k] == l->n)) {
 		for (size_t i = 0; r == 0 && i < l->n; i++)
 			r = toks_push(ret, (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi });
 		return r;
@@ -374,11 +376,11 @@ static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *l
 		return -ENOMEM;
 	for (char *v = *ret_copy, *s; r == 0 && (s = hg_config_next_token(&v));) {
 		struct tok t = { s, 0, 0 };
-		if (k != HG_KEY_IFACES && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
+		if (HG_KIND(k) != HG_KIND_IFNAME && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
 			t.lo = l->v[j].lo;
 			t.hi = l->v[j].hi;
 			j++;
-		} else if (k != HG_KEY_IFACES && hg_value_parse(k, s, &t.lo, &t.hi, NULL) < 0) {
+		} else if (HG_KIND(k) != HG_KIND_IFNAME && hg_value_parse(k, s, &t.lo, &t.hi, NULL) < 0) {
 			t.lo = 1;
 			t.hi = 0;
 		}

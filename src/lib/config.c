@@ -179,10 +179,10 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	e2.line = 0;
 	e2.message[0] = '\0';
 	for (char *v = eq + 1, *tok; (tok = hg_config_next_token(&v));) {
-		const struct hg_config_known *x = kn && k != HG_KEY_IFACES ? known_at(kn, tok) : NULL;
+		const struct hg_config_known *x = kn && HG_KIND(k) != HG_KIND_IFNAME ? known_at(kn, tok) : NULL;
 		lines->values[k]++;
 		r = x ? hg_policy_append(p, k, tok, x->lo, x->hi, &e2) : hg_policy_add(p, k, tok, &e2);
-		if (r == -ENOENT && (k == HG_KEY_UIDS || k == HG_KEY_GIDS || HG_KIND(k) == HG_KIND_GRANT)) {
+		if (r == -ENOENT && (HG_KIND(k) == HG_KIND_ID || HG_KIND(k) == HG_KIND_GRANT)) {
 			/* allowing is all a name can do: one that does not
 			 * resolve (renamed, deleted) is skipped, never fatal */
 			if (hg_policy_warn(p, "%s:%u: %s (skipped)", name, lineno, e2.message) < 0)

@@ -82,7 +82,7 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 		c->n[k] = hg_ranges_normalize(c->r[k], c->n[k], false);
 		return 0;
 	}
-	if (k == HG_KEY_IFACES) {
+	if (HG_KIND(k) == HG_KIND_IFNAME) {
 		c->ifr = calloc(n ? n : 1, sizeof(*c->ifr));
 		c->ifnames = calloc(n ? n : 1, sizeof(*c->ifnames));
 		if (!c->ifr || !c->ifnames)
@@ -104,7 +104,7 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 		}
 		if (i + 1 < n && ls->e[i + 1].end)
 			en = &ls->e[++i];
-		if (k == HG_KEY_IFACES) {
+		if (HG_KIND(k) == HG_KIND_IFNAME) {
 			struct hg_ifrange *ir = &c->ifr[c->n_if];
 			char pat[IFNAMSIZ_ + 2];
 

@@ -56,7 +56,7 @@ HG_EXPORT void hg_lines_free(char **lines, size_t n)
 
 static void fmt_range(char *buf, size_t len, enum hg_key k, const struct hg_range *r)
 {
-	if (k == HG_KEY_UIDS || k == HG_KEY_GIDS || r->lo == r->hi)
+	if (HG_KIND(k) == HG_KIND_ID || r->lo == r->hi)
 		snprintf(buf, len, "%u", r->lo);
 	else
 		snprintf(buf, len, "%u-%u", r->lo, r->hi);
@@ -255,7 +255,7 @@ static int diff_or_delta(const struct hg_state *s, const struct hg_policy *p, bo
 			line_add(&l, "set %s: type, flags or size differ from hostguard's", d->name);
 			continue;
 		}
-		if (k == HG_KEY_IFACES)
+		if (HG_KIND(k) == HG_KIND_IFNAME)
 			diff_ifaces(&l, &s->canon, &want);
 		else
 			diff_ranges(&l, k, &s->canon, &want);

@@ -67,48 +67,6 @@ out:
 	return r;
 }
 
-/* live minus [lo, hi]; v has room for n + 1 ranges.  Of the ranges it
- * touches, only the first can keep a head and only the last a tail; the
- * tail is appended after the walk, since writing it in place would
- * overwrite the next range before it is read. */
-static size_t subtract(struct hg_range *v, size_t n, uint32_t lo, uint32_t hi)
-{
-	struct hg_range tail = { 0 };
-	bool has_tail = false;
-	size_t m = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct hg_range x = v[i];
-		if (x.hi < lo || x.lo > hi) {
-			v[m++] = x;
-			continue;
-		}
-		if (x.lo < lo)
-			v[m++] = (struct hg_range){ x.lo, lo - 1 };
-		if (x.hi > hi) {
-			tail = (struct hg_range){ hi + 1, x.hi };
-			has_tail = true;
-		}
-	}
-	if (has_tail)
-		v[m++] = tail;
-	return hg_ranges_normalize(v, m, true);
-}
-
-size_t hg_ranges_edit(struct hg_range *v, size_t n, enum hg_edit op, const struct hg_range *req,
-		      size_t nreq)
-{
-	for (size_t i = 0; i < nreq; i++) {
-		if (op == HG_EDIT_ADD) {
-			v[n++] = req[i];
-			n = hg_ranges_normalize(v, n, true);
-		} else {
-			n = subtract(v, n, req[i].lo, req[i].hi);
-		}
-	}
-	return n;
-}
-
 static int plan_ports(struct hg_batch *b, enum hg_key k, enum hg_edit op, struct hg_state *s,
 		      const struct hg_range *req, size_t n, size_t *changes)
 {
@@ -328,7 +286,7 @@ HG_EXPORT int hg_edit_grants(struct hg_nl *nl, enum hg_key k, enum hg_edit op,
 			     const char *const *tokens, size_t n, const struct hg_policy *resolver,
 			     struct hg_error *err)
 {
-	if (k != HG_KEY_GRANT_UIDS && k != HG_KEY_GRANT_GIDS)
+	if ((unsigned)k >= HG_KEY_MAX || HG_KIND(k) != HG_KIND_GRANT)
 		return hg_err(err, -EINVAL, "invalid key");
 	return edit_table(nl, k, op, tokens, n, 0, resolver, err);
 }

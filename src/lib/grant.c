@@ -548,7 +548,7 @@ HG_EXPORT int hg_policy_add_grant_from(struct hg_policy *p, enum hg_key key, con
 
 	if (!p || !token)
 		return hg_err(err, -EINVAL, "invalid argument");
-	if ((key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS) ||
+	if ((unsigned)key >= HG_KEY_MAX || HG_KIND(key) != HG_KIND_GRANT ||
 	    (src != HG_GRANT_NAME && src != HG_GRANT_LABEL))
 		return hg_err(err, -EINVAL, "invalid key or source");
 	if (!container || !is_container_name(container) || strlen(container) >= HG_CONTAINER_NAME_MAX)
@@ -582,7 +582,7 @@ HG_EXPORT int hg_grant_target_name(enum hg_key key, const char *token, char *ret
 	struct hg_grant g;
 	int r;
 
-	if (!token || (key != HG_KEY_GRANT_UIDS && key != HG_KEY_GRANT_GIDS))
+	if (!token || (unsigned)key >= HG_KEY_MAX || HG_KIND(key) != HG_KIND_GRANT)
 		return hg_err(err, -EINVAL, "invalid key");
 	r = hg_grant_parse(key, token, &g, err);
 	if (r < 0)

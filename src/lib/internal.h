@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hostguard.h"
+#include "ranges.h"
 
 #define HG_EXPORT __attribute__((visibility("default")))
 #define HG_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -81,10 +82,6 @@ int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, ui
 int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_error *err);
 
 /* ---- canonical form: what the kernel sets hold ----------------------------- */
-
-struct hg_range {
-	uint32_t lo, hi;
-};
 
 /* An interval of interface names, [start, end) over 16-byte keys. */
 struct hg_ifrange {
@@ -178,10 +175,6 @@ int hg_ifname_interval(const char *pattern, struct hg_ifrange *ret);
 /* Renders an interval back to a pattern; -EINVAL if no pattern makes it. */
 int hg_ifrange_pattern(const struct hg_ifrange *r, char out[IFNAMSIZ_ + 2]);
 int hg_ifrange_cmp(const void *a, const void *b);
-int hg_range_cmp(const void *a, const void *b);
-/* Sorts; merges overlapping and touching ranges (merge) or drops repeated
- * ids. Returns the new length. */
-size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge);
 
 /* ---- set definitions --------------------------------------------------------- */
 

@@ -179,25 +179,22 @@ HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_l
 
 	if (!token)
 		return hg_err(err, -EINVAL, "missing value");
-	switch (key) {
-	case HG_KEY_UIDS:
-	case HG_KEY_GIDS:
+	if ((unsigned)key >= HG_KEY_MAX)
+		return hg_err(err, -EINVAL, "invalid key");
+	switch (HG_KIND(key)) {
+	case HG_KIND_ID:
 		if (!*token)
 			return hg_err(err, -EINVAL, "empty %s", key == HG_KEY_UIDS ? "uid" : "gid");
 		r = parse_id(key, token, &lo, err);
 		hi = lo;
 		break;
-	case HG_KEY_IFACES:
+	case HG_KIND_IFNAME:
 		r = check_iface(token, err);
 		break;
-	case HG_KEY_TCP:
-	case HG_KEY_UDP:
-	case HG_KEY_PUBLISHED_TCP:
-	case HG_KEY_PUBLISHED_UDP:
+	case HG_KIND_PORT:
 		r = parse_ports(token, &lo, &hi, err);
 		break;
-	case HG_KEY_GRANT_UIDS:
-	case HG_KEY_GRANT_GIDS: {
+	case HG_KIND_GRANT: {
 		struct hg_grant g = { 0 };
 		r = hg_grant_parse(key, token, &g, err);
 		lo = hi = g.id;
@@ -366,7 +363,7 @@ HG_EXPORT const char *const *hg_policy_ignored_ifaces(const struct hg_policy *p,
 static bool entry_equal(enum hg_key key, const struct hg_list *l, size_t i, const char *tok,
 			uint32_t lo, uint32_t hi)
 {
-	if (key == HG_KEY_IFACES)
+	if (HG_KIND(key) == HG_KIND_IFNAME)
 		return strcmp(HG_TOKEN(l, i), tok) == 0;
 	if (HG_KIND(key) == HG_KIND_GRANT) {
 		struct hg_grant a, b;
@@ -391,7 +388,7 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 	l = &p->lists[key];
 	/* Ids are hashed by the kernel, duplicates are harmless: skip them
 	 * without a linear scan, so 100,000 uids stay cheap. */
-	if (key == HG_KEY_IFACES) {
+	if (HG_KIND(key) == HG_KIND_IFNAME) {
 		for (size_t i = 0; i < l->n; i++)
 			if (entry_equal(key, l, i, token, lo, hi))
 				return 0;
@@ -559,17 +556,6 @@ int hg_ifrange_cmp(const void *a, const void *b)
 
 /* ---- canonical form --------------------------------------------------------- */
 
-int hg_range_cmp(const void *a, const void *b)
-{
-	const struct hg_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	return 0;
-}
-
 void hg_canon_clear(struct hg_canon *c)
 {
 	for (int k = 0; k < HG_KEY_MAX; k++)
@@ -659,25 +645,6 @@ static int canon_ranges(enum hg_key key, const struct hg_list *l, struct hg_cano
 	return 0;
 }
 
-size_t hg_ranges_normalize(struct hg_range *v, size_t len, bool merge)
-{
-	size_t n = 0;
-
-	if (len)
-		qsort(v, len, sizeof(*v), hg_range_cmp);
-	for (size_t i = 0; i < len; i++) {
-		if (n > 0 && merge && v[i].lo <= (uint64_t)v[n - 1].hi + 1) {
-			if (v[i].hi > v[n - 1].hi)
-				v[n - 1].hi = v[i].hi;
-			continue;
-		}
-		if (n > 0 && !merge && v[i].lo == v[n - 1].lo)
-			continue;
-		v[n++] = v[i];
-	}
-	return n;
-}
-
 int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 			 struct hg_error *err)
 {
@@ -687,7 +654,7 @@ int hg_canon_from_policy(const struct hg_policy *p, struct hg_canon *ret,
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
 		if (HG_KIND(k) == HG_KIND_GRANT)
 			continue;
-		r = k == HG_KEY_IFACES ? canon_ifaces(&p->lists[k], &c, err)
+		r = HG_KIND(k) == HG_KIND_IFNAME ? canon_ifaces(&p->lists[k], &c, err)
 				       : canon_ranges(k, &p->lists[k], &c, err);
 	}
 	if (r == 0)

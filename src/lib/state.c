@@ -48,7 +48,7 @@ HG_EXPORT size_t hg_state_count(const struct hg_state *s, enum hg_key key)
 				n += s->canon.ng[gs];
 		return n;
 	}
-	return key == HG_KEY_IFACES ? s->canon.n_if : s->canon.n[key];
+	return HG_KIND(key) == HG_KIND_IFNAME ? s->canon.n_if : s->canon.n[key];
 }
 
 HG_EXPORT size_t hg_state_grant_count(const struct hg_state *s)
@@ -108,7 +108,7 @@ HG_EXPORT int hg_state_grant_origin(const struct hg_state *s, size_t i, struct h
 HG_EXPORT void hg_state_range(const struct hg_state *s, enum hg_key key, size_t i,
 			      uint32_t *ret_lo, uint32_t *ret_hi)
 {
-	if (!s || !ret_lo || !ret_hi || (unsigned)key >= HG_KEY_MAX || key == HG_KEY_IFACES ||
+	if (!s || !ret_lo || !ret_hi || (unsigned)key >= HG_KEY_MAX || HG_KIND(key) == HG_KIND_IFNAME ||
 	    i >= s->canon.n[key])
 		return;
 	*ret_lo = s->canon.r[key][i].lo;

@@ -89,15 +89,6 @@ int hg_state_from_msgs(const void *buf, size_t len, struct hg_state **ret);
 /* 1 when the set holds exactly this key, 0 when not. */
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
 
-/* ---- edit.c: the arithmetic of a live port set's edit (kernel-free) -------- */
-
-/* Applies an edit to v (n sorted, merged ranges; room for n + nreq + 1):
- * adding merges, removing subtracts, splitting a range it falls inside.
- * Returns the new length; the config side (hg_config_edit_prepare) must
- * come to the same ranges. */
-size_t hg_ranges_edit(struct hg_range *v, size_t n, enum hg_edit op, const struct hg_range *req,
-		      size_t nreq);
-
 /* ---- decode.c: dumped elements into canonical form (kernel-free) ------------ */
 
 /* Puts a set's dumped elements in key order (an rbtree dumps them in

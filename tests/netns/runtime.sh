@@ -250,6 +250,24 @@ expect_rc 1 "no record -> 1" hg check
 expect_rc 1 "save without a record refuses" hg save
 expect_match "no record" "save says there is no record"
 
+# ---- consecutive ids revoked at runtime are an entry each, as save writes them
+# (ids are never a range: "1000-1001" is no uid)
+write_conf <<'CONF'
+allowed_uids = 0, 2005, 2006
+CONF
+expect_rc 0 "apply (uids 2005 and 2006)" hg apply
+[ "$(probe "$H" tcp 10.77.0.2 9000 2006)" = ok ] && pass "control: uid 2006 (allowed) gets through" ||
+	fail "control: uid 2006 refused"
+expect_rc 0 "revoke-uid --runtime 2005 2006" hg revoke-uid --runtime 2005 2006
+[ "$(probe "$H" tcp 10.77.0.2 9000 2006)" = timeout ] && pass "uid 2006 kept out (runtime revoke)" ||
+	fail "uid 2006 still gets through"
+expect_rc 3 "check: two runtime removals -> 3" hg check --json
+printf '%s' "$OUT" | jq -e '.runtime.removed == [{"key":"allowed_uids","value":"2005"},{"key":"allowed_uids","value":"2006"}]' >/dev/null &&
+	pass "check --json: uids 2005 and 2006 removed, one entry each" || fail "check --json: $OUT"
+expect_rc 0 "save" hg save
+grep -qx 'allowed_uids = 0' "$CONF" && pass "save removed both uids from the config" || fail "config: $(cat "$CONF")"
+expect_rc 0 "check after save: in sync -> 0" hg check
+
 # ---- status of a removed table keeps its warnings
 expect_rc 0 "apply (a record again)" hg apply
 [ -f "$RECORD" ] && pass "apply wrote the record again" || fail "no record after apply"
