@@ -62,6 +62,8 @@
 
 #define RECORD_DIR "/run/hostguard"
 #define RECORD_MAGIC "hostguard record 1"
+/* the file's fixed size: rewritten in place (record_store) */
+#define RECORD_SIZE 512
 /* up to this many elements an edit digests the table after its commit */
 #define RECORD_DIGEST_EDITS 2048
 
@@ -109,14 +111,45 @@ static bool dir_trusted(void)
 
 /* ---- read, write ------------------------------------------------------------ */
 
+/* FNV-1a: a torn or truncated record is garbage, not a different record
+ * (the file is root's; this is no defence against anyone) */
+static uint64_t record_sum(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+	return h;
+}
+
+static int parse_record(const char *buf, struct record *ret)
+{
+	struct record r = { 0 };
+	char magic[32];
+	const char *sum = strstr(buf, "\nsum ");
+	uint64_t want;
+	int got;
+
+	if (!sum || sscanf(sum, "\nsum %" SCNx64, &want) != 1 ||
+	    record_sum(buf, (size_t)(sum - buf)) != want)
+		return -EBADMSG;
+	got = sscanf(buf, "%31[^\n]\nkey %" SCNx64 " %" SCNx64 "\ngeneration %" SCNu32
+		     "\ntable %" SCNx64 " at %" SCNu32 " elements %" SCNu32 "\nconfig %" SCNx64 "\n",
+		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.table_generation, &r.elements,
+		     &r.config);
+	if (got != 8 || strcmp(magic, RECORD_MAGIC) != 0)
+		return -EBADMSG;
+	*ret = r;
+	return 0;
+}
+
 int record_load(struct record *ret)
 {
 	const char *path = record_path();
-	struct record r = { 0 };
-	char buf[512], magic[32];
+	char buf[RECORD_SIZE + 1];
 	struct stat st;
 	ssize_t n;
-	int fd, got;
+	int fd, r = -EBADMSG;
 
 	if (!path)
 		return -ENXIO;
@@ -129,19 +162,17 @@ int record_load(struct record *ret)
 		close(fd);
 		return -EPERM;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
+	/* a writer rewrites the file in place, under the lock that readers
+	 * do not take: a read that raced it fails its sum, and is read again */
+	for (int tries = 0; tries < 3 && r == -EBADMSG; tries++) {
+		n = pread(fd, buf, RECORD_SIZE, 0);
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		r = parse_record(buf, ret);
+	}
 	close(fd);
-	if (n <= 0)
-		return -EBADMSG;
-	buf[n] = '\0';
-	got = sscanf(buf, "%31[^\n]\nkey %" SCNx64 " %" SCNx64 "\ngeneration %" SCNu32
-		     "\ntable %" SCNx64 " at %" SCNu32 " elements %" SCNu32 "\nconfig %" SCNx64 "\n",
-		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.table_generation, &r.elements,
-		     &r.config);
-	if (got != 8 || strcmp(magic, RECORD_MAGIC) != 0)
-		return -EBADMSG;
-	*ret = r;
-	return 0;
+	return r;
 }
 
 /* The directory, locked: every write re-checks what it saw under it. */
@@ -168,12 +199,50 @@ static bool same_record(const struct record *a, const struct record *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-/* Under record_lock(). */
+/* The record as text, padded to RECORD_SIZE so that a rewrite in place
+ * never leaves a longer old tail; 0 or -ENOBUFS. */
+static int record_text(const struct record *r, const char *by, char buf[RECORD_SIZE])
+{
+	int len = snprintf(buf, RECORD_SIZE,
+			   RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
+			   "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
+			   "\nby %.32s\ntime %lld",
+			   r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements,
+			   r->config, by, (long long)time(NULL));
+	int tail;
+
+	if (len < 0 || len + 24 >= RECORD_SIZE)
+		return -ENOBUFS;
+	tail = snprintf(buf + len, RECORD_SIZE - (size_t)len, "\nsum %016" PRIx64 "\n",
+			record_sum(buf, (size_t)len));
+	memset(buf + len + tail, ' ', RECORD_SIZE - 1 - (size_t)(len + tail));
+	buf[RECORD_SIZE - 1] = '\n';
+	return 0;
+}
+
+/* Under record_lock().  The record exists: rewrite it in place, one
+ * pwrite of a fixed size (a rename over it was most of what a --runtime
+ * edit cost where /run is not a tmpfs: ext4 flushes the new file's data
+ * before such a rename).  It does not: create it whole under a temporary
+ * name and rename it into place. */
 static int record_store(const struct record *r, const char *by)
 {
 	const char *path = record_path();
-	char tmp[160], buf[512];
-	int fd, len;
+	char tmp[160], buf[RECORD_SIZE];
+	struct stat st;
+	int fd;
+
+	if (record_text(r, by, buf) < 0)
+		return -ENOBUFS;
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		bool done = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+			    !(st.st_mode & 077) && st.st_size == RECORD_SIZE &&
+			    pwrite(fd, buf, RECORD_SIZE, 0) == RECORD_SIZE;
+		close(fd);
+		if (done)
+			return 0;
+	}
 
 	/* what a writer killed midway left: every writer holds the lock */
 	DIR *d = opendir(RECORD_DIR);
@@ -187,13 +256,7 @@ static int record_store(const struct record *r, const char *by)
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return -errno;
-	len = snprintf(buf, sizeof(buf),
-		       RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
-		       "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
-		       "\nby %s\ntime %lld\n",
-		       r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements, r->config, by,
-		       (long long)time(NULL));
-	if (fchmod(fd, 0600) < 0 || write(fd, buf, (size_t)len) != len || close(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || write(fd, buf, RECORD_SIZE) != RECORD_SIZE || close(fd) < 0) {
 		close(fd);
 		unlink(tmp);
 		return -EIO;

@@ -245,6 +245,24 @@ chown 2000 "$RECORD"
 expect_rc 1 "a record owned by uid 2000 is not believed -> 1" hg check
 chown 0 "$RECORD"
 expect_rc 3 "root's record again -> 3" hg check
+# rewritten in place, one fixed size, with a sum: a torn or altered record
+# is garbage, never a different record
+[ "$(stat -c %s "$RECORD")" = 512 ] && pass "the record has its fixed size" || fail "record size $(stat -c %s "$RECORD")"
+cp "$RECORD" "$T/record.good"
+sed -i 's/^generation \([0-9]*\)[0-9]$/generation \10/; t; s/^generation \([0-9]*\)$/generation \11/' "$RECORD"
+cmp -s "$RECORD" "$T/record.good" && fail "the record was not altered"
+expect_rc 1 "an altered record (its sum does not match) is not believed -> 1" hg check
+cp "$T/record.good" "$RECORD"
+expect_rc 3 "the record as written -> 3" hg check
+head -c 100 "$T/record.good" >"$RECORD"
+expect_rc 1 "a truncated record is not believed -> 1" hg check
+cp "$T/record.good" "$RECORD"
+expect_rc 0 "allow-uid --runtime 2005 (the record rewritten in place)" hg allow-uid --runtime 2005
+expect_rc 3 "runtime only after an in-place rewrite -> 3" hg check
+[ "$(stat -c '%U %a %s' "$RECORD")" = "root 600 512" ] && pass "still root's, 0600, 512 bytes" ||
+	fail "record: $(stat -c '%U %a %s' "$RECORD")"
+left=$(find "$(dirname "$RECORD")" -maxdepth 1 -name "$(basename "$RECORD").*")
+[ -z "$left" ] && pass "no temporary record beside it" || fail "a temporary record was left: $left"
 rm -f "$RECORD"
 expect_rc 1 "no record -> 1" hg check
 expect_rc 1 "save without a record refuses" hg save
