@@ -98,15 +98,7 @@ dk network rm cbnet >/dev/null
 phase "controls done"
 
 # ---- follow ----------------------------------------------------------------
-# (not through the h function: $! must be hostguard itself, which ip execs)
-ip netns exec "$H" "$HG" --config "$CONF" follow >"$T/follow.out" 2>&1 &
-FOLLOW=$!
-PIDS+=("$FOLLOW")
-for _ in $(seq 100); do
-	grep -q "following Docker" "$T/follow.out" && break
-	sleep 0.05
-done
-expect ok "follow starts and applies" sh -c "grep -q 'following Docker at $DK_SOCK (running' '$T/follow.out' && echo ok || cat '$T/follow.out'"
+follow_start "$DK_SOCK" "follow starts and applies"
 
 dk_serve_bg web1 -p 127.0.0.1:8888:80 -p 8889:80
 ms=$(wait_set published_tcp 8888 present)

@@ -233,14 +233,7 @@ expect_rc 0 "apply with the real Docker again" hg apply
 expect ok "alice reaches web1 again" hp $ALICE tcp "$W1_4"
 
 # ---- 1. follow, Docker unreadable, web1's addresses reused ------------------------------
-ip netns exec "$H" "$HG" --config "$CONF" follow >"$T/follow.out" 2>&1 &
-FOLLOW=$!
-PIDS+=("$FOLLOW")
-for _ in $(seq 200); do
-	grep -q "following Docker" "$T/follow.out" && break
-	sleep 0.05
-done
-expect ok "follow starts (through the relay)" sh -c "grep -q 'following Docker at $RELAY (running' '$T/follow.out' && echo ok || cat '$T/follow.out'"
+follow_start "$RELAY" "follow starts (through the relay)"
 kill "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null
 # the socket file stays: connect() is refused, as with a dockerd that is gone

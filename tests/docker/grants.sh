@@ -195,14 +195,7 @@ expect same "Docker again: table as before" \
 phase "apply and edits done"
 
 # ---- follow ------------------------------------------------------------------------------
-ip netns exec "$H" "$HG" --config "$CONF" follow >"$T/follow.out" 2>&1 &
-FOLLOW=$!
-PIDS+=("$FOLLOW")
-for _ in $(seq 100); do
-	grep -q "following Docker" "$T/follow.out" && break
-	sleep 0.05
-done
-expect ok "follow starts" sh -c "grep -q 'following Docker at $DK_SOCK (running' '$T/follow.out' && echo ok || cat '$T/follow.out'"
+follow_start "$DK_SOCK" "follow starts"
 
 # poll WANT DESCRIPTION UID PROTO ADDR: until the probe's outcome is WANT
 # (ok / no), 30 s at most; behaviour, not a measurement

@@ -201,6 +201,19 @@ dk_serve_bg() {
 		/bin/sh -c 'rm -f /tmp/ready; hg-probe serve udp 80 & exec hg-probe serve tcp 80 --ready /tmp/ready' \
 		>"$DK/run.$name" 2>&1
 }
+# follow_start SOCKET DESCRIPTION: hostguard follow in $H with $CONF, its
+# pid in FOLLOW (hostguard itself, which ip execs: not through h), output in
+# $T/follow.out; waits (10 s at most) until it says it follows SOCKET.
+follow_start() {
+	ip netns exec "$H" "$HG" --config "$CONF" follow >"$T/follow.out" 2>&1 &
+	FOLLOW=$!
+	PIDS+=("$FOLLOW")
+	for _ in $(seq 200); do
+		grep -q "following Docker" "$T/follow.out" && break
+		sleep 0.05
+	done
+	expect ok "$2" sh -c "grep -q 'following Docker at $1 (running' '$T/follow.out' && echo ok || cat '$T/follow.out'"
+}
 dk_ready() {
 	local name
 	for name in "$@"; do
