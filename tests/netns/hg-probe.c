@@ -12,7 +12,9 @@
  *   hg-probe flood tcp|udp ADDR PORT --duration MS [--timeout MS] [--interval MS] [--log FILE]
  *       Connects (tcp) or sends datagrams (udp) over and over for the
  *       duration, at most one attempt every --interval ms (default: no
- *       pause), and prints "attempts=N ok=K".  Exit 0.  --log FILE gets
+ *       pause), and prints "attempts=N ok=K".  Exit 0.  A TCP
+ *       connection is closed with a reset once its echo is back, so that
+ *       no TIME_WAIT is left to run the client out of local ports.  --log FILE gets
  *       one line "START END" per attempt that got through: wall-clock
  *       microseconds (CLOCK_REALTIME, as bash's $EPOCHREALTIME).
  */
@@ -100,7 +102,12 @@ static int wait_fd(int fd, short events, long deadline)
 	}
 }
 
-static int try_once(bool tcp, const struct sockaddr_storage *ss, socklen_t len, int timeout_ms)
+/* abort: close a TCP connection with a reset (SO_LINGER 0) instead of a
+ * FIN, so that it leaves no TIME_WAIT on either side: a flood of tens of
+ * thousands of connections would otherwise run the client out of local
+ * ports within seconds and measure that instead of the path. */
+static int try_once(bool tcp, const struct sockaddr_storage *ss, socklen_t len, int timeout_ms,
+		    bool abort_close)
 {
 	const char msg[] = "hostguard-probe\n";
 	char buf[64];
@@ -158,6 +165,10 @@ static int try_once(bool tcp, const struct sockaddr_storage *ss, socklen_t len, 
 		goto out;
 	}
 out:
+	if (tcp && abort_close) {
+		struct linger lg = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	close(fd);
 	return res;
 }
@@ -327,7 +338,7 @@ int main(int argc, char **argv)
 		return R_ERROR;
 	}
 	if (strcmp(argv[1], "connect") == 0) {
-		int r = try_once(tcp, &ss, len, timeout);
+		int r = try_once(tcp, &ss, len, timeout, false);
 		printf("%s\n", names[r]);
 		return r;
 	}
@@ -343,7 +354,7 @@ int main(int argc, char **argv)
 			long long start = wall_us();
 			long next = now_ms() + interval;
 			attempts++;
-			if (try_once(tcp, &ss, len, timeout) == R_OK_) {
+			if (try_once(tcp, &ss, len, timeout, true) == R_OK_) {
 				ok++;
 				if (lf)
 					fprintf(lf, "%lld %lld\n", start, wall_us());
