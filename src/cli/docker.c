@@ -5,7 +5,12 @@
  * so that any daemon answers with its own API version; only fields that
  * have been stable since API 1.24 are read.
  */
+/* libcurl is loaded when a command first talks to Docker (lc_load): its
+ * forty libraries cost every other command about 10 ms of CPU at start.
+ * Without the type-checking macros, the names below are plain functions. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <arpa/inet.h>
@@ -39,6 +44,79 @@ static void seterr(char err[DOCKER_ERR_LEN], const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- libcurl, loaded on first use ------------------------------------------ */
+
+/*
+ * The soname the build linked against before (libcurl4, Debian's
+ * libcurl.so.4), opened by dlopen() on the first request.  dlopen() looks
+ * only where the dynamic loader would for a linked library; in a binary
+ * with file capabilities (secure execution) it ignores LD_LIBRARY_PATH, as
+ * the loader does.  curl_multi_poll() is the newest function used (7.66).
+ */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+static struct libcurl {
+	void *dl;
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	const char *(*multi_strerror)(CURLMcode);
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+} lc;
+
+static int lc_load(char err[DOCKER_ERR_LEN])
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, offsetof(struct libcurl, f) }
+		SYM(easy_init), SYM(easy_setopt), SYM(easy_perform), SYM(easy_cleanup),
+		SYM(easy_getinfo), SYM(easy_strerror), SYM(easy_escape), SYM(free),
+		SYM(multi_init), SYM(multi_setopt), SYM(multi_add_handle),
+		SYM(multi_remove_handle), SYM(multi_cleanup), SYM(multi_perform),
+		SYM(multi_poll), SYM(multi_info_read), SYM(multi_strerror),
+		SYM(global_init), SYM(global_cleanup),
+#undef SYM
+	};
+	struct libcurl l = { 0 };
+
+	if (lc.dl)
+		return 0;
+	l.dl = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!l.dl) {
+		seterr(err, "docker: cannot load %s (install libcurl4): %s", LIBCURL_SONAME, dlerror());
+		return -ELIBACC;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(l.dl, syms[i].name);
+		if (!f) {
+			seterr(err, "docker: %s has no %s (libcurl 7.66 or later is needed)",
+			       LIBCURL_SONAME, syms[i].name);
+			dlclose(l.dl);
+			return -ELIBBAD;
+		}
+		/* POSIX: a data pointer from dlsym() converts to a function pointer */
+		memcpy((char *)&l + syms[i].off, &f, sizeof(f));
+	}
+	lc = l;
+	return 0;
+}
+
 const char *docker_socket(const struct hg_policy *p)
 {
 	const char *env = getenv("HOSTGUARD_DOCKER_SOCKET");
@@ -48,14 +126,23 @@ const char *docker_socket(const struct hg_policy *p)
 	return hg_policy_docker_socket(p);
 }
 
-int docker_init(void)
+int docker_init(char err[DOCKER_ERR_LEN])
 {
-	return curl_global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -ENOMEM;
+	int r = lc_load(err);
+
+	if (r == 0 && lc.global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
+		seterr(err, "docker: cannot initialise libcurl");
+		r = -ENOMEM;
+	}
+	return r;
 }
 
+/* libcurl stays loaded until exit: OpenSSL, which it brings, is not made
+ * to be unloaded. */
 void docker_cleanup(void)
 {
-	curl_global_cleanup();
+	if (lc.dl)
+		lc.global_cleanup();
 }
 
 void docker_state_free(struct docker_state *d)
@@ -87,7 +174,7 @@ static const char *curl_reason(CURLcode cr)
 	case CURLE_OPERATION_TIMEDOUT:
 		return "no answer in time";
 	default:
-		return curl_easy_strerror(cr);
+		return lc.easy_strerror(cr);
 	}
 }
 
@@ -192,32 +279,32 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static CURL *easy_new(const char *sock, const char *path, struct peer *pc)
 {
 	char url[512];
-	CURL *c = curl_easy_init();
+	CURL *c = lc.easy_init();
 
 	if (!c)
 		return NULL;
 	/* The host part only fills the Host: header; the socket decides. */
 	snprintf(url, sizeof(url), "http://docker%s", path);
-	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) {
-		curl_easy_cleanup(c);
+	if (lc.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock) != CURLE_OK ||
+	    lc.easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) {
+		lc.easy_cleanup(c);
 		return NULL;
 	}
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 #endif
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	/* no http_proxy from the environment between us and the socket */
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, DOCKER_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "hostguard/" HG_VERSION);
+	lc.easy_setopt(c, CURLOPT_PROXY, "");
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, DOCKER_CONNECT_TIMEOUT_MS);
+	lc.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	lc.easy_setopt(c, CURLOPT_USERAGENT, "hostguard/" HG_VERSION);
 	pc->fd = -1;
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, peer_open);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, pc);
+	lc.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, peer_open);
+	lc.easy_setopt(c, CURLOPT_OPENSOCKETDATA, pc);
 	/* a connection of its own, checked by its own peer_ok() */
-	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	lc.easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	lc.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	return c;
 }
 
@@ -243,7 +330,7 @@ static int parse_answer(CURL *c, CURLcode cr, struct body *b, const char *sock, 
 		return cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT :
 		       cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : -EIO;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		seterr(err, "docker: GET %s on %s: HTTP status %ld", path, sock, status);
 		return status == 404 ? -ENOENT : -EIO;
@@ -277,22 +364,25 @@ static int docker_get_raw(const char *sock, const char *path, json_object **ret,
 {
 	struct body b = { 0 };
 	CURLcode cr;
-	int r;
-	CURL *c = easy_new(sock, path, &b.peer);
+	int r = lc_load(err);
+	CURL *c;
 
+	if (r < 0)
+		return r;
+	c = easy_new(sock, path, &b.peer);
 	if (!c) {
 		seterr(err, "docker: out of memory");
 		return -ENOMEM;
 	}
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, body_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &b);
-	cr = curl_easy_perform(c);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
+	lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	lc.easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, body_header);
+	lc.easy_setopt(c, CURLOPT_HEADERDATA, &b);
+	cr = lc.easy_perform(c);
 	r = parse_answer(c, cr, &b, sock, path, ret, err);
 	free(b.data);
-	curl_easy_cleanup(c);
+	lc.easy_cleanup(c);
 	return r;
 }
 
@@ -325,9 +415,9 @@ int docker_get_json(const char *sock, const char *path, json_object **ret,
 int docker_get_many(const char *sock, const char *const *paths, size_t n, json_object **ret,
 		    int *ret_codes, char err[DOCKER_ERR_LEN])
 {
-	struct body *b = calloc(n + 1, sizeof(*b));
-	CURL **c = calloc(n + 1, sizeof(*c));
-	CURLM *m = curl_multi_init();
+	struct body *b = NULL;
+	CURL **c = NULL;
+	CURLM *m = NULL;
 	size_t next = 0, done = 0;
 	int r = 0, running = 0;
 
@@ -335,6 +425,12 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 		ret[i] = NULL;
 		ret_codes[i] = -EIO;
 	}
+	r = lc_load(err);
+	if (r < 0)
+		return r;
+	b = calloc(n + 1, sizeof(*b));
+	c = calloc(n + 1, sizeof(*c));
+	m = lc.multi_init();
 	if (!b || !c || !m) {
 		seterr(err, "docker: out of memory");
 		r = -ENOMEM;
@@ -342,7 +438,7 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 	}
 	/* dockerd serves each connection in its own goroutine: a few dozen in
 	 * flight, not thousands of sockets at once */
-	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 32L);
+	lc.multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 32L);
 	for (; next < n; next++) {
 		c[next] = easy_new(sock, paths[next], &b[next].peer);
 		if (!c[next]) {
@@ -350,14 +446,14 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 			r = -ENOMEM;
 			goto out;
 		}
-		curl_easy_setopt(c[next], CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
-		curl_easy_setopt(c[next], CURLOPT_WRITEFUNCTION, body_write);
-		curl_easy_setopt(c[next], CURLOPT_WRITEDATA, &b[next]);
-		curl_easy_setopt(c[next], CURLOPT_HEADERFUNCTION, body_header);
-		curl_easy_setopt(c[next], CURLOPT_HEADERDATA, &b[next]);
-		curl_easy_setopt(c[next], CURLOPT_PRIVATE, (void *)(uintptr_t)next);
-		if (curl_multi_add_handle(m, c[next]) != CURLM_OK) {
-			curl_easy_cleanup(c[next]);
+		lc.easy_setopt(c[next], CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS);
+		lc.easy_setopt(c[next], CURLOPT_WRITEFUNCTION, body_write);
+		lc.easy_setopt(c[next], CURLOPT_WRITEDATA, &b[next]);
+		lc.easy_setopt(c[next], CURLOPT_HEADERFUNCTION, body_header);
+		lc.easy_setopt(c[next], CURLOPT_HEADERDATA, &b[next]);
+		lc.easy_setopt(c[next], CURLOPT_PRIVATE, (void *)(uintptr_t)next);
+		if (lc.multi_add_handle(m, c[next]) != CURLM_OK) {
+			lc.easy_cleanup(c[next]);
 			c[next] = NULL;
 			seterr(err, "docker: out of memory");
 			r = -ENOMEM;
@@ -368,21 +464,21 @@ int docker_get_many(const char *sock, const char *const *paths, size_t n, json_o
 		CURLMsg *msg;
 		int left;
 
-		if (curl_multi_perform(m, &running) != CURLM_OK ||
-		    curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+		if (lc.multi_perform(m, &running) != CURLM_OK ||
+		    lc.multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
 			seterr(err, "docker: the transfer loop failed");
 			r = -EIO;
 			goto out;
 		}
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left))) {
+		lc.multi_perform(m, &running);
+		while ((msg = lc.multi_info_read(m, &left))) {
 			char e[DOCKER_ERR_LEN];
 			void *priv = NULL;
 			size_t i;
 
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&priv);
+			lc.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&priv);
 			i = (size_t)(uintptr_t)priv;
 			ret_codes[i] = parse_answer(c[i], msg->data.result, &b[i], sock, paths[i],
 						    &ret[i], e);
@@ -403,13 +499,13 @@ out:
 	for (size_t i = 0; i < next && c; i++) {
 		if (!c[i])
 			continue;
-		curl_multi_remove_handle(m, c[i]);
-		curl_easy_cleanup(c[i]);
+		lc.multi_remove_handle(m, c[i]);
+		lc.easy_cleanup(c[i]);
 	}
 	for (size_t i = 0; b && i < n; i++)
 		free(b[i].data);
 	if (m)
-		curl_multi_cleanup(m);
+		lc.multi_cleanup(m);
 	free(b);
 	free(c);
 	if (r < 0 && r != -ENOENT)
@@ -1129,7 +1225,7 @@ static size_t events_header(char *ptr, size_t size, size_t nmemb, void *userdata
 	}
 	/* the empty line that ends the headers */
 	if (n <= 2 && (ptr[0] == '\r' || ptr[0] == '\n')) {
-		curl_easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &status);
+		lc.easy_getinfo(ev->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (status != 200) {
 			seterr(ev->err, "docker: GET /events on %s: HTTP status %ld", ev->sock, status);
 			return 0;
@@ -1206,6 +1302,7 @@ int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 	struct stat st;
 	char path[512];
 	char *q;
+	int r;
 
 	if (stat(sock, &st) < 0) {
 		seterr(err, "docker: %s: %m", sock);
@@ -1215,6 +1312,9 @@ int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 		seterr(err, "docker: %s: socket path too long", sock);
 		return -ENAMETOOLONG;
 	}
+	r = lc_load(err);
+	if (r < 0)
+		return r;
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		goto oom;
@@ -1222,25 +1322,25 @@ int docker_events_open(const char *sock, docker_event_fn fn, void *userdata,
 	ev->fn = fn;
 	ev->userdata = userdata;
 	ev->tok = json_tokener_new();
-	ev->multi = curl_multi_init();
-	q = curl_easy_escape(NULL, filters, 0);
+	ev->multi = lc.multi_init();
+	q = lc.easy_escape(NULL, filters, 0);
 	if (!ev->tok || !ev->multi || !q) {
-		curl_free(q);
+		lc.free(q);
 		goto oom;
 	}
 	/* Not JSON_TOKENER_STRICT here: strict mode refuses a second object
 	 * after the first, and one read may carry several events. */
 	snprintf(path, sizeof(path), "/events?filters=%s", q);
-	curl_free(q);
+	lc.free(q);
 	ev->easy = easy_new(sock, path, &ev->peer);
 	if (!ev->easy)
 		goto oom;
 	/* No overall timeout: the stream is meant to stay open, silent for hours. */
-	curl_easy_setopt(ev->easy, CURLOPT_HEADERFUNCTION, events_header);
-	curl_easy_setopt(ev->easy, CURLOPT_HEADERDATA, ev);
-	curl_easy_setopt(ev->easy, CURLOPT_WRITEFUNCTION, events_write);
-	curl_easy_setopt(ev->easy, CURLOPT_WRITEDATA, ev);
-	if (curl_multi_add_handle(ev->multi, ev->easy) != CURLM_OK)
+	lc.easy_setopt(ev->easy, CURLOPT_HEADERFUNCTION, events_header);
+	lc.easy_setopt(ev->easy, CURLOPT_HEADERDATA, ev);
+	lc.easy_setopt(ev->easy, CURLOPT_WRITEFUNCTION, events_write);
+	lc.easy_setopt(ev->easy, CURLOPT_WRITEDATA, ev);
+	if (lc.multi_add_handle(ev->multi, ev->easy) != CURLM_OK)
 		goto oom;
 	ev->added = true;
 	*ret = ev;
@@ -1267,19 +1367,19 @@ int docker_events_wait(struct docker_events *ev, int extra_fd, int timeout_ms,
 	*ret_extra_ready = false;
 	/* Blocks in poll() on curl's socket and the extra fd: no wakeups while
 	 * Docker is quiet (no transfer timeout is set on the stream). */
-	mc = curl_multi_poll(ev->multi, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
+	mc = lc.multi_poll(ev->multi, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
 			     timeout_ms, NULL);
 	if (mc != CURLM_OK) {
-		seterr(err, "docker: %s", curl_multi_strerror(mc));
+		seterr(err, "docker: %s", lc.multi_strerror(mc));
 		return -EIO;
 	}
 	*ret_extra_ready = extra_fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN);
-	mc = curl_multi_perform(ev->multi, &running);
+	mc = lc.multi_perform(ev->multi, &running);
 	if (mc != CURLM_OK) {
-		seterr(err, "docker: %s", curl_multi_strerror(mc));
+		seterr(err, "docker: %s", lc.multi_strerror(mc));
 		return -EIO;
 	}
-	while ((m = curl_multi_info_read(ev->multi, &left))) {
+	while ((m = lc.multi_info_read(ev->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		if (ev->err[0]) {
@@ -1302,11 +1402,11 @@ void docker_events_close(struct docker_events *ev)
 	if (!ev)
 		return;
 	if (ev->added)
-		curl_multi_remove_handle(ev->multi, ev->easy);
+		lc.multi_remove_handle(ev->multi, ev->easy);
 	if (ev->easy)
-		curl_easy_cleanup(ev->easy);
+		lc.easy_cleanup(ev->easy);
 	if (ev->multi)
-		curl_multi_cleanup(ev->multi);
+		lc.multi_cleanup(ev->multi);
 	if (ev->tok)
 		json_tokener_free(ev->tok);
 	free(ev);

@@ -52,8 +52,9 @@ struct docker_state {
 
 void docker_state_free(struct docker_state *d);
 
-/* libcurl's global state, for a long-running process (follow). */
-int docker_init(void);
+/* libcurl's global state, for a long-running process (follow).  libcurl
+ * itself is loaded (dlopen) by the first call that needs it. */
+int docker_init(char err[DOCKER_ERR_LEN]);
 void docker_cleanup(void);
 
 /* The socket a policy names, after the HOSTGUARD_DOCKER_SOCKET override;

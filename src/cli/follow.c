@@ -295,8 +295,8 @@ int cmd_follow(int argc, char **argv)
 		err_msg("follow: signalfd: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	if (docker_init() < 0) {
-		err_msg("follow: cannot initialise libcurl");
+	if (docker_init(err) < 0) {
+		err_msg("follow: %s", err);
 		goto out;
 	}
 

@@ -3,7 +3,9 @@
 # userland proxy serves loopback and IPv6): exit 0 on a protected host, exit
 # 1 after "hostguard remove" (the control: the same connects get through
 # without the table) and exit 1 with an uncovered custom-named bridge, each
-# leak named in the report; an allowed --uid is refused (exit 2).
+# leak named in the report; an allowed --uid is refused (exit 2). Without
+# libcurl (hidden in a private mount namespace) the commands that do not
+# talk to Docker work, and those that do name the library.
 #
 #   c0 on docker0 (-p 8080:80), c1 on network hgnet (br-<id>, IPv4 and
 #   IPv6, -p 8081:80); after apply: network hgcust with the bridge name
@@ -121,6 +123,35 @@ expect docker_changed "check --json: docker_changed" bash -c "ip netns exec '$H'
 hg apply >/dev/null 2>&1 || fail "apply"
 expect_rc 0 "apply learns hgtcust0 and 8082: verify exits 0 again" hg verify
 expect_rc 0 "check: in sync after apply" hg check
+# ---- libcurl is loaded only by the commands that talk to Docker ----
+# libcurl.so.4 replaced by an empty file in a private mount namespace: the
+# commands that do not talk to Docker work without it; one that does says
+# which library it could not load, and the table stays as it was.
+LIBCURL=$(readlink -f "$(ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')")
+# shellcheck disable=SC2016  # $1 and $@ are the inner sh's
+nocurl() { ip netns exec "$H" unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIBCURL" "$@"; }
+if [ -f "$LIBCURL" ]; then
+	expect_rc 0 "without libcurl: --version works" nocurl "$HG" --version
+	expect_rc 0 "without libcurl: check (Docker not asked) works" \
+		nocurl env HOSTGUARD_DOCKER_SOCKET=keep "$HG" --config "$CONF" check
+	expect_rc 0 "without libcurl: allow-uid --runtime works" nocurl "$HG" --config "$CONF" allow-uid --runtime 4242
+	hg revoke-uid --runtime 4242 >/dev/null 2>&1
+	before=$(ip netns exec "$H" nft -s list table inet hostguard)
+	nocurl "$HG" --config "$CONF" status >"$T/nocurl.out" 2>&1
+	OUT=$(cat "$T/nocurl.out")
+	expect_match "cannot load libcurl\.so\.4" "without libcurl: status names the library it could not load"
+	nocurl "$HG" --config "$CONF" apply >"$T/nocurl.out" 2>&1
+	OUT=$(cat "$T/nocurl.out")
+	expect_match "cannot load libcurl\.so\.4" "without libcurl: apply names the library it could not load"
+	if [ "$(ip netns exec "$H" nft -s list table inet hostguard)" = "$before" ]; then
+		pass "without libcurl: the table is as it was"
+	else
+		fail "without libcurl: apply changed the table"
+	fi
+	echo "# without libcurl, status and apply said: $(head -c 600 "$T/nocurl.out")"
+else
+	fail "libcurl.so.4 not found by ldconfig"
+fi
 # the same command under valgrind: no memory error, no definite leak
 if command -v valgrind >/dev/null; then
 	expect_rc 0 "valgrind: verify is clean (exit 99 would be a valgrind error)" \
