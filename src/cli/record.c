@@ -401,6 +401,8 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 	memset(re, 0, sizeof(*re));
 	if (geteuid() != 0 || record_load(&re->rec) < 0)
 		return;
+	/* the key of hostguard's own --for marks (main.c leaves it to here) */
+	hg_grant_set_runtime_key(re->rec.key);
 	re->seen = re->rec;
 	re->have = true;
 	/* only record_edit_end(config_changed) asks, and hashing a

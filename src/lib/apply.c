@@ -190,7 +190,7 @@ static int plan_apply(struct hg_nl *nl, struct hg_batch *b, void *data, struct h
 	if (r == -ENOENT) {
 		/* no table: created whole, guarded by the generation at which
 		 * it was seen missing */
-		r = hg_nl_genid(nl, &gen);
+		r = hg_nl_plan_genid(nl, &gen);
 		if (r < 0)
 			return r == -EPERM ? hg_err_perm(err)
 					   : hg_err(err, r, "cannot read the ruleset generation: %s", strerror(-r));

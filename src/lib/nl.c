@@ -49,6 +49,15 @@ HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (uint32_t)time(NULL) << 8;
+	/* the buffers as they are (net.core.wmem_default): a small batch fits
+	 * them, and raising them is then two system calls for nothing */
+	{
+		int v = 0;
+		socklen_t l = sizeof(v);
+		if (getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_SNDBUF, &v, &l) == 0 &&
+		    v > 64 * 1024)
+			nl->sndbuf = (size_t)v - 64;     /* netlink keeps 32 bytes of it */
+	}
 	*ret = nl;
 	return 0;
 }
@@ -290,13 +299,17 @@ static void handle_reply(const struct hg_batch *b, const struct nlmsghdr *nlh,
 	}
 }
 
-static int raise_buffers(struct hg_nl *nl, size_t need)
+/* need: bytes to send; msgs: messages, each of which may be answered
+ * (an error is an skb of its own: ~1 KiB of receive buffer each) */
+static int raise_buffers(struct hg_nl *nl, size_t need, size_t msgs)
 {
 	int fd = mnl_socket_get_fd(nl->sock);
 	int v;
 
-	if (need <= nl->sndbuf)
+	if (need <= nl->sndbuf && (msgs <= 64 || nl->raised))
 		return 0;
+	if (need < nl->sndbuf)
+		need = nl->sndbuf;
 	if (need > INT32_MAX / 2)
 		return -EMSGSIZE;
 	/* The whole batch must fit the socket send buffer: netlink refuses a
@@ -309,6 +322,7 @@ static int raise_buffers(struct hg_nl *nl, size_t need)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	nl->sndbuf = need;
+	nl->raised = true;
 	return 0;
 }
 
@@ -335,7 +349,8 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 		return hg_err(err, -ENOMEM, "out of memory");
 	nl->seq = b->next_seq;
 
-	r = raise_buffers(nl, b->len + 65536);
+	nl->last_genid_ok = false;
+	r = raise_buffers(nl, b->len + 65536, b->n_rec);
 	if (r < 0)
 		return hg_err(err, r, "transaction of %zu bytes is too large", b->len);
 
@@ -376,6 +391,9 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, (int)n);
 		     nlh = mnl_nlmsg_next(nlh, (int *)&n))
 			handle_reply(b, nlh, &res);
+		/* END's ack is the last answer of a batch that committed */
+		if (res.committed)
+			break;
 	}
 
 	if (res.err) {
@@ -409,12 +427,28 @@ out:
 
 /* ---- queries and dumps ------------------------------------------------------ */
 
+/* A GET of one generation, table, set or chain has exactly one answer: the
+ * object, or an error.  Without NLM_F_ACK there is no second message to
+ * read after it (GETSETELEM of a list of keys answers once per key). */
+static bool one_answer(const struct nlmsghdr *req)
+{
+	uint16_t t = NFNL_MSG_TYPE(req->nlmsg_type);
+
+	return !(req->nlmsg_flags & NLM_F_DUMP) &&
+	       (t == NFT_MSG_GETGEN || t == NFT_MSG_GETTABLE || t == NFT_MSG_GETSET ||
+		t == NFT_MSG_GETCHAIN);
+}
+
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
+	bool one = one_answer(req);
 	char *buf;
 	ssize_t n;
 	int r;
 
+	nl->last_genid_ok = false;
+	if (one)
+		req->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 	/* the buffer first: once the request is out, its answer must be read */
 	buf = malloc(RECV_SIZE);
 	if (!buf)
@@ -436,7 +470,7 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 			r = -errno;
 			break;
 		}
-		if (r == MNL_CB_STOP) {
+		if (r == MNL_CB_STOP || one) {
 			r = 0;
 			break;
 		}
@@ -476,8 +510,20 @@ int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)
 	r = hg_nl_query(nl, nlh, gen_cb, &gen);
 	if (r < 0)
 		return r;
+	nl->last_genid = gen;
+	nl->last_genid_ok = true;
 	*ret = gen;
 	return 0;
+}
+
+int hg_nl_plan_genid(struct hg_nl *nl, uint32_t *ret)
+{
+	if (nl->last_genid_ok) {
+		nl->last_genid_ok = false;
+		*ret = nl->last_genid;
+		return 0;
+	}
+	return hg_nl_genid(nl, ret);
 }
 
 int hg_transact(struct hg_nl *nl, hg_plan_fn plan, void *data, struct hg_error *err)

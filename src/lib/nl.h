@@ -13,8 +13,13 @@ struct hg_nl {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
-	size_t sndbuf;            /* what SO_SNDBUF(FORCE) was last raised to */
+	size_t sndbuf;            /* SO_SNDBUF: the default, or what it was raised to */
+	bool raised;              /* SO_SNDBUF and SO_RCVBUF raised (raise_buffers) */
 	uint32_t committed_genid; /* generation after the last hg_transact() commit, 0: none */
+	/* the generation the last request on this socket read, when that
+	 * request was a GETGEN (hg_nl_plan_genid) */
+	uint32_t last_genid;
+	bool last_genid_ok;
 };
 
 /* What one message of a batch is about, to name it in an error. */
@@ -78,6 +83,12 @@ void hg_describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uin
  * interrupted by a concurrent change (restart it). */
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
 int hg_nl_genid(struct hg_nl *nl, uint32_t *ret);
+/* The generation a transaction plans on: the one the previous request on
+ * nl read when that was a GETGEN and nothing was asked since (a caller
+ * that read it a moment ago, such as the CLI's record), else read now.
+ * An older generation than the kernel's only makes the guard of the
+ * batch fail, and hg_transact plans again. */
+int hg_nl_plan_genid(struct hg_nl *nl, uint32_t *ret);
 uint32_t hg_nl_next_seq(struct hg_nl *nl);
 
 /* Same message for EPERM everywhere. */

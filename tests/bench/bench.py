@@ -7,7 +7,7 @@ and the targets of doc/performance.md as a Markdown table.
 Usage (as root): tests/bench/bench.py BUILD_DIR [--quick]
   [--edits-only | --packets-only | --grants-only | --guard-only]
 """
-import os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time, json
+import os, platform, random, resource, shutil, statistics, subprocess, sys, tempfile, time, json
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 QUICK = "--quick" in sys.argv
@@ -271,17 +271,28 @@ def edits():
                            ("4d. the same in scripts/bench's ruleset (50,000 port entries in interval sets)",
                             nss, shape)):
         # three times the usual rounds: the difference sought is a fraction
-        # of a millisecond beside starts of 3 to 15 ms on a shared machine
-        res = run_many(ns, [c for _ in range(3 * N) for c in (
-            [HG, "--config", cfg, "allow-uid", "--runtime", fresh_uid()], [HG, "--version"],
-            [NFT, "add", "element", "inet", "hostguard", "allowed_uids", f"{{ {fresh_uid()} }}"],
-            [NFT, "--version"])])
-        row(label + ", net of each program's start", net(res[0::4], res[1::4]), net(res[2::4], res[3::4]),
+        # of a millisecond beside starts of 1 to 4 ms on a shared machine.
+        # Each round runs the four commands in a new random order (seeded):
+        # a command that follows its own program finds that program's code
+        # warm in the CPU caches, and a fixed order would favour one side.
+        rnd = random.Random(4)
+        order, cmds = [], []
+        for _ in range(3 * N):
+            kinds = [0, 1, 2, 3]
+            rnd.shuffle(kinds)
+            for k in kinds:
+                order.append(k)
+                cmds.append(([HG, "--config", cfg, "allow-uid", "--runtime", fresh_uid()], [HG, "--version"],
+                             [NFT, "add", "element", "inet", "hostguard", "allowed_uids", f"{{ {fresh_uid()} }}"],
+                             [NFT, "--version"])[k])
+        out = run_many(ns, cmds)
+        res = [[r for r, k in zip(out, order) if k == want] for want in range(4)]
+        row(label + ", net of each program's start", net(res[0], res[1]), net(res[2], res[3]),
             "ms", 0.1)
         row(label + ", CPU time net of each program's start, for information",
-            net(res[0::4], res[1::4], 2), net(res[2::4], res[3::4], 2), "ms", None)
-        print(f"#    starts: hostguard --version {statistics.median(r[0] for r in res[1::4]) * 1000:.2f} ms, "
-              f"nft --version {statistics.median(r[0] for r in res[3::4]) * 1000:.2f} ms", flush=True)
+            net(res[0], res[1], 2), net(res[2], res[3], 2), "ms", None)
+        print(f"#    starts: hostguard --version {statistics.median(r[0] for r in res[1]) * 1000:.2f} ms, "
+              f"nft --version {statistics.median(r[0] for r in res[3]) * 1000:.2f} ms", flush=True)
 
     # 4c. allow-uid with the config file: 50,000 uids in it vs 4, whole
     # process (parse, edit, validate, write, rename, kernel), alternating
