@@ -269,7 +269,7 @@ expect_match "^- grant_uids $ALICE@$W1_4 \\(container name web1\\)" "follow prin
 kill "$FOLLOW"
 wait "$FOLLOW" 2>/dev/null
 forge || fail "nft add element with a forged comment (Docker unreadable)"
-h nft add element inet hostguard grant_uids4 "{ $ALICE . $W1_4 . 0-65535 comment \"name:web1\" }"
+h nft add element inet hostguard grant_uids4_addr "{ $ALICE . $W1_4 comment \"name:web1\" }"
 expect ok "forged while Docker is unreadable: the stranger reaches db" hp $STRANGER tcp "$W1_4"
 OUT=$(hg check 2>&1)
 expect_rc 1 "Docker unreadable, forged elements: check exits 1" hg check
