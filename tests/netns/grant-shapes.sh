@@ -31,8 +31,8 @@ for _ in $(seq 50); do
 done
 
 # pu/pg ADDR PORT: a connection as the granted uid / as the stranger in the granted group
-pu() { probe "$H" tcp "$1" "$2" $U; }
-pg() { probe "$H" tcp "$1" "$2" $STRANGER $G; }
+pu() { probe "$H" tcp "$1" "$2" "$U"; }
+pg() { probe "$H" tcp "$1" "$2" "$STRANGER" "$G"; }
 
 # Control: without the table every probe below gets through.
 for a in 10.77.0.4 10.77.0.20 fd77::4 fd77::14; do
@@ -66,16 +66,16 @@ shapes() { # shapes WHO P4 P6: every shape, granted and beside it
 		[ "$n" = fd77: ] && s=:
 		local a3=$n$s"3" a4=$n$s"4" a5=$n$s"5" a6=$n$s"6" a7=$n$s"7" in=$n$s"17" out=$n$s"20"
 		[ "$n" = fd77: ] && in=fd77::11 out=fd77::14
-		expect ok "$who: address grant, $a3 port 9000" $p "$a3" 9000
-		expect ok "$who: address grant, $a3 port 9002 (every port)" $p "$a3" 9002
-		expect timeout "$who: the address beside it, $a4, refused" $p "$a4" 9000
-		expect ok "$who: address:port grant, $a5 port 9000" $p "$a5" 9000
-		expect timeout "$who: the port beside it, $a5 port 9001, refused" $p "$a5" 9001
-		expect timeout "$who: the address beside it, $a6 port 9000, refused" $p "$a6" 9000
-		expect ok "$who: port range grant, $a7 port 9001" $p "$a7" 9001
-		expect timeout "$who: the port beside the range, $a7 port 9002, refused" $p "$a7" 9002
-		expect ok "$who: prefix grant, $in port 9002" $p "$in" 9002
-		expect timeout "$who: the address beside the prefix, $out, refused" $p "$out" 9000
+		expect ok "$who: address grant, $a3 port 9000" "$p" "$a3" 9000
+		expect ok "$who: address grant, $a3 port 9002 (every port)" "$p" "$a3" 9002
+		expect timeout "$who: the address beside it, $a4, refused" "$p" "$a4" 9000
+		expect ok "$who: address:port grant, $a5 port 9000" "$p" "$a5" 9000
+		expect timeout "$who: the port beside it, $a5 port 9001, refused" "$p" "$a5" 9001
+		expect timeout "$who: the address beside it, $a6 port 9000, refused" "$p" "$a6" 9000
+		expect ok "$who: port range grant, $a7 port 9001" "$p" "$a7" 9001
+		expect timeout "$who: the port beside the range, $a7 port 9002, refused" "$p" "$a7" 9002
+		expect ok "$who: prefix grant, $in port 9002" "$p" "$in" 9002
+		expect timeout "$who: the address beside the prefix, $out, refused" "$p" "$out" 9000
 	done
 }
 shapes "uid $U" pu
@@ -219,7 +219,7 @@ expect_match "grant_uids: $U@10\\.77\\.0\\.5:9000 is in set grant_uids4, hostgua
 	done
 ) &
 LOOP=$!
-PIDS+=($LOOP)
+PIDS+=("$LOOP")
 upgrades=0
 for i in 1 2 3 4 5; do
 	before=$(wc -l <"$T/during")
