@@ -892,8 +892,14 @@ static void elem_key(struct nftnl_set_elem *e, int ps, const struct hg_grant *g)
 	}
 }
 
+/* Does g go to (or, deleted, come from) physical set shape? */
+static bool in_pset(const struct hg_grant *g, uint16_t type, int shape)
+{
+	return (type == NFT_MSG_DELSETELEM ? g->where : hg_grant_shape(g)) == shape;
+}
+
 /* Element messages of physical set ps for those of g[0..n) that belong
- * there (sel), each message well under 64 KiB. */
+ * there, each message well under 64 KiB. */
 static int batch_pset_elems(struct hg_batch *b, int ps, const struct hg_grant *g, size_t n,
 			    uint16_t type, uint64_t timeout_ms)
 {
@@ -902,14 +908,13 @@ static int batch_pset_elems(struct hg_batch *b, int ps, const struct hg_grant *g
 	const char *verb = type == NFT_MSG_DELSETELEM ? "delete elements from" : "add elements to";
 	int shape = HG_PSET_SHAPE(ps);
 
-#define SEL(x) ((type == NFT_MSG_DELSETELEM ? (x)->where : hg_grant_shape(x)) == shape)
 	while (i < n) {
 		struct nftnl_set *s;
 		struct nlmsghdr *nlh;
 		char *at;
 		size_t in = 0;
 
-		while (i < n && !SEL(&g[i]))
+		while (i < n && !in_pset(&g[i], type, shape))
 			i++;
 		if (i == n)
 			break;
@@ -922,7 +927,7 @@ static int batch_pset_elems(struct hg_batch *b, int ps, const struct hg_grant *g
 		for (; i < n && in < per; i++) {
 			struct nftnl_set_elem *e;
 
-			if (!SEL(&g[i]))
+			if (!in_pset(&g[i], type, shape))
 				continue;
 			if (!(e = nftnl_set_elem_alloc())) {
 				nftnl_set_free(s);
@@ -947,7 +952,6 @@ static int batch_pset_elems(struct hg_batch *b, int ps, const struct hg_grant *g
 		if (b->oom)
 			return -ENOMEM;
 	}
-#undef SEL
 	return 0;
 }
 
