@@ -50,7 +50,7 @@ enum hg_key {
 	HG_KEY_UDP,            /* allow_from_containers_udp */
 	HG_KEY_PUBLISHED_TCP,  /* published_tcp: host ports that lead into containers */
 	HG_KEY_PUBLISHED_UDP,  /* published_udp */
-	HG_KEY_GRANT_UIDS,     /* grant_uids: "USER@TARGET", held in sets grant_uids4/6 */
+	HG_KEY_GRANT_UIDS,     /* grant_uids: "USER@TARGET", held in sets grant_uids4/6 (and their _port, _addr hash sets) */
 	HG_KEY_GRANT_GIDS,     /* grant_gids: "GROUP@TARGET", in sets grant_gids4/6 */
 	HG_KEY_MAX
 };

@@ -42,7 +42,7 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		       unsigned flags, size_t *changes)
 {
 	struct hg_chaincheck cc[HG_NCHAINS];
-	int status[HG_KEY_MAX], gstatus[HG_NGSETS];
+	int status[HG_KEY_MAX], gstatus[HG_NPSETS];
 	bool refill[HG_NCHAINS], unbind = false;
 	int r = 0;
 
@@ -54,9 +54,9 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 			return r;
 		(*changes)++;
 	}
-	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		gstatus[gs] = hg_state_gset_status(s, gs);
-		unbind |= gstatus[gs] == HG_SET_WRONG_DEF || gstatus[gs] == HG_SET_ANOMALY;
+	for (int ps = 0; ps < HG_NPSETS; ps++) {
+		gstatus[ps] = hg_state_gset_status(s, ps);
+		unbind |= gstatus[ps] == HG_SET_WRONG_DEF || gstatus[ps] == HG_SET_ANOMALY;
 	}
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		status[k] = HG_KIND(k) == HG_KIND_GRANT ? HG_SET_OK : hg_state_set_status(s, k);
@@ -117,23 +117,31 @@ static int plan_update(struct hg_batch *b, struct hg_state *s, const struct hg_c
 		(*changes)++;
 	}
 	for (int gs = 0; gs < HG_NGSETS && r == 0; gs++) {
-		switch (gstatus[gs]) {
-		case HG_SET_OK:
-			r = hg_batch_grant_diff(b, gs, &s->canon, want, changes);
-			break;
-		case HG_SET_WRONG_DEF:
-		case HG_SET_ANOMALY:
-			/* runtime grants in a set someone changed are lost */
-			r = hg_batch_delete(b, NFT_MSG_DELSET, hg_gsetdefs[gs].name);
-			/* fall through */
-		case HG_SET_MISSING:
-			if (r == 0)
-				r = hg_batch_gset(b, gs);
-			if (r == 0 && want->ng[gs])
-				r = hg_batch_grants(b, gs, want->g[gs], want->ng[gs], NFT_MSG_NEWSETELEM, 0);
-			(*changes)++;
-			break;
+		bool fresh[HG_NGSHAPES] = { false };
+
+		for (int shape = 0; shape < HG_NGSHAPES && r == 0; shape++) {
+			int ps = HG_PSET(gs, shape);
+
+			switch (gstatus[ps]) {
+			case HG_SET_OK:
+				break;
+			case HG_SET_WRONG_DEF:
+			case HG_SET_ANOMALY:
+				/* runtime grants in a set someone changed are lost */
+				r = hg_batch_delete(b, NFT_MSG_DELSET, hg_psetdefs[ps].name);
+				/* fall through */
+			case HG_SET_MISSING:
+				/* (the previous release's table has no hash sets:
+				 * created here, its grants move in below) */
+				if (r == 0)
+					r = hg_batch_gset(b, ps);
+				fresh[shape] = true;
+				(*changes)++;
+				break;
+			}
 		}
+		if (r == 0)
+			r = hg_batch_grant_diff(b, gs, &s->canon, want, fresh, changes);
 	}
 	for (int k = 0; k < HG_KEY_MAX && r == 0; k++) {
 		if (HG_KIND(k) == HG_KIND_GRANT)

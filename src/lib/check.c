@@ -28,14 +28,15 @@ int hg_state_set_status(const struct hg_state *s, enum hg_key k)
 	return HG_SET_OK;
 }
 
-int hg_state_gset_status(const struct hg_state *s, int gs)
+/* the status of physical grant set ps */
+int hg_state_gset_status(const struct hg_state *s, int ps)
 {
-	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	const struct hg_psetdef *d = &hg_psetdefs[ps];
 	const struct lset *ls = hg_state_set(s, d->name);
 
 	if (!ls)
 		return HG_SET_MISSING;
-	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != HG_GSET_FLAGS ||
+	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags ||
 	    ls->size)
 		return HG_SET_WRONG_DEF;
 	if (ls->anomaly)

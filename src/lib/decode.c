@@ -135,23 +135,40 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 	return 0;
 }
 
-int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
+/* Grants in key order; of two equal ones (the same grant in two physical
+ * sets), the one in its shape's set first: apply keeps that one. */
+static int live_grant_cmp(const void *a, const void *b)
+{
+	const struct hg_grant *x = a, *y = b;
+	int c = hg_grant_cmp(x, y);
+
+	if (c)
+		return c;
+	return (x->where != hg_grant_shape(x)) - (y->where != hg_grant_shape(y));
+}
+
+/* Adds the elements of physical grant set ps to the logical list
+ * s->canon.g of its set, each remembering where it was found. */
+int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 {
 	struct hg_canon *c = &s->canon;
+	int gs = HG_PSET_GS(ps);
+	bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
+	struct hg_grant *v = realloc(c->g[gs], (c->ng[gs] + ls->gn + 1) * sizeof(*v));
 
-	free(c->g[gs]);
-	c->ng[gs] = 0;
-	c->g[gs] = calloc(ls->gn ? ls->gn : 1, sizeof(struct hg_grant));
-	if (!c->g[gs])
+	if (!v)
 		return -ENOMEM;
+	c->g[gs] = v;
 	for (size_t i = 0; i < ls->gn; i++) {
 		const struct hg_gkelem *k = &ls->ge[i];
 		struct hg_grant g;
 
-		if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
+		if (!range) {
+			hg_grant_from_hkey(ps, k->key, &g);
+		} else if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
 			ls->anomaly = true;
 			if (add_anomaly(s, "set %s: an element that is no grant hostguard makes",
-					hg_gsetdefs[gs].name) < 0)
+					hg_psetdefs[ps].name) < 0)
 				return -ENOMEM;
 			continue;
 		}
@@ -169,6 +186,6 @@ int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls)
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])
-		qsort(c->g[gs], c->ng[gs], sizeof(struct hg_grant), hg_grant_cmp);
+		qsort(c->g[gs], c->ng[gs], sizeof(struct hg_grant), live_grant_cmp);
 	return 0;
 }

@@ -134,26 +134,42 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
-/* Grants: runtime ones (with a timeout) are no difference. */
+/* Grants: runtime ones (with a timeout) are no difference.  A grant is
+ * compared in the logical list; one held in another physical set than its
+ * shape's, or in two, is named with the set.  Those wanted in a physical
+ * set that is missing or changed (ok[shape] false) are said by that set's
+ * line. */
 static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
-			const struct hg_canon *want)
+			const struct hg_canon *want, const bool ok[HG_NGSHAPES])
 {
 	const char *key = hg_key_name(hg_gsetdefs[gs].key);
 	size_t na = live->ng[gs], nb = want->ng[gs], i = 0, j = 0, missing = 0, extra = 0;
+	const struct hg_grant *L = live->g[gs], *W = want->g[gs];
 	char buf[96], src[HG_CONTAINER_NAME_MAX + 24];
 
 	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
+		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&L[i], &W[j]);
 		if (c == 0) {
-			if (live->g[gs][i].timeout_ms && missing++ < MAX_LISTED) {
-				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
+			if (L[i].timeout_ms && missing++ < MAX_LISTED) {
+				hg_grant_format(&W[j], buf, sizeof(buf));
 				line_add(l, "%s: %s is in the config but the table holds it with a timeout", key, buf);
+			} else if (L[i].where != hg_grant_shape(&W[j]) && extra++ < MAX_LISTED) {
+				hg_grant_format(&W[j], buf, sizeof(buf));
+				line_add(l, "%s: %s is in set %s, hostguard keeps it in set %s", key, buf,
+					 hg_psetdefs[HG_PSET(gs, L[i].where)].name,
+					 hg_psetdefs[HG_PSET(gs, hg_grant_shape(&W[j]))].name);
 			}
 			i++, j++;
 		} else if (c < 0) {
-			if (!live->g[gs][i].timeout_ms && extra++ < MAX_LISTED) {
-				hg_grant_format(&live->g[gs][i], buf, sizeof(buf));
-				hg_grant_source_text(&live->g[gs][i], src, sizeof(src));
+			if (i > 0 && hg_grant_cmp(&L[i - 1], &L[i]) == 0) {
+				if (extra++ < MAX_LISTED) {
+					hg_grant_format(&L[i], buf, sizeof(buf));
+					line_add(l, "%s: %s is in set %s too", key, buf,
+						 hg_psetdefs[HG_PSET(gs, L[i].where)].name);
+				}
+			} else if (!L[i].timeout_ms && extra++ < MAX_LISTED) {
+				hg_grant_format(&L[i], buf, sizeof(buf));
+				hg_grant_source_text(&L[i], src, sizeof(src));
 				if (l->delta)
 					line_add(l, "- %s %s%s", key, buf, src);
 				else
@@ -161,9 +177,9 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 			}
 			i++;
 		} else {
-			if (missing++ < MAX_LISTED) {
-				hg_grant_format(&want->g[gs][j], buf, sizeof(buf));
-				hg_grant_source_text(&want->g[gs][j], src, sizeof(src));
+			if (ok[hg_grant_shape(&W[j])] && missing++ < MAX_LISTED) {
+				hg_grant_format(&W[j], buf, sizeof(buf));
+				hg_grant_source_text(&W[j], src, sizeof(src));
 				if (l->delta)
 					line_add(l, "+ %s %s%s", key, buf, src);
 				else
@@ -261,13 +277,19 @@ static int diff_or_delta(const struct hg_state *s, const struct hg_policy *p, bo
 			diff_ranges(&l, k, &s->canon, &want);
 	}
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		int st = hg_state_gset_status(s, gs);
-		if (st == HG_SET_MISSING)
-			line_add(&l, "set %s: missing", hg_gsetdefs[gs].name);
-		else if (st == HG_SET_WRONG_DEF)
-			line_add(&l, "set %s: type, flags or size differ from hostguard's", hg_gsetdefs[gs].name);
-		else
-			diff_grants(&l, gs, &s->canon, &want);
+		bool ok[HG_NGSHAPES];
+
+		for (int shape = 0; shape < HG_NGSHAPES; shape++) {
+			int ps = HG_PSET(gs, shape), st = hg_state_gset_status(s, ps);
+
+			ok[shape] = st != HG_SET_MISSING && st != HG_SET_WRONG_DEF;
+			if (st == HG_SET_MISSING)
+				line_add(&l, "set %s: missing", hg_psetdefs[ps].name);
+			else if (st == HG_SET_WRONG_DEF)
+				line_add(&l, "set %s: type, flags or size differ from hostguard's",
+					 hg_psetdefs[ps].name);
+		}
+		diff_grants(&l, gs, &s->canon, &want, ok);
 	}
 	for (size_t i = 0; i < s->n_anomalies; i++)
 		line_add(&l, "%s", s->anomalies[i]);

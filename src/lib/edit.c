@@ -158,7 +158,7 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 		       const struct hg_state *s, size_t *changes, struct hg_error *err)
 {
 	struct hg_grant *del[HG_NGSETS] = { 0 }, *add[HG_NGSETS] = { 0 }, *want = NULL;
-	size_t nd[HG_NGSETS] = { 0 }, na[HG_NGSETS] = { 0 }, nw = 0, wcap = 0;
+	size_t nd[HG_NGSETS] = { 0 }, na[HG_NGSETS] = { 0 }, nw = 0, wcap = 0, extra = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < c->n && r == 0; i++) {
@@ -173,7 +173,7 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 	if (r < 0)
 		goto out;
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		del[gs] = calloc(nw + 1, sizeof(struct hg_grant));
+		del[gs] = calloc(HG_NGSHAPES * nw + 1, sizeof(struct hg_grant));
 		add[gs] = calloc(nw + 1, sizeof(struct hg_grant));
 		if (!del[gs] || !add[gs]) {
 			r = -ENOMEM;
@@ -183,6 +183,7 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 	for (size_t i = 0; i < nw && r == 0; i++) {
 		struct hg_grant g = want[i];
 		uint64_t tmo = 0;
+		unsigned shapes = 0, own;
 		bool dup = false;
 		int gs;
 
@@ -193,19 +194,25 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 			dup |= c->op == HG_EDIT_REMOVE && hg_grant_equal(&del[gs][j], &g);
 		if (dup)
 			continue;
-		r = hg_gset_lookup(nl, gs, &g, &tmo);
+		r = hg_gset_lookup(nl, gs, &g, &tmo, &shapes);
 		if (r < 0)
 			goto out;
-		if (c->op == HG_EDIT_REMOVE) {
-			if (r == 1)
-				del[gs][nd[gs]++] = g;
-		} else if (r == 0) {
-			add[gs][na[gs]++] = g;
-		} else if (tmo) {
-			del[gs][nd[gs]++] = g;
-			add[gs][na[gs]++] = g;
-		}
 		r = 0;
+		own = shapes & (1u << hg_grant_shape(&g));
+		/* revoking: every copy goes, wherever it is.  Adding: one in its
+		 * set without a timeout stays; one expiring or elsewhere is
+		 * replaced by one in its set; copies elsewhere go. */
+		if (c->op == HG_EDIT_ADD && own && !tmo)
+			shapes &= ~own;
+		for (int sh = 0; sh < HG_NGSHAPES; sh++) {
+			if (!(shapes & (1u << sh)))
+				continue;
+			g.where = (uint8_t)sh;
+			del[gs][nd[gs]++] = g;
+			extra += c->op == HG_EDIT_ADD && own && !tmo;
+		}
+		if (c->op == HG_EDIT_ADD && (!own || tmo))
+			add[gs][na[gs]++] = g;
 	}
 	for (int gs = 0; gs < HG_NGSETS && r == 0; gs++) {
 		if (nd[gs])
@@ -214,6 +221,7 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 			r = hg_batch_grants(b, gs, add[gs], na[gs], NFT_MSG_NEWSETELEM, c->timeout_ms);
 		*changes += c->op == HG_EDIT_REMOVE ? nd[gs] : na[gs];
 	}
+	*changes += extra;
 out:
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
 		free(del[gs]);

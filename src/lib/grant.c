@@ -36,12 +36,35 @@ const struct hg_gsetdef hg_gsetdefs[HG_NGSETS] = {
 	  HG_CONCAT_TYPE(HG_TYPE_GID, HG_TYPE_IP6ADDR, HG_TYPE_INET_SERVICE), 24, { 4, 16, 2 } },
 };
 
-int hg_gset_index(const char *name)
+#define UID_ADDR(t, a) (((uint32_t)(t) << 6) | (a))
+#define PSETS(n, t, a, al)                                                                     \
+	{ n, HG_CONCAT_TYPE(t, a, HG_TYPE_INET_SERVICE), 4 + (al) + 4, HG_GSET_FLAGS },         \
+	{ n "_port", HG_CONCAT_TYPE(t, a, HG_TYPE_INET_SERVICE), 4 + (al) + 4, HG_HSET_FLAGS }, \
+	{ n "_addr", UID_ADDR(t, a), 4 + (al), HG_HSET_FLAGS }
+
+/* in the order of HG_PSET(gs, shape) */
+const struct hg_psetdef hg_psetdefs[HG_NPSETS] = {
+	PSETS("grant_uids4", HG_TYPE_UID, HG_TYPE_IPADDR, 4),
+	PSETS("grant_uids6", HG_TYPE_UID, HG_TYPE_IP6ADDR, 16),
+	PSETS("grant_gids4", HG_TYPE_GID, HG_TYPE_IPADDR, 4),
+	PSETS("grant_gids6", HG_TYPE_GID, HG_TYPE_IP6ADDR, 16),
+};
+
+int hg_pset_index(const char *name)
 {
-	for (int i = 0; i < HG_NGSETS; i++)
-		if (strcmp(name, hg_gsetdefs[i].name) == 0)
+	for (int i = 0; i < HG_NPSETS; i++)
+		if (strcmp(name, hg_psetdefs[i].name) == 0)
 			return i;
 	return -1;
+}
+
+int hg_grant_shape(const struct hg_grant *g)
+{
+	if (memcmp(g->a_lo, g->a_hi, g->v6 ? 16 : 4) != 0)
+		return HG_GSHAPE_RANGE;
+	if (g->p_lo == g->p_hi)
+		return HG_GSHAPE_PORT;
+	return g->p_lo == 0 && g->p_hi == 65535 ? HG_GSHAPE_ADDR : HG_GSHAPE_RANGE;
 }
 
 static int gset_of(enum hg_key k, bool v6)
@@ -267,6 +290,41 @@ void hg_grant_key(const struct hg_grant *g, bool end, unsigned char out[24])
 	memcpy(out, &id, 4);
 	memcpy(out + 4, end ? g->a_hi : g->a_lo, alen);
 	memcpy(out + 4 + alen, &port, 2);
+}
+
+uint32_t hg_grant_hkey(const struct hg_grant *g, int shape, unsigned char out[24])
+{
+	unsigned alen = g->v6 ? 16 : 4;
+	uint16_t port = htons(g->p_lo);
+
+	memset(out, 0, 24);
+	memcpy(out, &g->id, 4);
+	memcpy(out + 4, g->a_lo, alen);
+	if (shape == HG_GSHAPE_ADDR)
+		return 4 + alen;
+	memcpy(out + 4 + alen, &port, 2);
+	return 4 + alen + 4;
+}
+
+void hg_grant_from_hkey(int ps, const unsigned char *key, struct hg_grant *ret)
+{
+	const struct hg_gsetdef *d = &hg_gsetdefs[HG_PSET_GS(ps)];
+	unsigned alen = d->v6 ? 16 : 4;
+	struct hg_grant g = { 0 };
+	uint16_t p;
+
+	memcpy(&g.id, key, 4);
+	g.v6 = d->v6;
+	memcpy(g.a_lo, key + 4, alen);
+	memcpy(g.a_hi, key + 4, alen);
+	if (HG_PSET_SHAPE(ps) == HG_GSHAPE_ADDR) {
+		g.p_hi = 65535;
+	} else {
+		memcpy(&p, key + 4 + alen, 2);
+		g.p_lo = g.p_hi = ntohs(p);
+	}
+	g.where = (uint8_t)HG_PSET_SHAPE(ps);
+	*ret = g;
 }
 
 int hg_grant_from_keys(int gs, const unsigned char *start, const unsigned char *end,
@@ -771,37 +829,42 @@ static int grant_comment(const struct hg_grant *g, uint64_t timeout_ms, struct n
 
 /* ---- batches -------------------------------------------------------------------- */
 
-static int gset_base(struct nftnl_set *s, int gs)
+static int pset_base(struct nftnl_set *s, int ps)
 {
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, hg_gsetdefs[gs].name) < 0)
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, hg_psetdefs[ps].name) < 0)
 		return -ENOMEM;
 	return 0;
 }
 
-int hg_batch_gset(struct hg_batch *b, int gs)
+/* What nft writes for these sets: the interval set's field lengths (pipapo)
+ * and its key byte order (the principal is byte-swapped before its lookup);
+ * a hash set of a concatenation carries neither. */
+int hg_batch_gset(struct hg_batch *b, int ps)
 {
-	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	const struct hg_psetdef *d = &hg_psetdefs[ps];
+	const struct hg_gsetdef *g = &hg_gsetdefs[HG_PSET_GS(ps)];
+	bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
-	uint8_t fields[3] = { (uint8_t)d->field_len[0], (uint8_t)d->field_len[1],
-			      (uint8_t)d->field_len[2] };
+	uint8_t fields[3] = { (uint8_t)g->field_len[0], (uint8_t)g->field_len[1],
+			      (uint8_t)g->field_len[2] };
 	struct nlmsghdr *nlh;
 	char *at = hg_batch_tail(b);
 	int r = -ENOMEM;
 
-	if (!s || !ud || !at || gset_base(s, gs) < 0)
+	if (!s || !ud || !at || pset_base(s, ps) < 0)
 		goto out;
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(HG_KEY_MAX + gs + 1));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(HG_KEY_MAX + ps + 1));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, HG_GSET_FLAGS);
-	if (nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields)) < 0)
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
+	if (range && nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields)) < 0)
 		goto out;
-	if (!nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, HG_BYTEORDER_BIG) ||
-	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-			       nftnl_udata_buf_len(ud)) < 0)
+	if (range && (!nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, HG_BYTEORDER_BIG) ||
+		      nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+					 nftnl_udata_buf_len(ud)) < 0))
 		goto out;
 	nlh = nftnl_set_nlmsg_build_hdr(at, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE,
 					hg_batch_seq(b));
@@ -814,39 +877,68 @@ out:
 	return r;
 }
 
-/* Element messages of grant set gs, each well under 64 KiB. */
-int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t n, uint16_t type,
-		    uint64_t timeout_ms)
+static void elem_key(struct nftnl_set_elem *e, int ps, const struct hg_grant *g)
 {
-	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
-	size_t per = 48000u / (2 * d->key_len + 80);
+	unsigned char k[24];
+
+	if (HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE) {
+		hg_grant_key(g, false, k);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k, hg_psetdefs[ps].key_len);
+		hg_grant_key(g, true, k);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, k, hg_psetdefs[ps].key_len);
+	} else {
+		uint32_t len = hg_grant_hkey(g, HG_PSET_SHAPE(ps), k);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k, len);
+	}
+}
+
+/* Does g go to (or, deleted, come from) physical set shape? */
+static bool in_pset(const struct hg_grant *g, uint16_t type, int shape)
+{
+	return (type == NFT_MSG_DELSETELEM ? g->where : hg_grant_shape(g)) == shape;
+}
+
+/* Element messages of physical set ps for those of g[0..n) that belong
+ * there, each message well under 64 KiB. */
+static int batch_pset_elems(struct hg_batch *b, int ps, const struct hg_grant *g, size_t n,
+			    uint16_t type, uint64_t timeout_ms)
+{
+	const struct hg_psetdef *d = &hg_psetdefs[ps];
+	size_t per = 48000u / (2 * d->key_len + 80), i = 0;
 	const char *verb = type == NFT_MSG_DELSETELEM ? "delete elements from" : "add elements to";
+	int shape = HG_PSET_SHAPE(ps);
 
-	for (size_t i = 0; i < n; i += per) {
-		struct nftnl_set *s = nftnl_set_alloc();
+	while (i < n) {
+		struct nftnl_set *s;
 		struct nlmsghdr *nlh;
-		char *at = hg_batch_tail(b);
+		char *at;
+		size_t in = 0;
 
-		if (!s || !at || gset_base(s, gs) < 0) {
+		while (i < n && !in_pset(&g[i], type, shape))
+			i++;
+		if (i == n)
+			break;
+		s = nftnl_set_alloc();
+		at = hg_batch_tail(b);
+		if (!s || !at || pset_base(s, ps) < 0) {
 			hg_nftnl_free(nftnl_set_free, s);
 			return -ENOMEM;
 		}
-		for (size_t j = i; j < n && j < i + per; j++) {
-			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-			unsigned char k[24], ke[24];
+		for (; i < n && in < per; i++) {
+			struct nftnl_set_elem *e;
 
-			if (!e) {
+			if (!in_pset(&g[i], type, shape))
+				continue;
+			if (!(e = nftnl_set_elem_alloc())) {
 				nftnl_set_free(s);
 				return -ENOMEM;
 			}
-			hg_grant_key(&g[j], false, k);
-			hg_grant_key(&g[j], true, ke);
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k, d->key_len);
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, ke, d->key_len);
+			elem_key(e, ps, &g[i]);
 			if (timeout_ms && type == NFT_MSG_NEWSETELEM)
 				nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
 			nftnl_set_elem_add(s, e);
-			if (type == NFT_MSG_NEWSETELEM && grant_comment(&g[j], timeout_ms, e) < 0) {
+			in++;
+			if (type == NFT_MSG_NEWSETELEM && grant_comment(&g[i], timeout_ms, e) < 0) {
 				nftnl_set_free(s);
 				return -ENOMEM;
 			}
@@ -863,17 +955,34 @@ int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t
 	return 0;
 }
 
+/* Grants of logical set gs, each to its physical set: a new one to the set
+ * of its shape, a deleted one from the set it was found in (g->where). */
+int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t n, uint16_t type,
+		    uint64_t timeout_ms)
+{
+	int r = 0;
+
+	for (int shape = 0; r == 0 && shape < HG_NGSHAPES; shape++)
+		r = batch_pset_elems(b, HG_PSET(gs, shape), g, n, type, timeout_ms);
+	return r;
+}
+
 /*
  * The element changes that turn live's grant set gs into want's.  Live
  * elements with a timeout are runtime grants: never deleted, never counted
  * as differences; but one equal to a wanted grant is replaced by the
- * permanent one (else the config's grant would expire with it).
+ * permanent one (else the config's grant would expire with it).  A grant
+ * found in another physical set than its shape's (the previous release's
+ * layout, or someone's "nft add element") moves, in this transaction: the
+ * packet sees it in one set or the other, never in neither.  Elements of a
+ * physical set that fresh[shape] says is (re)created here count as absent.
  */
 int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
-			const struct hg_canon *want, size_t *changes)
+			const struct hg_canon *want, const bool fresh[HG_NGSHAPES], size_t *changes)
 {
 	size_t na = live->ng[gs], nw = want->ng[gs], i = 0, j = 0, nd = 0, nn = 0;
 	struct hg_grant *del = calloc(na + 1, sizeof(*del)), *add = calloc(nw + 1, sizeof(*add));
+	const struct hg_grant *L = live->g[gs], *W = want->g[gs];
 	int r = 0;
 
 	if (!del || !add) {
@@ -881,26 +990,32 @@ int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 		goto out;
 	}
 	while (i < na || j < nw) {
-		int c = i == na ? 1 : j == nw ? -1 : hg_grant_cmp(&live->g[gs][i], &want->g[gs][j]);
-		if (c != 0 && i < na && j < nw && same_key(&live->g[gs][i], &want->g[gs][j])) {
+		int c;
+
+		if (i < na && fresh[L[i].where]) {
+			i++;
+			continue;
+		}
+		c = i == na ? 1 : j == nw ? -1 : hg_grant_cmp(&L[i], &W[j]);
+		if (c != 0 && i < na && j < nw && same_key(&L[i], &W[j])) {
 			/* the same key with another comment (sorted key first:
 			 * both are at the head): replace it, a runtime one too */
-			del[nd++] = live->g[gs][i++];
-			add[nn++] = want->g[gs][j++];
+			del[nd++] = L[i++];
+			add[nn++] = W[j++];
 		} else if (c == 0) {
-			/* the config's grant is there, but expiring: make it
-			 * permanent */
-			if (live->g[gs][i].timeout_ms) {
-				del[nd++] = live->g[gs][i];
-				add[nn++] = want->g[gs][j];
+			/* the config's grant is there, but expiring (make it
+			 * permanent) or in the wrong set (move it) */
+			if (L[i].timeout_ms || L[i].where != hg_grant_shape(&W[j])) {
+				del[nd++] = L[i];
+				add[nn++] = W[j];
 			}
 			i++, j++;
 		} else if (c < 0) {
-			if (!live->g[gs][i].timeout_ms)
-				del[nd++] = live->g[gs][i];
+			if (!L[i].timeout_ms)
+				del[nd++] = L[i];
 			i++;
 		} else {
-			add[nn++] = want->g[gs][j++];
+			add[nn++] = W[j++];
 		}
 	}
 	if (nd)
@@ -917,7 +1032,7 @@ out:
 /* ---- nft text -------------------------------------------------------------------- */
 
 /* "1002 . 192.0.2.0/24 . 8080": one element as nft writes it */
-static void elem_nft(FILE *f, const struct hg_grant *g)
+static void elem_nft(FILE *f, const struct hg_grant *g, int shape)
 {
 	unsigned alen = g->v6 ? 16 : 4;
 	int plen = prefix_len(g->a_lo, g->a_hi, alen);
@@ -927,7 +1042,9 @@ static void elem_nft(FILE *f, const struct hg_grant *g)
 	fprintf(f, "%u . %s", g->id, a);
 	if (plen != (int)alen * 8)
 		fprintf(f, "/%d", plen);
-	if (g->p_lo == g->p_hi)
+	if (shape == HG_GSHAPE_ADDR)
+		;
+	else if (g->p_lo == g->p_hi)
 		fprintf(f, " . %u", g->p_lo);
 	else
 		fprintf(f, " . %u-%u", g->p_lo, g->p_hi);
@@ -937,16 +1054,22 @@ static void elem_nft(FILE *f, const struct hg_grant *g)
 
 void hg_gsets_to_nft(FILE *f, const struct hg_canon *c)
 {
-	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		const struct hg_gsetdef *d = &hg_gsetdefs[gs];
-		fprintf(f, "\tset %s {\n\t\ttype %s . %s . inet_service\n\t\tflags interval,timeout\n",
-			d->name, d->key == HG_KEY_GRANT_GIDS ? "gid" : "uid",
-			d->v6 ? "ipv6_addr" : "ipv4_addr");
+	for (int ps = 0; ps < HG_NPSETS; ps++) {
+		const struct hg_gsetdef *d = &hg_gsetdefs[HG_PSET_GS(ps)];
+		int shape = HG_PSET_SHAPE(ps), gs = HG_PSET_GS(ps);
+		size_t k = 0;
+
+		fprintf(f, "\tset %s {\n\t\ttype %s . %s%s\n\t\tflags %s\n", hg_psetdefs[ps].name,
+			d->key == HG_KEY_GRANT_GIDS ? "gid" : "uid", d->v6 ? "ipv6_addr" : "ipv4_addr",
+			shape == HG_GSHAPE_ADDR ? "" : " . inet_service",
+			shape == HG_GSHAPE_RANGE ? "interval,timeout" : "timeout");
 		for (size_t i = 0; i < c->ng[gs]; i++) {
-			fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
-			elem_nft(f, &c->g[gs][i]);
+			if (hg_grant_shape(&c->g[gs][i]) != shape)
+				continue;
+			fputs(k++ ? ",\n\t\t\t     " : "\t\telements = { ", f);
+			elem_nft(f, &c->g[gs][i], shape);
 		}
-		if (c->ng[gs])
+		if (k)
 			fputs(" }\n", f);
 		fputs("\t}\n\n", f);
 	}

@@ -107,6 +107,9 @@ struct hg_grant {
 	/* a runtime grant's mark: its comment "runtime:HEX" (grant.c) */
 	uint8_t marked;
 	uint64_t mark;
+	/* read back: the shape (HG_GSHAPE_*) of the physical set the element
+	 * was found in; a batch deletes it there */
+	uint8_t where;
 };
 /* SipHash-2-4 (grant.c; record.c uses it too) */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
@@ -136,19 +139,46 @@ struct hg_gsetdef {
 extern const struct hg_gsetdef hg_gsetdefs[HG_NGSETS];
 /* NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT */
 #define HG_GSET_FLAGS (0x4u | 0x10u | 0x80u)
-/* Returns the grant set index of a set name, or -1. */
-int hg_gset_index(const char *name);
+/*
+ * Each logical grant set is held in three physical sets, by the shape of
+ * its elements: one address and one port (a hash set), one address and
+ * every port (a hash set of principal . address), and the rest (prefixes,
+ * port ranges: the interval set, which keeps the logical set's name).  A
+ * hash lookup costs the same at any size; pipapo's grows with it.
+ */
+enum hg_gshape { HG_GSHAPE_RANGE, HG_GSHAPE_PORT, HG_GSHAPE_ADDR, HG_NGSHAPES };
+#define HG_NPSETS (HG_NGSETS * HG_NGSHAPES)
+#define HG_PSET(gs, shape) ((gs) * HG_NGSHAPES + (shape))
+#define HG_PSET_GS(ps) ((ps) / HG_NGSHAPES)
+#define HG_PSET_SHAPE(ps) ((ps) % HG_NGSHAPES)
+struct hg_psetdef {
+	const char *name;
+	uint32_t key_type, key_len, flags;
+};
+extern const struct hg_psetdef hg_psetdefs[HG_NPSETS];
+/* NFT_SET_TIMEOUT: the hash sets */
+#define HG_HSET_FLAGS 0x10u
+/* Returns the physical grant set index of a set name, or -1. */
+int hg_pset_index(const char *name);
+/* The shape of the physical set a grant belongs in. */
+int hg_grant_shape(const struct hg_grant *g);
 /* Parses "PRINCIPAL@TARGET" of key k. */
 int hg_grant_parse(enum hg_key k, const char *tok, struct hg_grant *ret, struct hg_error *err);
 /* "1002@192.0.2.0/24:8080"; -EINVAL when the intervals are no prefix. */
 int hg_grant_format(const struct hg_grant *g, char *buf, size_t len);
 int hg_grant_cmp(const void *a, const void *b);
 bool hg_grant_equal(const struct hg_grant *a, const struct hg_grant *b);
-/* The kernel key of a grant's start (end: false) or end. */
+/* The kernel key of a grant's start (end: false) or end in its interval set. */
 void hg_grant_key(const struct hg_grant *g, bool end, unsigned char out[24]);
+/* Its key in hash set shape (HG_GSHAPE_PORT or _ADDR): the principal in host
+ * byte order (no byteorder expression before a hash lookup), the address,
+ * the port for _PORT.  Returns the key's length. */
+uint32_t hg_grant_hkey(const struct hg_grant *g, int shape, unsigned char out[24]);
 /* The grant of a start and end key of set gs; -EINVAL when they disagree. */
 int hg_grant_from_keys(int gs, const unsigned char *start, const unsigned char *end,
 		       struct hg_grant *ret);
+/* The grant of a key of physical hash set ps. */
+void hg_grant_from_hkey(int ps, const unsigned char *key, struct hg_grant *ret);
 
 struct hg_canon {
 	/* HG_KEY_UIDS/GIDS: unique sorted ids (lo == hi);

@@ -54,7 +54,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	v->name = strdup(nftnl_set_get_str(t, NFTNL_SET_NAME));
 	if (!v->name)
 		goto fail;
-	v->grant = hg_gset_index(v->name);
+	v->grant = hg_pset_index(v->name);
 	v->flags = nftnl_set_is_set(t, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(t, NFTNL_SET_FLAGS) : 0;
 	v->key_type = nftnl_set_get_u32(t, NFTNL_SET_KEY_TYPE);
 	v->key_len = nftnl_set_get_u32(t, NFTNL_SET_KEY_LEN);
@@ -330,17 +330,41 @@ static size_t uniq_keys(struct hg_kelem *e, size_t n)
 #define HASH_REREAD_MIN 4096
 #define HASH_REREAD_MAX 8
 
+static int gkey_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct hg_gkelem *)a)->key, ((const struct hg_gkelem *)b)->key, 24);
+}
+
+/* The same for the elements of a grant hash set. */
+static size_t uniq_gkeys(struct hg_gkelem *e, size_t n)
+{
+	size_t m = 0;
+
+	if (n)
+		qsort(e, n, sizeof(*e), gkey_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || memcmp(e[m - 1].key, e[i].key, 24) != 0)
+			e[m++] = e[i];
+	return m;
+}
+
+static size_t uniq_lset(struct lset *ls)
+{
+	if (ls->grant >= 0)
+		return ls->gn = uniq_gkeys(ls->ge, ls->gn);
+	return ls->n = uniq_keys(ls->e, ls->n);
+}
+
 static int dump_hash_until_stable(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
 {
-	ls->n = uniq_keys(ls->e, ls->n);
+	uniq_lset(ls);
 	for (int i = 0; i < HASH_REREAD_MAX; i++) {
-		size_t before = ls->n;
+		size_t before = ls->grant >= 0 ? ls->gn : ls->n;
 		int r = dump_elems(nl, d, ls);  /* appends */
 
 		if (r < 0)
 			return r;
-		ls->n = uniq_keys(ls->e, ls->n);
-		if (ls->n == before)
+		if (uniq_lset(ls) == before)
 			return 0;
 	}
 	return -EINTR;  /* kept changing: read the whole table again */
@@ -435,7 +459,7 @@ static int read_once(struct hg_nl *nl, struct hg_state *s)
 		if (r < 0)
 			return r;
 		if (!(s->sets[i].flags & (NFT_SET_INTERVAL | NFT_SET_ANONYMOUS)) &&
-		    s->sets[i].n > HASH_REREAD_MIN) {
+		    s->sets[i].n + s->sets[i].gn > HASH_REREAD_MIN) {
 			r = dump_hash_until_stable(nl, &d, &s->sets[i]);
 			if (r < 0)
 				return r;
@@ -684,21 +708,27 @@ static int gget_cb(const struct nlmsghdr *nlh, void *data)
 	return elem_cb(nlh, &c->d);
 }
 
-/* Looks up one grant in its set (a non-dump GETSETELEM of its start and
- * end keys: the cost does not grow with the size of the set).  Returns 1
- * with *ret_timeout_ms when the set holds exactly this grant, 0 when not. */
-int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms)
+/* Looks up one grant in physical set ps (a non-dump GETSETELEM of its key,
+ * or its start and end keys: the cost does not grow with the size of the
+ * set).  Returns 1 with *ret_timeout_ms when the set holds exactly this
+ * grant, 0 when not. */
+static int pset_lookup(struct hg_nl *nl, int ps, const struct hg_grant *g, uint64_t *ret_timeout_ms)
 {
-	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
-	struct gget_ctx c = { .ls = { .grant = gs, .key = -1 } };
+	const struct hg_psetdef *d = &hg_psetdefs[ps];
+	bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
+	struct gget_ctx c = { .ls = { .grant = ps, .key = -1 } };
 	char buf[1024] = { 0 };
 	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
 	struct nlattr *list, *elem, *kn;
 	unsigned char k[24], ke[24];
 	int r, found = 0;
 
-	hg_grant_key(g, false, k);
-	hg_grant_key(g, true, ke);
+	if (range) {
+		hg_grant_key(g, false, k);
+		hg_grant_key(g, true, ke);
+	} else {
+		hg_grant_hkey(g, HG_PSET_SHAPE(ps), k);
+	}
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, HG_TABLE_NAME);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, d->name);
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -706,19 +736,21 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 	kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 	mnl_attr_put(nlh, NFTA_DATA_VALUE, d->key_len, k);
 	mnl_attr_nest_end(nlh, kn);
-	kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY_END);
-	mnl_attr_put(nlh, NFTA_DATA_VALUE, d->key_len, ke);
-	mnl_attr_nest_end(nlh, kn);
+	if (range) {
+		kn = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY_END);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, d->key_len, ke);
+		mnl_attr_nest_end(nlh, kn);
+	}
 	mnl_attr_nest_end(nlh, elem);
 	mnl_attr_nest_end(nlh, list);
 	r = hg_nl_query(nl, nlh, gget_cb, &c);
 	if (r == 0 && c.d.err)
 		r = c.d.err;
-	/* the kernel answers with the element that holds the start key:
-	 * only an element with the same ends is this grant */
+	/* an interval set answers with the element that holds the start
+	 * key: only an element with the same ends is this grant */
 	for (size_t i = 0; r == 0 && i < c.ls.gn; i++) {
 		if (memcmp(c.ls.ge[i].key, k, d->key_len) == 0 &&
-		    memcmp(c.ls.ge[i].key_end, ke, d->key_len) == 0) {
+		    (!range || memcmp(c.ls.ge[i].key_end, ke, d->key_len) == 0)) {
 			found = 1;
 			if (ret_timeout_ms)
 				*ret_timeout_ms = c.ls.ge[i].timeout_ms;
@@ -730,7 +762,33 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 	return r < 0 ? r : found;
 }
 
-/* The grant sets with their elements, decoded into canon.g; a grant set
+int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms,
+		   unsigned *ret_shapes)
+{
+	int shape = hg_grant_shape(g);
+	unsigned shapes = 0;
+
+	/* its own set first (its timeout is the one that counts); then the
+	 * others, where the previous layout or someone's "nft add element"
+	 * may have put it too */
+	for (int k = 0; k < HG_NGSHAPES; k++) {
+		int sh = k == 0 ? shape : (k <= shape ? k - 1 : k);
+		uint64_t tmo = 0;
+		int r = pset_lookup(nl, HG_PSET(gs, sh), g, &tmo);
+
+		if (r < 0)
+			return r;
+		if (r == 1 && !shapes && ret_timeout_ms)
+			*ret_timeout_ms = tmo;
+		if (r == 1)
+			shapes |= 1u << sh;
+	}
+	if (ret_shapes)
+		*ret_shapes = shapes;
+	return shapes != 0;
+}
+
+/* The twelve grant sets with their elements, decoded into canon.g; a grant set
  * that is missing or not of hostguard's type is left empty.  -ENOENT: no
  * table. */
 int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret)
@@ -742,19 +800,19 @@ int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret)
 	if (!s)
 		return -ENOMEM;
 	r = table_exists(nl, NULL);
-	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
+	for (int ps = 0; r == 0 && ps < HG_NPSETS; ps++) {
 		size_t i = s->n_sets;
 
-		r = get_set(nl, &d, hg_gsetdefs[gs].name);
+		r = get_set(nl, &d, hg_psetdefs[ps].name);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
-		if (r < 0 || s->n_sets == i || hg_state_gset_status(s, gs) == HG_SET_WRONG_DEF)
+		if (r < 0 || s->n_sets == i || hg_state_gset_status(s, ps) == HG_SET_WRONG_DEF)
 			continue;
 		r = dump_elems(nl, &d, &s->sets[i]);
 		if (r == 0)
-			r = hg_lset_decode_grants(s, gs, &s->sets[i]);
+			r = hg_lset_decode_grants(s, ps, &s->sets[i]);
 	}
 	if (r < 0) {
 		hg_state_free(s);
@@ -775,12 +833,12 @@ int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret)
 	if (!s)
 		return -ENOMEM;
 	r = table_exists(nl, NULL);
-	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
-		r = get_set(nl, &d, hg_gsetdefs[gs].name);
+	for (int ps = 0; r == 0 && ps < HG_NPSETS; ps++) {
+		r = get_set(nl, &d, hg_psetdefs[ps].name);
 		if (r == -ENOENT)
 			r = -ESRCH;
-		if (r == 0 && hg_state_gset_status(s, gs) != HG_SET_OK)
-			r = hg_state_gset_status(s, gs) == HG_SET_MISSING ? -ESRCH : -EBADSLT;
+		if (r == 0 && hg_state_gset_status(s, ps) != HG_SET_OK)
+			r = hg_state_gset_status(s, ps) == HG_SET_MISSING ? -ESRCH : -EBADSLT;
 	}
 	if (r < 0) {
 		hg_state_free(s);

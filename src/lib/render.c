@@ -227,7 +227,9 @@ int hg_rule_to_nft(FILE *f, const struct nftnl_rule *r)
 				field = " . ip6 daddr";
 			else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && len == 2)
 				field = " . th dport";
-			if (!field || !g.swapped || strlen(g.concat) + strlen(field) >= sizeof(g.concat))
+			/* after meta skuid/skgid (byte-swapped for an interval set) */
+			if (!field || g.kind != R_META || (g.key != NFT_META_SKUID && g.key != NFT_META_SKGID) ||
+			    strlen(g.concat) + strlen(field) >= sizeof(g.concat))
 				ret = -EINVAL;
 			else
 				strcat(g.concat, field);

@@ -149,19 +149,20 @@ static void x_verdict(struct rb *b, uint32_t verdict, const char *chain)
 		b->oom = true;
 }
 
-/* meta skuid|skgid . ip|ip6 daddr . th dport @grant_*: nft's concatenation,
- * one 32-bit register per field from reg 1 on; the id is byte-swapped so
- * that the interval set orders it as a number. */
-static void m_grant(struct rb *b, int gs)
+/* meta skuid|skgid . ip|ip6 daddr [. th dport] @grant_*: nft's
+ * concatenation, one 32-bit register per field from reg 1 on.  For the
+ * interval set the id is byte-swapped so that pipapo orders it as a number;
+ * a hash set takes it as it is (nft does the same). */
+static void m_grant(struct rb *b, int ps)
 {
-	const struct hg_gsetdef *d = &hg_gsetdefs[gs];
+	const struct hg_gsetdef *d = &hg_gsetdefs[HG_PSET_GS(ps)];
+	int shape = HG_PSET_SHAPE(ps);
 	struct nftnl_expr *e;
 
 	x_meta(b, NFT_META_NFPROTO);
 	x_cmp_u8(b, d->v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	x_meta(b, d->key == HG_KEY_GRANT_GIDS ? NFT_META_SKGID : NFT_META_SKUID);
-	e = add(b, "byteorder");
-	if (e) {
+	if (shape == HG_GSHAPE_RANGE && (e = add(b, "byteorder"))) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
@@ -175,14 +176,13 @@ static void m_grant(struct rb *b, int gs)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, d->v6 ? 24 : 16);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, d->v6 ? 16 : 4);
 	}
-	e = add(b, "payload");
-	if (e) {
+	if (shape != HG_GSHAPE_ADDR && (e = add(b, "payload"))) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, d->v6 ? NFT_REG32_05 : NFT_REG32_02);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
 	}
-	x_lookup(b, d->name, 0, false);
+	x_lookup(b, hg_psetdefs[ps].name, 0, false);
 }
 
 static void x_counter(struct rb *b)
@@ -324,9 +324,11 @@ static void build_egress(struct rules *l)
  * lookup and one compare; those to a protected destination go on to
  * to_protected, where grants and the drop are.
  *
- *   oifname @container_ifaces ct direction reply fib saddr type local accept
+ *   ct direction reply oifname @container_ifaces fib saddr type local accept
  *       Replies of host services (a SYN-ACK carries the listener's uid)
- *       must leave.  Only from a host address: a local socket that binds
+ *       must leave.  The direction first: an original-direction packet
+ *       (most of them) leaves the rule after a compare, not an interval
+ *       lookup.  Only from a host address: a local socket that binds
  *       a remote address (IP_FREEBIND) can forge the reply of a container's
  *       forwarded flow, and that reply does not come from a host address.
  *       Not "established": a revoked user's open flows must stop.
@@ -347,13 +349,13 @@ static void build_from_unallowed(struct rules *l)
 	struct rb b = next_rule(l);
 	struct nftnl_expr *e;
 
-	m_ifname(&b, NFT_META_OIFNAME);
 	e = add(&b, "ct");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
 	x_cmp(&b, NFT_CMP_EQ, &reply, 1);
+	m_ifname(&b, NFT_META_OIFNAME);
 	x_fib(&b, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE);
 	x_cmp(&b, NFT_CMP_EQ, &local, sizeof(local));
 	x_verdict(&b, NF_ACCEPT, NULL);
@@ -376,22 +378,29 @@ static void build_from_unallowed(struct rules *l)
  * to_protected: a non-allowed socket's packet to a container or to a port
  * Docker publishes: the one place where it is decided.
  *
+ *   meta skuid . ip daddr . th dport @grant_uids4_port accept
+ *   meta skuid . ip daddr @grant_uids4_addr accept
  *   meta skuid . ip daddr . th dport @grant_uids4 accept
- *   meta skuid . ip6 daddr . th dport @grant_uids6 accept
- *   meta skgid . ip daddr . th dport @grant_gids4 accept
- *   meta skgid . ip6 daddr . th dport @grant_gids6 accept
- *       Grants: this uid (gid) may reach this address and port range.
+ *   (the same for ip6, and for skgid)
+ *       Grants: this uid (gid) may reach this address and port (range).
+ *       One lookup per shape of element: a grant of one address and port,
+ *       or of one address, is a hash lookup, whose cost does not grow with
+ *       the number of grants as pipapo's does; only prefixes and port
+ *       ranges are left to the interval set.
  *   [log]  counter drop
  */
 static void build_to_protected(struct rules *l, const struct hg_log_settings *log)
 {
+	static const int order[HG_NGSHAPES] = { HG_GSHAPE_PORT, HG_GSHAPE_ADDR, HG_GSHAPE_RANGE };
 	struct rb b;
 
 	for (int gs = 0; gs < HG_NGSETS; gs++) {
-		b = next_rule(l);
-		m_grant(&b, gs);
-		x_verdict(&b, NF_ACCEPT, NULL);
-		done(l, &b);
+		for (int i = 0; i < HG_NGSHAPES; i++) {
+			b = next_rule(l);
+			m_grant(&b, HG_PSET(gs, order[i]));
+			x_verdict(&b, NF_ACCEPT, NULL);
+			done(l, &b);
+		}
 	}
 	drop_rule(l, log, HG_LOG_PREFIX_EGRESS);
 }

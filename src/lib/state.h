@@ -11,7 +11,7 @@ struct lset {
 	uint32_t flags, key_type, key_len;
 	uint32_t size;            /* a size limit: ours have none */
 	int key;                  /* hg_key when it is one of ours, else -1 */
-	int grant;                /* grant set index (by name), else -1 */
+	int grant;                /* physical grant set index (by name), else -1 */
 	struct hg_gkelem *ge;     /* a grant set's elements */
 	size_t gn, gcap;
 	bool anomaly;             /* holds elements that decode to no value */
@@ -77,9 +77,12 @@ struct hg_chaincheck {
  * rest of the table.  -ENOENT: no table; -ESRCH: no such set; -EBADSLT: the
  * set is not of hostguard's type. */
 int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret);
-/* Grants: one looked up (1: present, its timeout in *ret_timeout_ms), and
- * the four sets' definitions checked (-ESRCH missing, -EBADSLT changed). */
-int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms);
+/* Grants: one looked up in the three physical sets of logical set gs (1:
+ * present, its timeout in *ret_timeout_ms, a bit 1 << HG_GSHAPE_* for each
+ * set that holds it in *ret_shapes), and the twelve sets' definitions
+ * checked (-ESRCH missing, -EBADSLT changed). */
+int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms,
+		   unsigned *ret_shapes);
 int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
 /* The four grant sets with their elements, decoded (hostguard watch). */
 int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);
@@ -97,15 +100,16 @@ int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key);
  * unit tests feed them synthetic dumps.) */
 void hg_lset_sort(struct lset *ls);
 int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls);
-/* Decodes a grant set's elements into s->canon.g[gs] (kernel-free). */
-int hg_lset_decode_grants(struct hg_state *s, int gs, struct lset *ls);
+/* Adds physical grant set ps's elements to s->canon.g of its logical set,
+ * each with where it was found (kernel-free). */
+int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls);
 
 /* ---- check.c: the live definitions and chains against hostguard's ---------- */
 
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
-int hg_state_gset_status(const struct hg_state *s, int gs);
+int hg_state_gset_status(const struct hg_state *s, int ps);
 int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,
 			  struct hg_chaincheck *ret);
 

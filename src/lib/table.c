@@ -432,7 +432,8 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 		}
 	}
 	for (int gs = 0; r == 0 && gs < HG_NGSETS; gs++) {
-		r = hg_batch_gset(b, gs);
+		for (int shape = 0; r == 0 && shape < HG_NGSHAPES; shape++)
+			r = hg_batch_gset(b, HG_PSET(gs, shape));
 		if (r == 0 && c->ng[gs])
 			r = hg_batch_grants(b, gs, c->g[gs], c->ng[gs], NFT_MSG_NEWSETELEM, 0);
 	}

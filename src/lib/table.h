@@ -46,14 +46,16 @@ int hg_batch_delete_foreign(struct hg_batch *b, uint16_t type, uint32_t objtype,
  * *changes grows by their number. */
 int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live,
 		  const struct hg_canon *want, size_t *changes);
-/* Grants (grant.c): a grant set, its elements (timeout_ms 0: none), and
- * the element changes that turn live's grant set gs into want's (runtime
- * elements, those with a timeout, are left alone). */
-int hg_batch_gset(struct hg_batch *b, int gs);
+/* Grants (grant.c): a physical grant set ps; elements of logical set gs,
+ * each routed to its physical set (timeout_ms 0: none); the element
+ * changes that turn live's grant set gs into want's (runtime elements,
+ * those with a timeout, are left alone; fresh: the physical sets this
+ * batch creates, whose live elements are gone). */
+int hg_batch_gset(struct hg_batch *b, int ps);
 int hg_batch_grants(struct hg_batch *b, int gs, const struct hg_grant *g, size_t n, uint16_t type,
 		    uint64_t timeout_ms);
 int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
-			const struct hg_canon *want, size_t *changes);
+			const struct hg_canon *want, const bool fresh[HG_NGSHAPES], size_t *changes);
 void hg_gsets_to_nft(FILE *f, const struct hg_canon *c);
 
 /* Creates the whole table (table, sets, elements, chains, rules). */

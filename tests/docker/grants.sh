@@ -109,8 +109,8 @@ expect ok "status --json: sources and containers" sh -c "printf '%s' '$OUT' | jq
 	[.grants[] | select(.container == \"web1\" and .source == \"config\" and .by_name)] | length == 2' >/dev/null && echo ok"
 expect ok "status --json: the label grant" sh -c "printf '%s' '$OUT' | jq -e '
 	[.grants[] | select(.container == \"web3\" and .source == \"label\" and .by_name == false)] | length == 2' >/dev/null && echo ok"
-OUT=$(h nft list set inet hostguard grant_uids4)
-expect_match "$ALICE \\. $W1_4 \\. 0-65535 comment \"name:web1\"" "nft shows the element's comment name:web1"
+OUT=$(h nft list set inet hostguard grant_uids4_addr; h nft list set inet hostguard grant_uids4_port)
+expect_match "$ALICE \\. $W1_4 comment \"name:web1\"" "nft shows the element's comment name:web1"
 expect_match "$ALICE \\. $W3_4 \\. 80 comment \"label:web3\"" "nft shows label:web3"
 
 # audit: who reaches each container through a grant

@@ -22,8 +22,8 @@ CONF
 expect_rc 0 "apply" hg apply
 expect_rc 0 "allow-uid alice --to 10.77.0.2 --for 1h (a real runtime grant)" hg allow-uid $ALICE --to 10.77.0.2 --for 1h
 expect_rc 0 "allow-uid alice --to [fd77::2] --for 1h" hg allow-uid $ALICE --to '[fd77::2]' --for 1h
-OUT=$(h nft list set inet hostguard grant_uids4)
-expect_match "$ALICE \\. 10\\.77\\.0\\.2 \\. 0-65535 timeout 1h .*comment \"runtime:[0-9a-f]{16}\"" \
+OUT=$(h nft list set inet hostguard grant_uids4_addr)
+expect_match "$ALICE \\. 10\\.77\\.0\\.2 timeout 1h .*comment \"runtime:[0-9a-f]{16}\"" \
 	"hostguard's runtime element carries its mark"
 MARK=$(printf '%s\n' "$OUT" | grep -o 'runtime:[0-9a-f]*' | head -n 1)
 expect_rc 0 "check: in sync with alice's runtime grants" hg check
@@ -57,8 +57,8 @@ fi
 expect_rc 0 "check: in sync again" hg check
 
 # alice's own element, re-added with her mark but a year instead of an hour
-h nft delete element inet hostguard grant_uids4 "{ $ALICE . 10.77.0.2 . 0-65535 }"
-h nft add element inet hostguard grant_uids4 "{ $ALICE . 10.77.0.2 . 0-65535 timeout 365d comment \"$MARK\" }" ||
+h nft delete element inet hostguard grant_uids4_addr "{ $ALICE . 10.77.0.2 }"
+h nft add element inet hostguard grant_uids4_addr "{ $ALICE . 10.77.0.2 timeout 365d comment \"$MARK\" }" ||
 	fail "nft add element (replayed mark)"
 expect_rc 1 "check: a replayed mark with a longer timeout is named" hg check
 expect_rc 0 "apply" hg apply

@@ -94,7 +94,20 @@ expect_rc 0 "apply --dry-run of a dormant table" hg apply --dry-run
 expect_match "^~ table inet hostguard: dormant" "dry run shows the repair as ~"
 hg apply >/dev/null
 
-# dry run: no privilege needed, nothing changes, and nft loads the same table
+# dry run: no privilege needed, nothing changes, and nft loads the same table;
+# with grants of every shape (the _port and _addr hash sets and the interval
+# set, uid and gid, v4 and v6): nft encodes their elements as apply does
+write_conf <<'CONF'
+allowed_uids = 0, 1001          # numbers or names
+allow_from_containers_tcp = 53
+grant_uids = 2000@10.9.0.2:80, 2000@10.9.0.3, 2000@10.9.5.0/24:8000-8100, 2000@[fd09::2]:80, 2000@[fd09::3], 2000@fd09:1::/64
+grant_gids = 3000@10.9.0.2:80, 3000@10.9.0.3, 3000@10.9.1.0/24, 3000@[fd09::2]:443, 3000@[fd09::4], 3000@[fd09::5]:1-1000
+CONF
+expect_rc 0 "apply with grants of every shape" hg apply
+for set in grant_uids4_port grant_uids4_addr grant_uids4 grant_gids6_port grant_gids6_addr grant_gids6; do
+	[ "$(h nft list set inet hostguard $set | grep -c 'elements = ')" = 1 ] && pass "$set holds its grants" ||
+		fail "$set: $(h nft list set inet hostguard $set)"
+done
 before=$(h nft list ruleset)
 expect_rc 0 "apply --dry-run as uid 2000" ip netns exec "$H" setpriv --reuid=2000 --regid=2000 --clear-groups "$HG" --config "$CONF" apply --dry-run --full
 printf '%s\n' "$OUT" >"$T/dry.nft"

@@ -54,7 +54,7 @@ echo "# apply of 10,000 grants (one transaction): $(( ($(date +%s%N) - t0) / 100
 expect_rc 0 "10,000 grants read back in sync" hg check
 n=$(hg status --json | jq '.grants | length')
 [ "$n" = 10000 ] && pass "status --json lists 10,000 grants" || fail "status --json lists $n grants"
-n4=$(h nft list set inet hostguard grant_uids4 | grep -c ' \. 10\.')
+n4=$(h nft list set inet hostguard grant_uids4_port | grep -c ' \. 10\.')
 n6=$(h nft list set inet hostguard grant_uids6 | grep -c ' \. fd00:')
 [ "$n4" = 5000 ] && [ "$n6" = 5000 ] && pass "the kernel holds 5,000 + 5,000 grants" || fail "the kernel holds $n4 + $n6"
 expect_rc 0 "re-apply: nothing to do" hg apply

@@ -106,7 +106,7 @@ grep -q "$BOB@fd78::/64" "$CONF" && pass "bob's other grant stays in the config"
 expect_rc 0 "check: in sync after the edits" hg check
 
 # apply repairs a flushed grant set
-h nft flush set inet hostguard grant_uids4
+h nft flush set inet hostguard grant_uids4_addr
 expect_rc 1 "check reports the flushed grant set" hg check
 expect_rc 0 "apply repairs it" hg apply
 expect ok "alice reaches her container again" probe "$H" tcp 10.77.0.2 9000 $ALICE

@@ -129,7 +129,7 @@ expect_rc 0 "apply after save" hg apply
 	fail "uid 2000 lost after apply"
 [ "$(probe "$H" tcp 10.77.0.2 9000 1001)" = timeout ] && pass "after apply, uid 1001 still kept out (saved)" ||
 	fail "uid 1001 back after apply"
-h nft list set inet hostguard grant_uids4 | grep -q 3002 && pass "apply kept the --for grant" || fail "the --for grant is gone"
+h nft list set inet hostguard grant_uids4_addr | grep -q 3002 && pass "apply kept the --for grant" || fail "the --for grant is gone"
 
 # ---- apply drops what was not saved
 expect_rc 0 "allow-uid --runtime 2001" hg allow-uid --runtime 2001

@@ -21,7 +21,7 @@
 struct seen {
 	int tables, sets, elem_msgs, chains, rules;
 	size_t max_len;
-	char rule_exprs[24][256];
+	char rule_exprs[32][256];
 	int n_rules;
 	size_t uid_elems;
 };
@@ -90,6 +90,34 @@ static void walk_elems(const struct nlmsghdr *nlh, struct seen *sn)
 	}
 }
 
+static unsigned grant_sets_seen;
+static const bool no_fresh[HG_NGSHAPES];
+
+/* Counts the elements of NEWSETELEM (add) or DELSETELEM messages of set name. */
+static size_t elems_in(const struct hg_batch *b, int type, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t off = 0; off < b->len;) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b->buf + off);
+		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES && (nlh->nlmsg_type & 0xff) == type) {
+			const struct nlattr *a, *list = NULL, *el;
+			const char *set = "";
+			mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+				if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+					set = mnl_attr_get_str(a);
+				if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+					list = a;
+			}
+			if (list && strcmp(set, name) == 0)
+				mnl_attr_for_each_nested(el, list)
+					n++;
+		}
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return n;
+}
+
 static void walk_set(const struct nlmsghdr *nlh)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -110,13 +138,17 @@ static void walk_set(const struct nlmsghdr *nlh)
 		ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
 		/* one TLV: type 0 (key byte order), length 4, host u32 value */
 		CHECK(len == 6 && ud[0] == 0 && ud[1] == 4 && ud[2] == d->byteorder, "%s byte order udata", name);
-	} else if (hg_gset_index(name) >= 0) {
-		const struct hg_gsetdef *d = &hg_gsetdefs[hg_gset_index(name)];
+	} else if (hg_pset_index(name) >= 0) {
+		int ps = hg_pset_index(name);
+		const struct hg_psetdef *d = &hg_psetdefs[ps];
+		bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
 		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE) == d->key_type, "%s key type", name);
 		CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == d->key_len, "%s key len", name);
 		CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) ==
-		      (NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT), "%s flags", name);
-		CHECK(nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT), "%s concat field lengths", name);
+		      (range ? NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT : NFT_SET_TIMEOUT),
+		      "%s flags", name);
+		CHECK(nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT) == range, "%s concat field lengths", name);
+		grant_sets_seen |= 1u << ps;
 	} else {
 		CHECK(strcmp(name, "__set%d") == 0, "unexpected set %s", name);
 		CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) == (NFT_SET_ANONYMOUS | NFT_SET_CONSTANT), "anon flags");
@@ -158,7 +190,7 @@ static void walk_rule(const struct nlmsghdr *nlh, struct seen *sn)
 
 	CHECK(nftnl_rule_nlmsg_parse(nlh, r) == 0, "rule parse");
 	CHECK(nlh->nlmsg_flags & NLM_F_APPEND, "rules are appended");
-	out = sn->rule_exprs[sn->n_rules < 24 ? sn->n_rules : 23];
+	out = sn->rule_exprs[sn->n_rules < 32 ? sn->n_rules : 31];
 	out[0] = '\0';
 	it = nftnl_expr_iter_create(r);
 	while ((e = nftnl_expr_iter_next(it))) {
@@ -221,9 +253,10 @@ int main(void)
 	CHECK(build(p, &b) == 0, "build");
 	walk(&b, &sn);
 	CHECK(sn.tables == 1, "one NEWTABLE (%d): the table is never deleted", sn.tables);
-	CHECK(sn.sets == 12, "seven named sets, four grant sets and the ICMPv6 set (%d)", sn.sets);
+	CHECK(sn.sets == 20, "seven named sets, twelve grant sets and the ICMPv6 set (%d)", sn.sets);
+	CHECK(grant_sets_seen == (1u << HG_NPSETS) - 1, "every grant set created (0x%x)", grant_sets_seen);
 	CHECK(sn.chains == 5, "two base chains and three regular ones (%d)", sn.chains);
-	CHECK(sn.n_rules == 19, "nineteen rules (%d)", sn.n_rules);
+	CHECK(sn.n_rules == 27, "twenty-seven rules (%d)", sn.n_rules);
 	CHECK(sn.uid_elems == 2, "two uids (%zu)", sn.uid_elems);
 	/* egress: skuid, skgid, jump from_unallowed */
 	CHECK_STR(sn.rule_exprs[0], "meta lookup meta lookup immediate ");
@@ -231,7 +264,7 @@ int main(void)
 	CHECK_STR(sn.rule_exprs[1], "meta lookup immediate ");
 	/* from_unallowed: replies from host addresses, then container
 	 * interfaces and published ports jump to to_protected */
-	CHECK_STR(sn.rule_exprs[2], "meta lookup ct cmp fib cmp immediate ");
+	CHECK_STR(sn.rule_exprs[2], "ct cmp meta lookup fib cmp immediate ");
 	CHECK_STR(sn.rule_exprs[3], "meta lookup immediate ");
 	CHECK_STR(sn.rule_exprs[4], "meta cmp meta cmp payload lookup immediate ");
 	CHECK_STR(sn.rule_exprs[5], "meta cmp meta cmp payload lookup immediate ");
@@ -242,11 +275,15 @@ int main(void)
 	CHECK_STR(sn.rule_exprs[9], "meta cmp payload lookup immediate ");
 	CHECK_STR(sn.rule_exprs[12], "meta cmp payload lookup immediate ");
 	CHECK_STR(sn.rule_exprs[13], "counter immediate ");
-	/* to_protected: four grant lookups (skuid/skgid . ip/ip6 daddr . th
-	 * dport), then the one drop */
-	for (int i = 14; i < 18; i++)
-		CHECK_STR(sn.rule_exprs[i], "meta cmp meta byteorder payload payload lookup immediate ");
-	CHECK_STR(sn.rule_exprs[18], "counter immediate ");
+	/* to_protected: per principal kind and family a hash lookup of
+	 * address and port, one of the address, the interval lookup (byte-
+	 * swapped id), then the one drop */
+	for (int i = 14; i < 26; i += 3) {
+		CHECK_STR(sn.rule_exprs[i], "meta cmp meta payload payload lookup immediate ");
+		CHECK_STR(sn.rule_exprs[i + 1], "meta cmp meta payload lookup immediate ");
+		CHECK_STR(sn.rule_exprs[i + 2], "meta cmp meta byteorder payload payload lookup immediate ");
+	}
+	CHECK_STR(sn.rule_exprs[26], "counter immediate ");
 	/* records name every message for error reports */
 	CHECK(b.n_rec > 10 && strcmp(b.rec[1].what, "add table inet hostguard") == 0, "%s", b.rec[1].what);
 	hg_batch_free(&b);
@@ -283,9 +320,11 @@ int main(void)
 		CHECK(hg_policy_add(lp, HG_KEY_GRANT_UIDS, "1004@web1", NULL) == 0, "live name");
 		CHECK(hg_policy_set_container(lp, "web1", web1, 1, NULL) == 0, "web1");
 		CHECK(hg_canon_from_policy(lp, &live, NULL) == 0 && live.ng[0] == 3, "live canon (%zu)", live.ng[0]);
-		for (size_t i = 0; i < live.ng[0]; i++)
+		for (size_t i = 0; i < live.ng[0]; i++) {
+			live.g[0][i].where = (uint8_t)hg_grant_shape(&live.g[0][i]);
 			if (live.g[0][i].id == 1003)
 				live.g[0][i].timeout_ms = 60000;
+		}
 		/* want: the three by name web1 */
 		CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, "1002@web1", NULL) == 0, "want 1002");
 		CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, "1003@web1", NULL) == 0, "want 1003");
@@ -293,7 +332,7 @@ int main(void)
 		CHECK(hg_policy_set_container(w, "web1", web1, 1, NULL) == 0, "web1");
 		CHECK(hg_canon_from_policy(w, &want, NULL) == 0 && want.ng[0] == 3, "want canon (%zu)", want.ng[0]);
 		CHECK(hg_batch_begin(&b, &nl, 0) == 0, "begin");
-		CHECK(hg_batch_grant_diff(&b, 0, &live, &want, &changes) == 0, "grant diff");
+		CHECK(hg_batch_grant_diff(&b, 0, &live, &want, no_fresh, &changes) == 0, "grant diff");
 		CHECK(changes == 4, "1002 and 1003 replaced, 1004 left alone (%zu changes)", changes);
 		/* the added elements carry "name:web1" */
 		for (size_t off = 0; off < b.len;) {
@@ -308,6 +347,64 @@ int main(void)
 		hg_canon_clear(&want);
 		hg_policy_free(w);
 		hg_policy_free(lp);
+	}
+	/* the previous release's layout: every grant in the interval set.
+	 * One-address grants move to the hash sets of their shape (deleted
+	 * from grant_uids4, added there, in the same batch); the rest stay;
+	 * a runtime grant stays where it is; a fresh set's live elements
+	 * count as gone */
+	{
+		static const char *const toks[] = { "1002@10.0.0.2:80", "1003@10.0.0.3", "1004@10.0.0.0/24",
+						    "1005@10.0.0.5:80-90" };
+		struct hg_policy *w = hg_policy_new();
+		struct hg_canon live = { 0 }, want = { 0 };
+		struct hg_nl nl = { 0 };
+		bool fresh[HG_NGSHAPES] = { false, true, true };
+		size_t changes = 0;
+
+		for (size_t i = 0; i < 4; i++)
+			CHECK(hg_policy_add(w, HG_KEY_GRANT_UIDS, toks[i], NULL) == 0, "%s", toks[i]);
+		CHECK(hg_canon_from_policy(w, &want, NULL) == 0 && want.ng[0] == 4, "want canon");
+		CHECK(hg_canon_from_policy(w, &live, NULL) == 0, "live canon");
+		CHECK(hg_grant_shape(&want.g[0][0]) == HG_GSHAPE_PORT && hg_grant_shape(&want.g[0][1]) == HG_GSHAPE_ADDR &&
+		      hg_grant_shape(&want.g[0][2]) == HG_GSHAPE_RANGE && hg_grant_shape(&want.g[0][3]) == HG_GSHAPE_RANGE,
+		      "shapes: port, address, prefix, port range");
+		for (size_t i = 0; i < live.ng[0]; i++)
+			live.g[0][i].where = HG_GSHAPE_RANGE;
+		CHECK(hg_batch_begin(&b, &nl, 0) == 0, "begin");
+		CHECK(hg_batch_grant_diff(&b, 0, &live, &want, fresh, &changes) == 0, "grant diff");
+		CHECK(changes == 4, "two grants moved (%zu changes)", changes);
+		CHECK(elems_in(&b, NFT_MSG_DELSETELEM, "grant_uids4") == 2, "two deleted from grant_uids4");
+		CHECK(elems_in(&b, NFT_MSG_NEWSETELEM, "grant_uids4_port") == 1, "one added to grant_uids4_port");
+		CHECK(elems_in(&b, NFT_MSG_NEWSETELEM, "grant_uids4_addr") == 1, "one added to grant_uids4_addr");
+		CHECK(elems_in(&b, NFT_MSG_NEWSETELEM, "grant_uids4") == 0, "none added to grant_uids4");
+		hg_batch_free(&b);
+
+		/* the new layout, plus a copy of 1002's grant someone put in
+		 * grant_uids4: that copy goes, the right one stays */
+		for (size_t i = 0; i < live.ng[0]; i++)
+			live.g[0][i].where = (uint8_t)hg_grant_shape(&live.g[0][i]);
+		{
+			struct hg_grant *v = realloc(live.g[0], (live.ng[0] + 1) * sizeof(*v));
+			CHECK(v != NULL, "realloc");
+			live.g[0] = v;
+			v[live.ng[0]] = v[0];
+			v[live.ng[0]++].where = HG_GSHAPE_RANGE;
+			/* as decoded: equal grants, the misplaced one last */
+			struct hg_grant t = v[live.ng[0] - 1];
+			memmove(&v[2], &v[1], (live.ng[0] - 2) * sizeof(*v));
+			v[1] = t;
+		}
+		changes = 0;
+		CHECK(hg_batch_begin(&b, &nl, 0) == 0, "begin");
+		CHECK(hg_batch_grant_diff(&b, 0, &live, &want, no_fresh, &changes) == 0, "grant diff");
+		CHECK(changes == 1, "one copy deleted (%zu changes)", changes);
+		CHECK(elems_in(&b, NFT_MSG_DELSETELEM, "grant_uids4") == 1, "the copy deleted from grant_uids4");
+		CHECK(elems_in(&b, NFT_MSG_DELSETELEM, "grant_uids4_port") == 0, "the right one kept");
+		hg_batch_free(&b);
+		hg_canon_clear(&live);
+		hg_canon_clear(&want);
+		hg_policy_free(w);
 	}
 	return check_done("test-batch");
 }

@@ -195,28 +195,43 @@ int main(void)
 		free(ls.e);
 		hg_state_free(s);
 	}
-	/* grants: encoded as apply sends them (start and inclusive end keys),
-	 * decoded back to the same canonical grants; a timeout is kept */
+	/* grants: encoded as apply sends them, each in the physical set of its
+	 * shape (a hash key, or start and inclusive end keys), decoded back
+	 * to the same logical grants, each knowing where it was; a timeout is
+	 * kept */
 	{
 		static const char *const g[] = { "1002@192.0.2.0/24:8000-8100", "0@10.0.0.1", "7@[2001:db8::2]:8080",
-						 "7@2001:db8:1::/48", "4294967294@0.0.0.0/0:1", "9@[::/0]:65535" };
+						 "7@2001:db8:1::/48", "4294967294@0.0.0.0/0:1", "9@[::/0]:65535",
+						 "70000@10.0.0.9:443", "8@[2001:db8::9]" };
 		struct hg_policy *p = hg_policy_new();
 		struct hg_canon want;
 		struct hg_state *s = calloc(1, sizeof(*s));
 		for (size_t i = 0; i < ARRAY_SIZE(g); i++)
 			CHECK(hg_policy_add(p, HG_KEY_GRANT_UIDS, g[i], NULL) == 0, "add %s", g[i]);
 		CHECK(hg_canon_from_policy(p, &want, NULL) == 0, "canon of grants");
-		for (int gs = 0; gs < HG_NGSETS; gs++) {
-			struct lset ls = { .key = -1, .grant = gs };
+		for (int ps = 0; ps < HG_NPSETS; ps++) {
+			int gs = HG_PSET_GS(ps), shape = HG_PSET_SHAPE(ps);
+			struct lset ls = { .key = -1, .grant = ps };
 			ls.ge = calloc(want.ng[gs] + 1, sizeof(*ls.ge));
 			for (size_t i = 0; i < want.ng[gs]; i++) {
-				hg_grant_key(&want.g[gs][i], false, ls.ge[i].key);
-				hg_grant_key(&want.g[gs][i], true, ls.ge[i].key_end);
-				ls.ge[i].has_end = true;
-				ls.ge[i].timeout_ms = i == 0 ? 3000 : 0;
+				struct hg_gkelem *k = &ls.ge[ls.gn];
+				if (hg_grant_shape(&want.g[gs][i]) != shape)
+					continue;
+				if (shape == HG_GSHAPE_RANGE) {
+					hg_grant_key(&want.g[gs][i], false, k->key);
+					hg_grant_key(&want.g[gs][i], true, k->key_end);
+					k->has_end = true;
+				} else {
+					CHECK(hg_grant_hkey(&want.g[gs][i], shape, k->key) == hg_psetdefs[ps].key_len,
+					      "%s: key length", hg_psetdefs[ps].name);
+				}
+				k->timeout_ms = i == 0 ? 3000 : 0;
+				ls.gn++;
 			}
-			ls.gn = want.ng[gs];
-			CHECK(hg_lset_decode_grants(s, gs, &ls) == 0, "decode %s", hg_gsetdefs[gs].name);
+			CHECK(hg_lset_decode_grants(s, ps, &ls) == 0, "decode %s", hg_psetdefs[ps].name);
+			free(ls.ge);
+		}
+		for (int gs = 0; gs < HG_NGSETS; gs++) {
 			CHECK(s->canon.ng[gs] == want.ng[gs], "%s: %zu back, %zu sent", hg_gsetdefs[gs].name,
 			      s->canon.ng[gs], want.ng[gs]);
 			for (size_t i = 0; i < want.ng[gs] && i < s->canon.ng[gs]; i++) {
@@ -224,22 +239,36 @@ int main(void)
 				hg_grant_format(&want.g[gs][i], a, sizeof(a));
 				hg_grant_format(&s->canon.g[gs][i], b, sizeof(b));
 				CHECK_STR(b, a);
+				CHECK(s->canon.g[gs][i].where == hg_grant_shape(&want.g[gs][i]), "%s: where", b);
 			}
-			free(ls.ge);
 		}
-		CHECK(s->canon.ng[0] == 3 && s->canon.ng[1] == 3, "v4 and v6 split (%zu, %zu)",
+		CHECK(s->canon.ng[0] == 4 && s->canon.ng[1] == 4, "v4 and v6 split (%zu, %zu)",
 		      s->canon.ng[0], s->canon.ng[1]);
 		CHECK(s->canon.g[0][0].timeout_ms == 3000, "a timeout is decoded");
 		CHECK(s->n_anomalies == 0, "no anomaly");
+		/* the hash key: the id in host order (no byteorder before the
+		 * lookup), as nft writes it */
+		{
+			unsigned char k[24];
+			uint32_t id;
+			size_t at = 0;
+			while (at + 1 < want.ng[0] && want.g[0][at].id != 70000)
+				at++;
+			CHECK(hg_grant_hkey(&want.g[0][at], HG_GSHAPE_PORT, k) == 12, "port key 12 bytes");
+			memcpy(&id, k, 4);
+			CHECK(id == 70000 && k[4] == 10 && k[7] == 9 && k[8] == 443 >> 8 && k[9] == (443 & 0xff) &&
+			      k[10] == 0 && k[11] == 0, "70000 . 10.0.0.9 . 443 as nft encodes it");
+		}
 		/* an element no grant makes (ids differ at the two ends) */
 		if (want.ng[0] >= 2) {
 			struct lset ls = { .key = -1, .grant = 0 };
+			size_t before = s->canon.ng[0];
 			ls.ge = calloc(1, sizeof(*ls.ge));
 			hg_grant_key(&want.g[0][0], false, ls.ge[0].key);
 			hg_grant_key(&want.g[0][1], true, ls.ge[0].key_end);
 			ls.ge[0].has_end = true;
 			ls.gn = 1;
-			CHECK(hg_lset_decode_grants(s, 0, &ls) == 0 && ls.anomaly && s->canon.ng[0] == 0,
+			CHECK(hg_lset_decode_grants(s, 0, &ls) == 0 && ls.anomaly && s->canon.ng[0] == before,
 			      "a foreign element is an anomaly");
 			free(ls.ge);
 		}

@@ -8,7 +8,9 @@
  * the elements of policy B's full-table batch, and decode (the readback
  * code) to B's canonical form.  Ids, port ranges (open to 65535 too) and
  * interface patterns, over pseudo-random pairs of policies from a fixed
- * seed: no kernel, same cases every run.
+ * seed: no kernel, same cases every run.  Grants the same way, each element
+ * in the physical set of its shape, from the new layout and from the
+ * previous release's (every grant in the interval sets).
  */
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_tables.h>
@@ -246,6 +248,211 @@ static size_t random_values(enum hg_key k, const char **out, char (*store)[32], 
 	return n;
 }
 
+/* ---- grants: each element in the physical set of its shape ---------------- */
+
+/* The elements of the twelve grant sets: set index and key (start and end
+ * keys for the interval sets). */
+struct gelem {
+	int ps;
+	unsigned char key[48];
+};
+struct gsim {
+	struct gelem v[512];
+	size_t n;
+	bool bad;
+};
+
+static size_t gfind(const struct gsim *s, const struct gelem *e)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].ps == e->ps && memcmp(s->v[i].key, e->key, sizeof(e->key)) == 0)
+			return i;
+	return s->n;
+}
+
+static int data_cb(const struct nlattr *x, unsigned char *out)
+{
+	const struct nlattr *v;
+	int n = 0;
+
+	mnl_attr_for_each_nested(v, x)
+		if (mnl_attr_get_type(v) == NFTA_DATA_VALUE && mnl_attr_get_payload_len(v) <= 24) {
+			memcpy(out, mnl_attr_get_payload(v), mnl_attr_get_payload_len(v));
+			n = mnl_attr_get_payload_len(v);
+		}
+	return n;
+}
+
+/* Plays the grant element messages of b on s: a deletion must name an
+ * element that is there, an addition one that is not; the key must have
+ * the length of its set. */
+static void greplay(const struct hg_batch *b, struct gsim *s, const char *what)
+{
+	for (size_t off = 0; off < b->len;) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(b->buf + off);
+		int type = nlh->nlmsg_type & 0xff;
+		const struct nlattr *a, *list = NULL, *el, *x;
+		int ps = -1;
+
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES ||
+		    (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM))
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+				ps = hg_pset_index(mnl_attr_get_str(a));
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+				list = a;
+		}
+		if (ps < 0 || !list)
+			continue;
+		mnl_attr_for_each_nested(el, list) {
+			struct gelem e = { .ps = ps };
+			int kl = 0, el_ = 0;
+			size_t at;
+
+			mnl_attr_for_each_nested(x, el) {
+				if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY)
+					kl = data_cb(x, e.key);
+				else if (mnl_attr_get_type(x) == NFTA_SET_ELEM_KEY_END)
+					el_ = data_cb(x, e.key + 24);
+			}
+			if (!s->bad && (kl != (int)hg_psetdefs[ps].key_len ||
+					(HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE) != (el_ == kl))) {
+				CHECK(0, "%s: %s: key of %d bytes, end of %d", what, hg_psetdefs[ps].name, kl, el_);
+				s->bad = true;
+			}
+			at = gfind(s, &e);
+			if (type == NFT_MSG_DELSETELEM) {
+				if (at == s->n) {
+					if (!s->bad)
+						CHECK(0, "%s: deletes an element %s does not hold", what,
+						      hg_psetdefs[ps].name);
+					s->bad = true;
+					continue;
+				}
+				s->v[at] = s->v[--s->n];
+			} else if (at < s->n || s->n == ARRAY_SIZE(s->v)) {
+				if (!s->bad)
+					CHECK(0, "%s: adds an element %s holds already", what, hg_psetdefs[ps].name);
+				s->bad = true;
+			} else {
+				s->v[s->n++] = e;
+			}
+		}
+	}
+}
+
+static int gelem_order(const void *a, const void *b)
+{
+	const struct gelem *x = a, *y = b;
+
+	return x->ps != y->ps ? x->ps - y->ps : memcmp(x->key, y->key, sizeof(x->key));
+}
+
+/* Random grants of every shape, uid and gid, v4 and v6, that do not overlap. */
+static struct hg_policy *random_grants(void)
+{
+	struct hg_policy *p = hg_policy_new();
+	size_t n = rnd(14);
+
+	for (size_t i = 0; i < n; i++) {
+		char tok[80], ports[24] = "";
+		enum hg_key k = rnd(3) ? HG_KEY_GRANT_UIDS : HG_KEY_GRANT_GIDS;
+		unsigned id = 1000 + rnd(3), host = 1 + rnd(12);
+		bool v6 = rnd(2);
+		struct hg_canon c;
+
+		switch (rnd(4)) {
+		case 0: snprintf(ports, sizeof(ports), ":%u", 80 + rnd(3)); break;
+		case 1: snprintf(ports, sizeof(ports), ":%u-%u", 80 + rnd(3), 90 + rnd(3)); break;
+		default: break;
+		}
+		if (rnd(4) == 0)
+			snprintf(tok, sizeof(tok), v6 ? "%u@fd00::%x/126%s" : "%u@10.0.0.%u/30%s", id,
+				 host & ~3u, ports[0] && v6 ? "" : ports);
+		else if (v6)
+			snprintf(tok, sizeof(tok), ports[0] ? "%u@[fd00::%x]%s" : "%u@fd00::%x%s", id, host, ports);
+		else
+			snprintf(tok, sizeof(tok), "%u@10.0.0.%u%s", id, host, ports);
+		if (hg_policy_add(p, k, tok, NULL) < 0)
+			continue;
+		/* overlapping another: taken back */
+		if (hg_canon_from_policy(p, &c, NULL) < 0)
+			hg_policy_remove(p, k, tok, NULL);
+		else
+			hg_canon_clear(&c);
+	}
+	return p;
+}
+
+static size_t shapes_seen[HG_NGSHAPES], moved;
+
+/* Grants of policy A to policy B: from A's table (or, old, the previous
+ * release's layout: every A grant in the interval sets, no hash set), the
+ * diff leaves exactly B's full-table elements, each in its shape's set. */
+static void grant_case(int round, bool old)
+{
+	static struct gsim live, want;
+	struct hg_policy *pa = random_grants(), *pb = rnd(4) ? random_grants() : pa;
+	struct hg_canon ca, cb;
+	struct hg_batch ba, bb, bd = { 0 };
+	static struct hg_nl nl;
+	bool fresh[HG_NGSHAPES] = { false, old, old };
+	size_t changes = 0;
+	char what[64];
+
+	snprintf(what, sizeof(what), "grants, random case %d%s", round, old ? " (old layout)" : "");
+	memset(&live, 0, sizeof(live));
+	memset(&want, 0, sizeof(want));
+	CHECK(hg_canon_from_policy(pa, &ca, NULL) == 0 && hg_canon_from_policy(pb, &cb, NULL) == 0,
+	      "%s: canon", what);
+	CHECK(full_table(&ca, &ba) == 0 && full_table(&cb, &bb) == 0, "%s: full tables", what);
+	greplay(&bb, &want, what);
+	if (!old) {
+		struct hg_state *s = NULL;
+		greplay(&ba, &live, what);
+		/* the live canon as read back: each grant knows its set */
+		CHECK(hg_state_from_msgs(ba.buf, ba.len, &s) == 0, "%s: read back", what);
+		hg_canon_clear(&ca);
+		ca = s->canon;
+		memset(&s->canon, 0, sizeof(s->canon));
+		hg_state_free(s);
+	} else {
+		for (int gs = 0; gs < HG_NGSETS; gs++)
+			for (size_t i = 0; i < ca.ng[gs]; i++) {
+				struct gelem e = { .ps = HG_PSET(gs, HG_GSHAPE_RANGE) };
+				hg_grant_key(&ca.g[gs][i], false, e.key);
+				hg_grant_key(&ca.g[gs][i], true, e.key + 24);
+				live.v[live.n++] = e;
+				ca.g[gs][i].where = HG_GSHAPE_RANGE;
+			}
+	}
+	CHECK(hg_batch_begin(&bd, &nl, 0) == 0, "%s: begin", what);
+	for (int gs = 0; gs < HG_NGSETS; gs++)
+		CHECK(hg_batch_grant_diff(&bd, gs, &ca, &cb, fresh, &changes) == 0, "%s: diff", what);
+	greplay(&bd, &live, what);
+	for (int gs = 0; gs < HG_NGSETS; gs++)
+		for (size_t i = 0; i < cb.ng[gs]; i++)
+			shapes_seen[hg_grant_shape(&cb.g[gs][i])]++;
+	if (old && pa == pb)
+		moved += changes;
+	qsort(live.v, live.n, sizeof(*live.v), gelem_order);
+	qsort(want.v, want.n, sizeof(*want.v), gelem_order);
+	CHECK(live.n == want.n && memcmp(live.v, want.v, live.n * sizeof(*live.v)) == 0,
+	      "%s: after the diff the sets hold %zu elements, B's full table %zu", what, live.n, want.n);
+	if (pa == pb && !old)
+		CHECK(changes == 0, "%s: %zu changes between equal policies", what, changes);
+	hg_batch_free(&ba);
+	hg_batch_free(&bb);
+	hg_batch_free(&bd);
+	hg_canon_clear(&ca);
+	hg_canon_clear(&cb);
+	if (pb != pa)
+		hg_policy_free(pb);
+	hg_policy_free(pa);
+}
+
 int main(void)
 {
 	static const enum hg_key keys[] = { HG_KEY_UIDS, HG_KEY_TCP, HG_KEY_IFACES };
@@ -275,5 +482,11 @@ int main(void)
 		snprintf(what, sizeof(what), "random case %d (%s)", round, hg_key_name(k));
 		one_case(k, a, na, b, nb, what);
 	}
+	for (int round = 0; round < 300; round++)
+		grant_case(round, round % 3 == 0);
+	CHECK(shapes_seen[HG_GSHAPE_RANGE] > 100 && shapes_seen[HG_GSHAPE_PORT] > 100 &&
+	      shapes_seen[HG_GSHAPE_ADDR] > 100 && moved > 20,
+	      "the random grants cover every shape (%zu, %zu, %zu) and moves (%zu)",
+	      shapes_seen[0], shapes_seen[1], shapes_seen[2], moved);
 	return check_done("test-diff");
 }

@@ -144,10 +144,10 @@ static void drift(void)
 	log.enabled = false;
 	hg_policy_set_log(more, &log);
 	diff_says(s, more, false, 4,
-		  (const char *const[]){ "chain to_protected: rule 5 differs from hostguard's",
-					 "chain to_protected: 6 rules, expected 5",
+		  (const char *const[]){ "chain to_protected: rule 13 differs from hostguard's",
+					 "chain to_protected: 14 rules, expected 13",
 					 "chain from_containers:", NULL }, "log_denied off");
-	diff_says(s, more, true, 4, (const char *const[]){ "~ chain to_protected: 6 rules, expected 5", NULL },
+	diff_says(s, more, true, 4, (const char *const[]){ "~ chain to_protected: 14 rules, expected 13", NULL },
 		  "log_denied off (delta)");
 	hg_policy_free(more);
 
@@ -180,9 +180,58 @@ static void drift(void)
 	hg_policy_free(p);
 }
 
+/* Grants live in three physical sets per logical one: read back, each
+ * knows where it was; one in another set than its shape's, or in two, is
+ * named; a missing hash set is named once, not with each of its grants. */
+static void grant_sets(void)
+{
+	struct hg_policy *p = policy(conf);
+	struct hg_state *s = table_of(p);
+	struct hg_grant_info gi;
+	struct hg_grant *v;
+
+	CHECK(s->canon.ng[0] == 1 && s->canon.g[0][0].where == HG_GSHAPE_PORT, "1002@10.77.0.2:9000 read from grant_uids4_port");
+	CHECK(s->canon.ng[1] == 1 && s->canon.g[1][0].where == HG_GSHAPE_ADDR, "1002@[fd77::2] read from grant_uids6_addr");
+	CHECK(s->canon.ng[2] == 1 && s->canon.g[2][0].where == HG_GSHAPE_RANGE, "the prefix grant read from grant_gids4");
+	CHECK(hg_state_gset_status(s, HG_PSET(0, HG_GSHAPE_PORT)) == HG_SET_OK, "grant_uids4_port ok");
+	/* the previous layout: the one-port grant in the interval set */
+	s->canon.g[0][0].where = HG_GSHAPE_RANGE;
+	diff_says(s, p, false, 1,
+		  (const char *const[]){ "grant_uids: 1002@10.77.0.2:9000 is in set grant_uids4, hostguard keeps it in set grant_uids4_port",
+					 NULL }, "misplaced grant");
+	CHECK(hg_state_grant_count(s) == 3 && hg_state_grant(s, 0, &gi) == 0 &&
+	      strcmp(gi.text, "1002@10.77.0.2:9000") == 0, "still one logical grant: %s", gi.text);
+	/* and in both sets: the copy is named */
+	s->canon.g[0][0].where = HG_GSHAPE_PORT;
+	v = realloc(s->canon.g[0], 2 * sizeof(*v));
+	CHECK(v != NULL, "realloc");
+	s->canon.g[0] = v;
+	v[1] = v[0];
+	v[1].where = HG_GSHAPE_RANGE;
+	s->canon.ng[0] = 2;
+	diff_says(s, p, false, 1,
+		  (const char *const[]){ "grant_uids: 1002@10.77.0.2:9000 is in set grant_uids4 too", NULL },
+		  "a copy in the interval set");
+	s->canon.ng[0] = 1;
+	/* a hash set gone: named once */
+	for (size_t i = 0; i < s->n_sets; i++)
+		if (strcmp(s->sets[i].name, "grant_uids6_addr") == 0) {
+			s->sets[i].name[0] = 'X';
+			s->sets[i].grant = -1;  /* as read back under that name */
+		}
+	s->canon.ng[1] = 0;
+	diff_says(s, p, false, 2,
+		  (const char *const[]){ "set grant_uids6_addr: missing", "set Xrant_uids6_addr: not part of hostguard",
+					 NULL }, "a hash set missing");
+	CHECK(hg_state_gset_status(s, HG_PSET(1, HG_GSHAPE_ADDR)) == HG_SET_MISSING, "grant_uids6_addr missing");
+	hg_state_free(s);
+	hg_policy_free(p);
+}
+
 int main(void)
 {
 	in_sync_and_accessors();
 	drift();
+	grant_sets();
 	return check_done("test-state");
 }
