@@ -429,14 +429,15 @@ out:
 
 /* A GET of one generation, table, set or chain has exactly one answer: the
  * object, or an error.  Without NLM_F_ACK there is no second message to
- * read after it (GETSETELEM of a list of keys answers once per key). */
+ * read after it.  A GETSETELEM answers once per key it names: a caller
+ * that names one key asks without NLM_F_ACK (hg_set_has_key). */
 static bool one_answer(const struct nlmsghdr *req)
 {
 	uint16_t t = NFNL_MSG_TYPE(req->nlmsg_type);
 
 	return !(req->nlmsg_flags & NLM_F_DUMP) &&
 	       (t == NFT_MSG_GETGEN || t == NFT_MSG_GETTABLE || t == NFT_MSG_GETSET ||
-		t == NFT_MSG_GETCHAIN);
+		t == NFT_MSG_GETCHAIN || !(req->nlmsg_flags & NLM_F_ACK));
 }
 
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
@@ -477,8 +478,10 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	}
 	free(buf);
 	/* An interrupted dump, or an error while one was under way, leaves
-	 * the rest of it queued; drain it so the next request starts clean. */
-	if (r < 0) {
+	 * the rest of it queued; drain it so the next request starts clean.
+	 * A request of one answer has none left once its error is read,
+	 * unless what was read was not its answer (libmnl: EPROTO, ESRCH). */
+	if (r < 0 && (!one || r == -EPROTO || r == -ESRCH)) {
 		char tmp[8192];
 		while (recv(mnl_socket_get_fd(nl->sock), tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
 			;

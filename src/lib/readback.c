@@ -629,12 +629,16 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 
 	if (!s)
 		return -ENOMEM;
-	r = table_exists(nl, NULL);
-	if (r < 0)
-		goto out;
+	/* the set first: the table is asked for only when the set is not
+	 * found, to tell "not loaded" (-ENOENT) from "set missing" (-ESRCH) */
 	r = get_set(nl, &d, hg_setdefs[k].name);
-	if (r == -ENOENT || (r == 0 && s->n_sets != 1))
+	if (r == -ENOENT) {
+		r = table_exists(nl, NULL);
+		if (r == 0)
+			r = -ESRCH;
+	} else if (r == 0 && s->n_sets != 1) {
 		r = -ESRCH;
+	}
 	if (r < 0)
 		goto out;
 	if (with_elements) {
@@ -674,7 +678,8 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 int hg_set_has_key(struct hg_nl *nl, enum hg_key k, const unsigned char *key)
 {
 	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, NLM_F_ACK);
+	/* one key, one answer (the element or an error): no ack after it */
+	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSETELEM, 0);
 	struct nlattr *list, *elem, *kn;
 	int n = 0, r;
 

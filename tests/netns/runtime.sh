@@ -185,6 +185,17 @@ cmp -s "$CONF" "$T/before.conf" && pass "the refused save wrote nothing" || fail
 expect_rc 0 "allow-uid --runtime 4243" hg allow-uid --runtime 4243
 expect_rc 1 "check: still changed outside -> 1" hg check
 expect_match "changed outside hostguard" "a runtime edit does not bless another program's change"
+# the edit that found the table changed said so in the record (table
+# generation 0), so that the next edits do not read the whole table again
+REC=$(hg status --json | jq -r .record)
+if grep -Eq '^table [0-9a-f]{16} at 0 elements' "$REC"; then
+	pass "the record says the table was changed outside hostguard"
+else
+	fail "the record does not say the table was changed outside: $(head -c 300 "$REC")"
+fi
+expect_rc 0 "allow-uid --runtime 4244" hg allow-uid --runtime 4244
+expect_rc 1 "check: after one more runtime edit, still changed outside -> 1" hg check
+expect_match "changed outside hostguard" "check says so from the record"
 expect_rc 0 "save --force saves every difference" hg save --force
 grep -Eq '^allowed_uids = .*4242' "$CONF" && pass "--force saved 4242" || fail "--force: $(cat "$CONF")"
 expect_rc 0 "check after save --force" hg check
