@@ -1,7 +1,8 @@
 #!/bin/bash
 # Least privilege and config trust: capabilities are dropped at start; a
 # non-root user with a cap_net_admin+ep copy can apply and edit its own
-# config; configs others could change are refused.
+# config, and does not load a libcurl planted with LD_LIBRARY_PATH; configs
+# others could change are refused.
 . "$(dirname "$0")/lib.sh"
 
 netns_new "$H"
@@ -52,6 +53,51 @@ expect_rc 0 "uid 2000 can edit its own config" as2000 "$T/hg-capped" --config "$
 grep -q '^allowed_uids = 0, 2000, 2001$' "$U/hostguard.conf" && pass "its config was updated" || fail "config: $(cat "$U/hostguard.conf")"
 [ "$(stat -c %u "$U/hostguard.conf")" = 2000 ] && pass "and still belongs to uid 2000" || fail "owner now $(stat -c %u "$U/hostguard.conf")"
 expect_rc 0 "and the table matches it" as2000 "$T/hg-capped" --config "$U/hostguard.conf" check
+
+# ---- libcurl is loaded at run time (dlopen, by the commands that talk to
+# Docker): a copy with file capabilities must not load a libcurl.so.4 that
+# its caller planted with LD_LIBRARY_PATH (secure execution: the loader
+# ignores it for dlopen too).  The planted library leaves a mark when loaded.
+mkdir -m 755 "$U/lib"
+cat >"$T/fakecurl.c" <<'C'
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void planted(void)
+{
+	int fd = open(MARK, O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+C
+# the mark goes where anyone may write: hostguard runs without
+# CAP_DAC_OVERRIDE, root's copy too
+mkdir -m 1777 "$T/mark"
+cc -shared -fPIC -DMARK="\"$T/mark/loaded\"" -o "$U/lib/libcurl.so.4" "$T/fakecurl.c" ||
+	fail "cannot build the planted library"
+chown -R 2000:2000 "$U/lib"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$U/docker.sock"
+chown 2000:2000 "$U/docker.sock"
+planted() { # planted WHO BINARY CONFIG: status with the planted library on the path
+	local who=$1
+	shift
+	rm -f "$T/mark/loaded"
+	OUT=$($who env LD_LIBRARY_PATH="$U/lib" HOSTGUARD_DOCKER_SOCKET="$U/docker.sock" \
+		"$1" --config "$2" status 2>&1)
+}
+asroot() { ip netns exec "$H" "$@"; }
+# the control: without secure execution the loader follows LD_LIBRARY_PATH
+planted asroot "$T/hg-plain" "$CONF"
+[ -e "$T/mark/loaded" ] && pass "control: a plain copy run by root loads the planted libcurl.so.4" ||
+	fail "control: the planted library was not loaded by a plain copy: $OUT"
+expect_match "libcurl\.so\.4 has no curl_" "control: and says it is not libcurl"
+planted as2000 "$T/hg-capped" "$U/hostguard.conf"
+[ ! -e "$T/mark/loaded" ] && pass "the cap_net_admin+ep copy does not load it" ||
+	fail "the cap_net_admin+ep copy loaded the planted library"
+if printf '%s\n' "$OUT" | grep -q 'docker: ' && ! printf '%s\n' "$OUT" | grep -q 'has no curl_'; then
+	pass "it asked Docker with the system's libcurl"
+else
+	fail "the capped copy did not reach Docker with the real libcurl: $OUT"
+fi
 
 # ---- configs that others could change are refused (sshd StrictModes)
 cp "$CONF" "$T/gw.conf"
