@@ -162,10 +162,23 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 	for (size_t i = 0; i < ls->gn; i++) {
 		const struct hg_gkelem *k = &ls->ge[i];
 		struct hg_grant g;
+		bool ok;
 
 		if (!range) {
+			/* the key must be the one hostguard writes for what it
+			 * decodes to: nft and the packet's registers zero the
+			 * padding after the port, and a key with other bytes
+			 * there is no grant (it matches no packet, and apply
+			 * could not delete it by the key it decodes to) */
+			unsigned char again[24];
+
 			hg_grant_from_hkey(ps, k->key, &g);
-		} else if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
+			hg_grant_hkey(&g, HG_PSET_SHAPE(ps), again);
+			ok = !k->has_end && memcmp(again, k->key, sizeof(again)) == 0;
+		} else {
+			ok = k->has_end && hg_grant_from_keys(gs, k->key, k->key_end, &g) == 0;
+		}
+		if (!ok) {
 			ls->anomaly = true;
 			if (add_anomaly(s, "set %s: an element that is no grant hostguard makes",
 					hg_psetdefs[ps].name) < 0)
