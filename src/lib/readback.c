@@ -768,10 +768,10 @@ static int pset_lookup(struct hg_nl *nl, int ps, const struct hg_grant *g, uint6
 }
 
 int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms,
-		   unsigned *ret_shapes)
+		   unsigned *ret_shapes, unsigned *ret_permanent)
 {
 	int shape = hg_grant_shape(g);
-	unsigned shapes = 0;
+	unsigned shapes = 0, permanent = 0;
 
 	/* its own set first (its timeout is the one that counts); then the
 	 * others, where the previous layout or someone's "nft add element"
@@ -787,9 +787,13 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 			*ret_timeout_ms = tmo;
 		if (r == 1)
 			shapes |= 1u << sh;
+		if (r == 1 && !tmo)
+			permanent |= 1u << sh;
 	}
 	if (ret_shapes)
 		*ret_shapes = shapes;
+	if (ret_permanent)
+		*ret_permanent = permanent;
 	return shapes != 0;
 }
 

@@ -140,6 +140,16 @@ expect_rc 0 "apply repairs" hg apply
 expect ok "repaired: uid $U reaches 10.77.0.5:9000" probe "$H" tcp 10.77.0.5 9000 $U
 expect_rc 0 "check: in sync" hg check
 
+# the interval set: pipapo compares the port's two bytes only, so a padded
+# element there matches (control) and is deleted by the zero-padded key
+K=$(python3 -c "import struct,socket,sys; sys.stdout.write((struct.pack('>I', $STRANGER) + socket.inet_aton('10.77.0.5') + struct.pack('>H', 9000)).hex() + 'ffff')")
+h python3 "$RAW" grant_uids4 "$K-$K" || fail "raw interval element, padding ffff"
+expect ok "interval set (control): the padded element grants uid $STRANGER" probe "$H" tcp 10.77.0.5 9000 $STRANGER
+expect_rc 1 "check: the padded interval element differs" hg check
+expect_match "grant_uids: $STRANGER@10\\.77\\.0\\.5:9000 is in the table but not in the config" "check names it"
+expect_rc 0 "apply removes it" hg apply
+expect timeout "removed: uid $STRANGER refused" probe "$H" tcp 10.77.0.5 9000 $STRANGER
+
 # ---- 3. an unmarked timed element in a hash set -------------------------
 h nft add element inet hostguard grant_uids4_port "{ $STRANGER . 10.77.0.5 . 9000 timeout 1h comment \"runtime:0123456789abcdef\" }"
 h nft add element inet hostguard grant_uids6_addr "{ $STRANGER . fd77::5 timeout 1h }"
@@ -151,4 +161,31 @@ expect_match "$STRANGER@fd77::5 is in the table but not in the config" "status n
 expect_rc 0 "apply removes them" hg apply
 expect timeout "removed: uid $STRANGER refused at 10.77.0.5:9000" probe "$H" tcp 10.77.0.5 9000 $STRANGER
 expect timeout "removed: uid $STRANGER refused at [fd77::5]:9000" probe "$H" tcp fd77::5 9000 $STRANGER
+
+# ---- 4. --for over a config grant held in the previous release's set -----
+# A permanent grant found in another set than its shape's was replaced by
+# the --for one in its own set: once that expired the config's grant was
+# gone.  It stays now (apply moves it).
+write_conf <<CONF
+allowed_uids = 0
+grant_uids = $U@10.77.0.5:9000, $U@[fd77::3]
+CONF
+expect_rc 0 "apply: uid $U granted 10.77.0.5:9000 and [fd77::3]" hg apply
+h nft delete element inet hostguard grant_uids4_port "{ $U . 10.77.0.5 . 9000 }"
+h nft add element inet hostguard grant_uids4 "{ $U . 10.77.0.5 . 9000 }"
+h nft delete element inet hostguard grant_uids6_addr "{ $U . fd77::3 }"
+h nft add element inet hostguard grant_uids6 "{ $U . fd77::3 . 0-65535 }"
+expect ok "old layout: uid $U reaches 10.77.0.5:9000" probe "$H" tcp 10.77.0.5 9000 $U
+expect_rc 0 "allow-uid $U --for 1s over both" hg allow-uid $U --to 10.77.0.5:9000 --to '[fd77::3]' --for 1s
+expect yes "the permanent v4 element is still in grant_uids4" in_set grant_uids4 "$U . 10.77.0.5 . 9000"
+expect yes "the permanent v6 element is still in grant_uids6" in_set grant_uids6 "$U . fd77::3 . 0-65535"
+# (past the --for: had it replaced them, the kernel has removed it by now)
+sleep 2
+expect ok "after the --for: uid $U still reaches 10.77.0.5:9000" probe "$H" tcp 10.77.0.5 9000 $U
+expect ok "after the --for: uid $U still reaches [fd77::3]:9000" probe "$H" tcp fd77::3 9000 $U
+expect_rc 1 "check: the grants are in the previous release's sets" hg check
+expect_match "is in set grant_uids4, hostguard keeps it in set grant_uids4_port" "check names the one to move"
+expect_rc 0 "apply moves them" hg apply
+expect_rc 0 "check: in sync" hg check
+expect ok "moved: uid $U reaches [fd77::3]:9000" probe "$H" tcp fd77::3 9000 $U
 finish

@@ -4,7 +4,9 @@
 as a program with CAP_NET_ADMIN can and nft cannot (nft writes every key
 through its data type: the padding of a concatenation is always zero).
 
-    nft-raw-elem.py SET HEXKEY [TIMEOUT_MS [COMMENT]]
+    nft-raw-elem.py SET HEXKEY[-HEXKEYEND] [TIMEOUT_MS [COMMENT]]
+
+(an end key for an element of an interval set).
 
 Exit 0 when the kernel took it, 1 with its error otherwise.  Used by the
 attack tests to forge elements hostguard must not read as its own.
@@ -40,8 +42,10 @@ def msg(mtype, flags, seq, family, res_id, body=b""):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    setname, key = sys.argv[1], bytes.fromhex(sys.argv[2])
-    elem = [nest(1, attr(1, key))]                      # NFTA_SET_ELEM_KEY / NFTA_DATA_VALUE
+    setname, keys = sys.argv[1], [bytes.fromhex(k) for k in sys.argv[2].split("-")]
+    elem = [nest(1, attr(1, keys[0]))]                  # NFTA_SET_ELEM_KEY / NFTA_DATA_VALUE
+    if len(keys) > 1:
+        elem.append(nest(10, attr(1, keys[1])))         # NFTA_SET_ELEM_KEY_END
     if len(sys.argv) > 3 and int(sys.argv[3]):
         elem.append(attr(4, struct.pack(">Q", int(sys.argv[3]))))  # NFTA_SET_ELEM_TIMEOUT
     if len(sys.argv) > 4:
