@@ -58,6 +58,17 @@ static bool key_is_zero(const struct hg_kelem *e)
 	return memcmp(e->key, zero, IFNAMSIZ_) == 0;
 }
 
+/* A set that held a catch-all element or one with expressions (readback.c
+ * foreign_elem): named, and recreated by apply. */
+static int foreign(struct hg_state *s, struct lset *ls, const char *name)
+{
+	if (!ls->foreign)
+		return 0;
+	ls->anomaly = true;
+	return add_anomaly(s, "set %s: a catch-all element or one with expressions (hostguard writes neither)",
+			   name);
+}
+
 /* Intervals come as start/end element pairs (rbtree dumps them in
  * descending order).  A start with no end runs to the end of the key space;
  * an end at key zero is nft's "first non-matching segment" marker. */
@@ -66,7 +77,10 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct hg_canon *c = &s->canon;
 	size_t n = ls->n;
-	int r;
+	int r = foreign(s, ls, d->name);
+
+	if (r < 0)
+		return r;
 
 	if (!(d->flags & NFT_SET_INTERVAL)) {
 		c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range));
@@ -156,8 +170,11 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 	bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
 	struct hg_grant *v = realloc(c->g[gs], (c->ng[gs] + ls->gn + 1) * sizeof(*v));
 
-	if (!v)
+	if (!v || foreign(s, ls, hg_psetdefs[ps].name) < 0) {
+		if (v)
+			c->g[gs] = v;
 		return -ENOMEM;
+	}
 	c->g[gs] = v;
 	for (size_t i = 0; i < ls->gn; i++) {
 		const struct hg_gkelem *k = &ls->ge[i];

@@ -15,6 +15,8 @@ struct lset {
 	struct hg_gkelem *ge;     /* a grant set's elements */
 	size_t gn, gcap;
 	bool anomaly;             /* holds elements that decode to no value */
+	bool foreign;             /* held a catch-all element ('*': it matches every
+				   * key) or one with expressions; left out of e/ge */
 	struct hg_kelem *e;
 	size_t n, cap;
 };

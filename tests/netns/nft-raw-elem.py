@@ -5,8 +5,13 @@ as a program with CAP_NET_ADMIN can and nft cannot (nft writes every key
 through its data type: the padding of a concatenation is always zero).
 
     nft-raw-elem.py SET HEXKEY[-HEXKEYEND] [TIMEOUT_MS [COMMENT]]
+    nft-raw-elem.py SET HEXKEY --counter
+    nft-raw-elem.py SET '*'
 
-(an end key for an element of an interval set).
+(an end key for an element of an interval set; --counter: the element
+carries a counter expression of its own, which nft writes only for a set
+declared with one; '*': the catch-all element, which nft 1.0.6 crashes
+writing into an interval set of ports).
 
 Exit 0 when the kernel took it, 1 with its error otherwise.  Used by the
 attack tests to forge elements hostguard must not read as its own.
@@ -42,11 +47,18 @@ def msg(mtype, flags, seq, family, res_id, body=b""):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    setname, keys = sys.argv[1], [bytes.fromhex(k) for k in sys.argv[2].split("-")]
-    elem = [nest(1, attr(1, keys[0]))]                  # NFTA_SET_ELEM_KEY / NFTA_DATA_VALUE
+    setname = sys.argv[1]
+    keys = [] if sys.argv[2] == "*" else [bytes.fromhex(k) for k in sys.argv[2].split("-")]
+    if not keys:
+        elem = [attr(3, struct.pack(">I", 2))]          # NFTA_SET_ELEM_FLAGS: NFT_SET_ELEM_CATCHALL
+    else:
+        elem = [nest(1, attr(1, keys[0]))]              # NFTA_SET_ELEM_KEY / NFTA_DATA_VALUE
     if len(keys) > 1:
         elem.append(nest(10, attr(1, keys[1])))         # NFTA_SET_ELEM_KEY_END
-    if len(sys.argv) > 3 and int(sys.argv[3]):
+    if sys.argv[3:4] == ["--counter"]:
+        # NFTA_SET_ELEM_EXPRESSIONS / NFTA_LIST_ELEM / NFTA_EXPR_NAME, NFTA_EXPR_DATA
+        elem.append(nest(11, nest(1, attr(1, b"counter\0"), nest(2))))
+    elif len(sys.argv) > 3 and int(sys.argv[3]):
         elem.append(attr(4, struct.pack(">Q", int(sys.argv[3]))))  # NFTA_SET_ELEM_TIMEOUT
     if len(sys.argv) > 4:
         text = sys.argv[4].encode() + b"\0"
