@@ -170,12 +170,11 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 	bool range = HG_PSET_SHAPE(ps) == HG_GSHAPE_RANGE;
 	struct hg_grant *v = realloc(c->g[gs], (c->ng[gs] + ls->gn + 1) * sizeof(*v));
 
-	if (!v || foreign(s, ls, hg_psetdefs[ps].name) < 0) {
-		if (v)
-			c->g[gs] = v;
+	if (!v)
 		return -ENOMEM;
-	}
 	c->g[gs] = v;
+	if (foreign(s, ls, hg_psetdefs[ps].name) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < ls->gn; i++) {
 		const struct hg_gkelem *k = &ls->ge[i];
 		struct hg_grant g;
