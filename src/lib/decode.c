@@ -58,6 +58,17 @@ static bool key_is_zero(const struct hg_kelem *e)
 	return memcmp(e->key, zero, IFNAMSIZ_) == 0;
 }
 
+/* A set that held a catch-all element or one with expressions (readback.c
+ * foreign_elem): named, and recreated by apply. */
+static int foreign(struct hg_state *s, struct lset *ls, const char *name)
+{
+	if (!ls->foreign)
+		return 0;
+	ls->anomaly = true;
+	return add_anomaly(s, "set %s: a catch-all element or one with expressions (hostguard writes neither)",
+			   name);
+}
+
 /* Intervals come as start/end element pairs (rbtree dumps them in
  * descending order).  A start with no end runs to the end of the key space;
  * an end at key zero is nft's "first non-matching segment" marker. */
@@ -66,7 +77,10 @@ int hg_lset_decode(struct hg_state *s, enum hg_key k, struct lset *ls)
 	const struct hg_setdef *d = &hg_setdefs[k];
 	struct hg_canon *c = &s->canon;
 	size_t n = ls->n;
-	int r;
+	int r = foreign(s, ls, d->name);
+
+	if (r < 0)
+		return r;
 
 	if (!(d->flags & NFT_SET_INTERVAL)) {
 		c->r[k] = calloc(n ? n : 1, sizeof(struct hg_range));
@@ -159,13 +173,28 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 	if (!v)
 		return -ENOMEM;
 	c->g[gs] = v;
+	if (foreign(s, ls, hg_psetdefs[ps].name) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < ls->gn; i++) {
 		const struct hg_gkelem *k = &ls->ge[i];
 		struct hg_grant g;
+		bool ok;
 
 		if (!range) {
+			/* the key must be the one hostguard writes for what it
+			 * decodes to: nft and the packet's registers zero the
+			 * padding after the port, and a key with other bytes
+			 * there is no grant (it matches no packet, and apply
+			 * could not delete it by the key it decodes to) */
+			unsigned char again[24];
+
 			hg_grant_from_hkey(ps, k->key, &g);
-		} else if (!k->has_end || hg_grant_from_keys(gs, k->key, k->key_end, &g) < 0) {
+			hg_grant_hkey(&g, HG_PSET_SHAPE(ps), again);
+			ok = !k->has_end && memcmp(again, k->key, sizeof(again)) == 0;
+		} else {
+			ok = k->has_end && hg_grant_from_keys(gs, k->key, k->key_end, &g) == 0;
+		}
+		if (!ok) {
 			ls->anomaly = true;
 			if (add_anomaly(s, "set %s: an element that is no grant hostguard makes",
 					hg_psetdefs[ps].name) < 0)

@@ -183,7 +183,7 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 	for (size_t i = 0; i < nw && r == 0; i++) {
 		struct hg_grant g = want[i];
 		uint64_t tmo = 0;
-		unsigned shapes = 0, own;
+		unsigned shapes = 0, permanent = 0, own;
 		bool dup = false;
 		int gs;
 
@@ -194,10 +194,18 @@ static int plan_grants(struct hg_nl *nl, struct hg_batch *b, const struct edit_c
 			dup |= c->op == HG_EDIT_REMOVE && hg_grant_equal(&del[gs][j], &g);
 		if (dup)
 			continue;
-		r = hg_gset_lookup(nl, gs, &g, &tmo, &shapes);
+		r = hg_gset_lookup(nl, gs, &g, &tmo, &shapes, &permanent);
 		if (r < 0)
 			goto out;
 		r = 0;
+		/* a --for never shortens a grant held without a timeout in
+		 * another set than its own (the previous release's layout keeps
+		 * a config grant in the interval set: replaced by an expiring
+		 * one, the config's grant would be gone once it expired); it is
+		 * left where it is, for apply to move */
+		if (c->op == HG_EDIT_ADD && c->timeout_ms && permanent &&
+		    !(permanent & (1u << hg_grant_shape(&g))))
+			continue;
 		own = shapes & (1u << hg_grant_shape(&g));
 		/* revoking: every copy goes, wherever it is.  Adding: one in its
 		 * set without a timeout stays; one expiring or elsewhere is

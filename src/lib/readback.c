@@ -90,6 +90,34 @@ static uint64_t be64_attr(const struct nlattr *x)
 	return be64toh(v);
 }
 
+/* An element hostguard never writes: a catch-all ("*", no key: the
+ * lookup matches every key it does not hold, so one in allowed_uids lets
+ * every uid past and one in a grant set grants every uid everything), or
+ * one with expressions (run on each match: a limit or quota turns a match
+ * into none).  The set is then not ours (hg_lset_decode*). */
+static bool foreign_elem(const struct nlattr *el)
+{
+	const struct nlattr *x;
+	bool key = false;
+
+	mnl_attr_for_each_nested(x, el) {
+		switch (mnl_attr_get_type(x)) {
+		case NFTA_SET_ELEM_FLAGS:
+			if (mnl_attr_get_payload_len(x) == sizeof(uint32_t) &&
+			    (ntohl(mnl_attr_get_u32(x)) & NFT_SET_ELEM_CATCHALL))
+				return true;
+			break;
+		case NFTA_SET_ELEM_KEY:
+			key = true;
+			break;
+		case NFTA_SET_ELEM_EXPR:
+		case NFTA_SET_ELEM_EXPRESSIONS:
+			return true;
+		}
+	}
+	return !key;
+}
+
 /* A grant set's elements: a start key, an (inclusive) end key, and for
  * runtime grants a timeout and the time left. */
 static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlattr *list)
@@ -104,6 +132,10 @@ static int grant_elem_cb(struct dump_ctx *d, struct lset *ls, const struct nlatt
 			return MNL_CB_ERROR;
 		}
 		ls->ge = k;
+		if (foreign_elem(el)) {
+			ls->foreign = true;
+			continue;
+		}
 		k = &ls->ge[ls->gn++];
 		memset(k, 0, sizeof(*k));
 		mnl_attr_for_each_nested(x, el) {
@@ -157,6 +189,11 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 		ls->e = k;
 		k = &ls->e[ls->n++];
 		memset(k, 0, sizeof(*k));
+		if (foreign_elem(el)) {
+			ls->foreign = true;
+			ls->n--;
+			continue;
+		}
 		mnl_attr_for_each_nested(x, el) {
 			if (mnl_attr_get_type(x) == NFTA_SET_ELEM_FLAGS &&
 			    mnl_attr_get_payload_len(x) == sizeof(uint32_t)) {
@@ -768,10 +805,10 @@ static int pset_lookup(struct hg_nl *nl, int ps, const struct hg_grant *g, uint6
 }
 
 int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms,
-		   unsigned *ret_shapes)
+		   unsigned *ret_shapes, unsigned *ret_permanent)
 {
 	int shape = hg_grant_shape(g);
-	unsigned shapes = 0;
+	unsigned shapes = 0, permanent = 0;
 
 	/* its own set first (its timeout is the one that counts); then the
 	 * others, where the previous layout or someone's "nft add element"
@@ -787,9 +824,13 @@ int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t 
 			*ret_timeout_ms = tmo;
 		if (r == 1)
 			shapes |= 1u << sh;
+		if (r == 1 && !tmo)
+			permanent |= 1u << sh;
 	}
 	if (ret_shapes)
 		*ret_shapes = shapes;
+	if (ret_permanent)
+		*ret_permanent = permanent;
 	return shapes != 0;
 }
 

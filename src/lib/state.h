@@ -15,6 +15,8 @@ struct lset {
 	struct hg_gkelem *ge;     /* a grant set's elements */
 	size_t gn, gcap;
 	bool anomaly;             /* holds elements that decode to no value */
+	bool foreign;             /* held a catch-all element ('*': it matches every
+				   * key) or one with expressions; left out of e/ge */
 	struct hg_kelem *e;
 	size_t n, cap;
 };
@@ -79,10 +81,11 @@ struct hg_chaincheck {
 int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret);
 /* Grants: one looked up in the three physical sets of logical set gs (1:
  * present, its timeout in *ret_timeout_ms, a bit 1 << HG_GSHAPE_* for each
- * set that holds it in *ret_shapes), and the twelve sets' definitions
- * checked (-ESRCH missing, -EBADSLT changed). */
+ * set that holds it in *ret_shapes, and for each that holds it without a
+ * timeout in *ret_permanent), and the twelve sets' definitions checked
+ * (-ESRCH missing, -EBADSLT changed). */
 int hg_gset_lookup(struct hg_nl *nl, int gs, const struct hg_grant *g, uint64_t *ret_timeout_ms,
-		   unsigned *ret_shapes);
+		   unsigned *ret_shapes, unsigned *ret_permanent);
 int hg_state_read_gsets(struct hg_nl *nl, struct hg_state **ret);
 /* The four grant sets with their elements, decoded (hostguard watch). */
 int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);

@@ -210,6 +210,7 @@ expect_match "grant_uids: $U@10\\.77\\.0\\.5:9000 is in set grant_uids4, hostgua
 # the granted uid connects throughout: old -> new by apply, new -> old by
 # nft -f (one transaction too), five times
 : >"$T/during"
+: >"$T/stranger"
 (
 	while [ ! -e "$T/stop" ]; do
 		for a in 10.77.0.5 fd77::3 10.77.0.17; do
@@ -220,22 +221,46 @@ expect_match "grant_uids: $U@10\\.77\\.0\\.5:9000 is in set grant_uids4, hostgua
 ) &
 LOOP=$!
 PIDS+=("$LOOP")
+# and the stranger never, neither through a _port, an _addr nor a prefix
+# grant of another uid, in either layout or between (a leak is an echo
+# within a millisecond: 300 ms is long enough to call a drop)
+(
+	while [ ! -e "$T/stop" ]; do
+		for a in 10.77.0.5 fd77::3 10.77.0.17; do
+			echo "stranger $(PROBE_TIMEOUT=300 probe "$H" tcp $a 9000 $STRANGER)" >>"$T/stranger"
+		done
+	done
+) &
+SLOOP=$!
+PIDS+=("$SLOOP")
+# settle: both loops a round further (packets in each layout)
+settle() {
+	local before sbefore
+	before=$(wc -l <"$T/during") sbefore=$(wc -l <"$T/stranger")
+	for _ in $(seq 100); do
+		[ "$(wc -l <"$T/during")" -gt $((before + 4)) ] && [ "$(wc -l <"$T/stranger")" -gt $((sbefore + 3)) ] &&
+			break
+		sleep 0.05
+	done
+}
 upgrades=0
 for i in 1 2 3 4 5; do
-	before=$(wc -l <"$T/during")
-	for _ in $(seq 100); do [ "$(wc -l <"$T/during")" -gt $((before + 4)) ] && break; sleep 0.05; done
+	settle
 	hg apply >"$T/apply.out" 2>&1 && upgrades=$((upgrades + 1))
-	before=$(wc -l <"$T/during")
-	for _ in $(seq 100); do [ "$(wc -l <"$T/during")" -gt $((before + 4)) ] && break; sleep 0.05; done
+	settle
 	[ $i -lt 5 ] && { old_table | h nft -f - || fail "nft -f of the old table (round $i)"; }
 done
 touch "$T/stop"
-wait $LOOP
+wait $LOOP $SLOOP
 [ $upgrades = 5 ] && pass "five applies from the old layout" || fail "$upgrades of 5 applies succeeded: $(cat "$T/apply.out")"
 n=$(wc -l <"$T/during")
 bad=$(grep -vc ' ok$' "$T/during")
 [ "$n" -ge 40 ] && [ "$bad" = 0 ] && pass "uid $U and gid $G got through all $n connections during the upgrades" ||
 	fail "$bad of $n connections during the upgrades failed: $(grep -v ' ok$' "$T/during" | head -5 | tr '\n' ';')"
+n=$(wc -l <"$T/stranger")
+bad=$(grep -vc ' timeout$' "$T/stranger")
+[ "$n" -ge 30 ] && [ "$bad" = 0 ] && pass "the stranger was refused all $n times during the upgrades" ||
+	fail "$bad of $n stranger probes during the upgrades were not refused: $(grep -v ' timeout$' "$T/stranger" | head -5 | tr '\n' ';')"
 expect_rc 0 "check: in sync after the upgrade" hg check
 expect yes "upgraded: grant_uids4_port holds the one-port grant" in_set grant_uids4_port "$U . 10.77.0.5 . 9000"
 expect yes "upgraded: grant_uids6_addr holds the address grant" in_set grant_uids6_addr "$U . fd77::3 "

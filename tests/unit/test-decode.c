@@ -272,6 +272,27 @@ int main(void)
 			      "a foreign element is an anomaly");
 			free(ls.ge);
 		}
+		/* a hash key with bytes in the padding after the port (nft
+		 * writes zeros, and the packet's register has zeros there): no
+		 * grant; nor is a hash element with an end key */
+		for (int t = 0; t < 2 && want.ng[0]; t++) {
+			int ps = HG_PSET(0, HG_GSHAPE_PORT);
+			struct lset ls = { .key = -1, .grant = ps };
+			struct hg_grant one = want.g[0][0];
+			size_t before = s->canon.ng[0];
+			one.a_hi[3] = one.a_lo[3];
+			one.p_hi = one.p_lo;
+			ls.ge = calloc(1, sizeof(*ls.ge));
+			hg_grant_hkey(&one, HG_GSHAPE_PORT, ls.ge[0].key);
+			if (t == 0)
+				ls.ge[0].key[11] = 0x01;
+			else
+				ls.ge[0].has_end = true;
+			ls.gn = 1;
+			CHECK(hg_lset_decode_grants(s, ps, &ls) == 0 && ls.anomaly && s->canon.ng[0] == before,
+			      "%s in a hash set is an anomaly", t ? "an end key" : "padding");
+			free(ls.ge);
+		}
 		hg_canon_clear(&want);
 		hg_policy_free(p);
 		hg_state_free(s);
