@@ -20,7 +20,8 @@ struct record {
 
 /* From the library (src/lib/grant.c, not exported: the CLI links its own
  * copy): SipHash-2-4, and the key that marks hostguard's runtime grants
- * (security.md #22), set from the record at start (main.c). */
+ * (security.md #22), set from the record at start (main.c), or by an edit
+ * under its lock (record_edit_begin). */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
 void hg_grant_set_runtime_key(const uint64_t key[2]);
 
