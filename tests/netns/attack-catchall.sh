@@ -17,10 +17,7 @@ U=2001 G=3100 STRANGER=2003
 topo_basic
 serve "$C" 0 tcp 9000
 serve "$H" 0 tcp 9100
-for _ in $(seq 50); do
-	h ping -6 -c1 -W1 fd77::2 >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_v6 "$H" fd77::2
 
 # Control: without the table the stranger reaches the container, and the
 # container reaches the host's port 9100.

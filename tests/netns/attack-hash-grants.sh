@@ -30,10 +30,7 @@ for i in 3 5 7; do
 done
 serve "$C" 0 tcp 9000
 serve "$C" 0 udp 9000
-for _ in $(seq 50); do
-	h ping -6 -c1 -W1 fd77::7 >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_v6 "$H" fd77::7
 # ICMP echo sockets for every uid in the host namespace
 h sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 # ping ADDR UID [GID]: ok / timeout

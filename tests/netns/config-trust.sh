@@ -14,7 +14,7 @@ h ip link set podman0 up
 P="hgt-p-$ID"
 add_container "$P" podman0 vethhgp0 10.79.0 fd79
 serve "$P" 0 tcp 9000
-for i in $(seq 50); do ip netns exec "$P" ping -6 -c1 -W1 fd79::1 >/dev/null 2>&1 && break; sleep 0.1; done
+wait_v6 "$P" fd79::1
 
 write_conf <<'CONF'
 allowed_uids = 0

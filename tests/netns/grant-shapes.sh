@@ -25,10 +25,7 @@ c ip addr add fd77::14/64 dev eth0 nodad
 for port in 9000 9001 9002; do
 	serve "$C" 0 tcp $port
 done
-for _ in $(seq 50); do
-	h ping -6 -c1 -W1 fd77::14 >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_v6 "$H" fd77::14
 
 # pu/pg ADDR PORT: a connection as the granted uid / as the stranger in the granted group
 pu() { probe "$H" tcp "$1" "$2" "$U"; }

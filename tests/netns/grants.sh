@@ -16,10 +16,7 @@ C2="hgt-c2-$ID"
 topo_basic
 add_bridge br-two 10.78.0 fd78
 add_container "$C2" br-two vethhg1 10.78.0 fd78
-for _ in $(seq 50); do
-	ip netns exec "$C2" ping -6 -c1 -W1 fd78::1 >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_v6 "$C2" fd78::1
 for ns in "$C" "$C2"; do
 	serve "$ns" 0 tcp 9000
 	serve "$ns" 0 tcp 9001

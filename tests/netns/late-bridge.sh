@@ -13,7 +13,7 @@ C2="hgt-c2-$ID"
 add_bridge br-late 10.78.0 fd78
 add_container "$C2" br-late vh1 10.78.0 fd78
 serve "$C2" 0 tcp 9000
-for _ in $(seq 50); do ip netns exec "$C2" ping -6 -c1 -W1 fd78::1 >/dev/null 2>&1 && break; sleep 0.1; done
+wait_v6 "$C2" fd78::1
 cold_neighbours
 
 for addr in 10.78.0.2 fd78::2; do

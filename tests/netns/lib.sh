@@ -141,11 +141,16 @@ topo_basic() {
 	h ip addr add 198.18.0.1/32 dev lo
 	h ip addr add 2001:db8:77::1/128 dev lo nodad
 	# IPv6 addresses take a moment even with nodad while links come up
+	wait_v6 "$C" fd77::1
+	cold_neighbours
+}
+
+# wait_v6 NS ADDR: until NS pings ADDR (its IPv6 link is up), at most ~5 s.
+wait_v6() {
 	for _ in $(seq 50); do
-		c ping -6 -c1 -W1 fd77::1 >/dev/null 2>&1 && break
+		ip netns exec "$1" ping -6 -c1 -W1 "$2" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
-	cold_neighbours
 }
 
 # Forget every neighbour, so the next IPv6 packet starts with discovery.
