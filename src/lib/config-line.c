@@ -14,11 +14,12 @@
 
 #include "config.h"
 
-/* A value of the line; lo > hi when it has none (a name that does not
- * resolve).  16 bytes: a 50,000-value line has 50,000 of them. */
+/* A value of the line, len bytes; lo > hi when it has none (a name that
+ * does not resolve).  24 bytes: a 50,000-value line has 50,000 of them. */
 struct tok {
 	const char *s;
 	uint32_t lo, hi;
+	size_t len;
 };
 
 struct toks {
@@ -75,25 +76,26 @@ static bool has_value(const struct tok *t)
 static int add_new(struct line_ctx *c, const char *s, uint32_t lo, uint32_t hi)
 {
 	c->changed = true;
-	return toks_push(&c->now, (struct tok){ s, lo, hi });
+	return toks_push(&c->now, (struct tok){ s, lo, hi, strlen(s) });
 }
 
 /* A port range as text, owned by the context. */
 static int add_range(struct line_ctx *c, struct toks *t, uint32_t lo, uint32_t hi)
 {
 	char buf[32], **own = realloc(c->own, (c->n_own + 1) * sizeof(*own));
+	int n;
 
 	if (!own)
 		return -ENOMEM;
 	c->own = own;
 	c->changed = true;
 	if (lo == hi)
-		snprintf(buf, sizeof(buf), "%u", lo);
+		n = snprintf(buf, sizeof(buf), "%u", lo);
 	else
-		snprintf(buf, sizeof(buf), "%u-%u", lo, hi);
+		n = snprintf(buf, sizeof(buf), "%u-%u", lo, hi);
 	if (!(c->own[c->n_own] = strdup(buf)))
 		return -ENOMEM;
-	return toks_push(t, (struct tok){ c->own[c->n_own++], lo, hi });
+	return toks_push(t, (struct tok){ c->own[c->n_own++], lo, hi, (size_t)n });
 }
 
 static size_t id_hash(uint32_t v, size_t mask)
@@ -367,15 +369,18 @@ static int old_tokens(const struct hg_policy *p, const struct hg_config_lines *l
 		return -ENOMEM;
 
 	if (!kl->found || (HG_KIND(k) != HG_KIND_IFNAME && lines->values[k] == l->n)) {
-		for (size_t i = 0; r == 0 && i < l->n; i++)
-			r = toks_push(ret, (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi });
-		return r;
+		/* the room is there: no push each */
+		for (size_t i = 0; i < l->n; i++)
+			ret->v[i] = (struct tok){ HG_TOKEN(l, i), l->v[i].lo, l->v[i].hi, strlen(HG_TOKEN(l, i)) };
+		ret->n = l->n;
+		return 0;
 	}
 	*ret_copy = strndup(kl->values, kl->values_len);
 	if (!*ret_copy)
 		return -ENOMEM;
-	for (char *v = *ret_copy, *s; r == 0 && (s = hg_config_next_token(&v));) {
-		struct tok t = { s, 0, 0 };
+	size_t len;
+	for (char *v = *ret_copy, *s; r == 0 && (s = hg_config_token(&v, &len));) {
+		struct tok t = { s, 0, 0, len };
 		if (HG_KIND(k) != HG_KIND_IFNAME && j < l->n && strcmp(s, HG_TOKEN(l, j)) == 0) {
 			t.lo = l->v[j].lo;
 			t.hi = l->v[j].hi;
@@ -400,10 +405,10 @@ static unsigned count_lines(const char *text, size_t len)
 
 /*
  * "key = v1, v2" and the comment the line had.  Where each resolved value
- * went is written over the tokens as they are consumed (same size, and
+ * went is written over the tokens as they are consumed (no larger, and
  * entry i never lies past token i): the array becomes ret->known.
  */
-_Static_assert(sizeof(struct hg_config_known) == sizeof(struct tok), "known replaces tok in place");
+_Static_assert(sizeof(struct hg_config_known) <= sizeof(struct tok), "known replaces tok in place");
 static char *format_line(enum hg_key k, struct toks *t, const struct keyline *kl,
 			 struct hg_line_edit *ret)
 {
@@ -413,7 +418,7 @@ static char *format_line(enum hg_key k, struct toks *t, const struct keyline *kl
 	char *line;
 
 	for (size_t i = 0; i < t->n; i++)
-		len += 2 + strlen(t->v[i].s);
+		len += 2 + t->v[i].len;
 	if (kl->found && kl->comment)
 		len += kl->gap + kl->comment_len;
 	line = malloc(len + 1);
@@ -422,7 +427,7 @@ static char *format_line(enum hg_key k, struct toks *t, const struct keyline *kl
 	pos = (size_t)sprintf(line, "%s =", name);
 	for (size_t i = 0; i < t->n; i++) {
 		struct tok x = t->v[i];
-		size_t l = strlen(x.s);
+		size_t l = x.len;
 		if (i)
 			line[pos++] = ',';
 		line[pos++] = ' ';

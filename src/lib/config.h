@@ -21,8 +21,10 @@ static inline bool is_blank(char c)
 }
 
 /* The next value of a "key = values" line (NUL-terminated in place), or
- * NULL at the end; *cursor moves past it. */
+ * NULL at the end; *cursor moves past it.  hg_config_token() also says how
+ * long it is. */
 char *hg_config_next_token(char **cursor);
+char *hg_config_token(char **cursor, size_t *ret_len);
 
 /* The keys a file may set: the sets, then the settings (config.c). */
 #define HG_CONFIG_KEYS (HG_KEY_MAX + 5)

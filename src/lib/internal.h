@@ -78,6 +78,25 @@ int hg_policy_warn(struct hg_policy *p, const char *fmt, ...) HG_PRINTF(2, 3);
  * no lookup: hg_policy_add() does those). */
 int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, uint32_t lo,
 		     uint32_t hi, struct hg_error *err);
+/* Room in l for one more value of len bytes, its NUL included; -ENOMEM. */
+int hg_list_reserve(struct hg_list *l, size_t len, struct hg_error *err);
+/* hg_policy_append() of a token of len bytes (token[len] is its NUL), as
+ * the config parser has it: inline, with no strlen(), for each value of a
+ * 50,000-value line. */
+static inline int hg_policy_append_n(struct hg_policy *p, enum hg_key key, const char *token,
+				     size_t len, uint32_t lo, uint32_t hi, struct hg_error *err)
+{
+	struct hg_list *l = &p->lists[key];
+
+	if ((l->n == l->cap || l->text_len + len + 1 > l->text_cap) && hg_list_reserve(l, len + 1, err) < 0)
+		return -ENOMEM;
+	memcpy(l->text + l->text_len, token, len + 1);
+	l->v[l->n++] = (struct hg_entry){ lo, hi, l->text_len };
+	l->text_len += len + 1;
+	return 0;
+}
+int hg_policy_add_n(struct hg_policy *p, enum hg_key key, const char *token, size_t len,
+		    struct hg_error *err);
 /* Appends an ignore_ifaces pattern (validated as an interface pattern). */
 int hg_policy_ignore_add(struct hg_policy *p, const char *pattern, struct hg_error *err);
 

@@ -89,10 +89,10 @@ static int parse_u32(const char *s, size_t len, uint32_t max, uint32_t *ret)
 /* Longer names are refused before NSS sees them (LOGIN_NAME_MAX). */
 #define HG_NAME_MAX 256
 
-static int parse_id(enum hg_key key, const char *tok, uint32_t *ret, struct hg_error *err)
+/* len: strlen(tok), or anything over HG_NAME_MAX when it is longer */
+static int parse_id(enum hg_key key, const char *tok, size_t len, uint32_t *ret, struct hg_error *err)
 {
 	const char *what = key == HG_KEY_UIDS ? "uid" : "gid";
-	size_t len = strnlen(tok, HG_NAME_MAX + 1);
 	uint32_t v;
 	int r;
 
@@ -171,21 +171,19 @@ static int check_iface(const char *tok, struct hg_error *err)
 	return 0;
 }
 
-HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
-			     uint32_t *ret_hi, struct hg_error *err)
+/* hg_value_parse() of a token whose length is known (len as parse_id()
+ * takes it; only ids use it) */
+static int value_parse(enum hg_key key, const char *token, size_t len, uint32_t *ret_lo,
+		       uint32_t *ret_hi, struct hg_error *err)
 {
 	uint32_t lo = 0, hi = 0;
 	int r;
 
-	if (!token)
-		return hg_err(err, -EINVAL, "missing value");
-	if ((unsigned)key >= HG_KEY_MAX)
-		return hg_err(err, -EINVAL, "invalid key");
 	switch (HG_KIND(key)) {
 	case HG_KIND_ID:
 		if (!*token)
 			return hg_err(err, -EINVAL, "empty %s", key == HG_KEY_UIDS ? "uid" : "gid");
-		r = parse_id(key, token, &lo, err);
+		r = parse_id(key, token, len, &lo, err);
 		hi = lo;
 		break;
 	case HG_KIND_IFNAME:
@@ -210,6 +208,16 @@ HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_l
 	if (ret_hi)
 		*ret_hi = hi;
 	return 0;
+}
+
+HG_EXPORT int hg_value_parse(enum hg_key key, const char *token, uint32_t *ret_lo,
+			     uint32_t *ret_hi, struct hg_error *err)
+{
+	if (!token)
+		return hg_err(err, -EINVAL, "missing value");
+	if ((unsigned)key >= HG_KEY_MAX)
+		return hg_err(err, -EINVAL, "invalid key");
+	return value_parse(key, token, strnlen(token, HG_NAME_MAX + 1), ret_lo, ret_hi, err);
 }
 
 HG_EXPORT struct hg_policy *hg_policy_new(void)
@@ -376,13 +384,21 @@ static bool entry_equal(enum hg_key key, const struct hg_list *l, size_t i, cons
 HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *token,
 			    struct hg_error *err)
 {
+	if (!p)
+		return hg_err(err, -EINVAL, "invalid argument");
+	if (!token || (unsigned)key >= HG_KEY_MAX)
+		return hg_value_parse(key, token, NULL, NULL, err);
+	return hg_policy_add_n(p, key, token, strlen(token), err);
+}
+
+int hg_policy_add_n(struct hg_policy *p, enum hg_key key, const char *token, size_t len,
+		    struct hg_error *err)
+{
 	struct hg_list *l;
 	uint32_t lo, hi;
 	int r;
 
-	if (!p)
-		return hg_err(err, -EINVAL, "invalid argument");
-	r = hg_value_parse(key, token, &lo, &hi, err);
+	r = value_parse(key, token, len, &lo, &hi, err);
 	if (r < 0)
 		return r;
 	l = &p->lists[key];
@@ -393,15 +409,17 @@ HG_EXPORT int hg_policy_add(struct hg_policy *p, enum hg_key key, const char *to
 			if (entry_equal(key, l, i, token, lo, hi))
 				return 0;
 	}
-	return hg_policy_append(p, key, token, lo, hi, err);
+	return hg_policy_append_n(p, key, token, len, lo, hi, err);
 }
 
 int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, uint32_t lo,
 		     uint32_t hi, struct hg_error *err)
 {
-	struct hg_list *l = &p->lists[key];
-	size_t len = strlen(token) + 1;
+	return hg_policy_append_n(p, key, token, strlen(token), lo, hi, err);
+}
 
+int hg_list_reserve(struct hg_list *l, size_t len, struct hg_error *err)
+{
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct hg_entry *v = realloc(l->v, cap * sizeof(*v));
@@ -421,12 +439,6 @@ int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, ui
 		l->text = t;
 		l->text_cap = cap;
 	}
-	memcpy(l->text + l->text_len, token, len);
-	l->v[l->n].tok = l->text_len;
-	l->text_len += len;
-	l->v[l->n].lo = lo;
-	l->v[l->n].hi = hi;
-	l->n++;
 	return 0;
 }
 

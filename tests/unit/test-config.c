@@ -40,6 +40,48 @@ static void tokens(const struct hg_policy *p, enum hg_key k, const char *want)
 	CHECK(strcmp(buf, want) == 0, "%s: '%s', expected '%s'", hg_key_name(k), buf, want);
 }
 
+/*
+ * The parser reads a number-typed id in one pass of its own (config.c
+ * decimal_id): every token must come out as hg_value_parse() and
+ * hg_policy_add() take it, accepted with the same value or refused with
+ * the same words.
+ */
+static void same_as_value_parse(enum hg_key k, const char *tok)
+{
+	char line[128], want[1024];
+	struct hg_policy *byline = NULL, *bytok = hg_policy_new();
+	struct hg_error e = { 0 }, e2 = { 0 };
+	int r, r2;
+
+	snprintf(line, sizeof(line), "%s = %s\n", hg_key_name(k), tok);
+	r = hg_config_parse(line, strlen(line), "t.conf", &byline, &e);
+	r2 = hg_value_parse(k, tok, NULL, NULL, &e2);
+	CHECK((r < 0) == (r2 < 0), "'%s': config %d (%s), hg_value_parse %d (%s)", tok, r, e.message, r2,
+	      e2.message);
+	if (r < 0 && r2 < 0) {
+		snprintf(want, sizeof(want), "t.conf:1: %s: %s", hg_key_name(k), e2.message);
+		CHECK(strcmp(e.message, want) == 0, "'%s': '%s', expected '%s'", tok, e.message, want);
+	} else if (r == 0 && r2 == 0 && bytok) {
+		char *a, *b;
+		/* the other keys' defaults, then the token */
+		hg_policy_free(bytok);
+		bytok = NULL;
+		CHECK(hg_config_parse("", 0, "t.conf", &bytok, &e) == 0, "defaults");
+		if (bytok) {
+			hg_policy_remove(bytok, k, "0", NULL);
+			CHECK(hg_policy_add(bytok, k, tok, &e) == 0, "add '%s': %s", tok, e.message);
+		}
+		a = hg_policy_to_nft(byline);
+		b = bytok ? hg_policy_to_nft(bytok) : NULL;
+		CHECK(a && b && strcmp(a, b) == 0, "'%s': the config and hg_policy_add differ", tok);
+		tokens(byline, k, tok);
+		free(a);
+		free(b);
+	}
+	hg_policy_free(byline);
+	hg_policy_free(bytok);
+}
+
 int main(void)
 {
 	struct hg_policy *p;
@@ -126,6 +168,24 @@ int main(void)
 		CHECK(hg_config_parse("a\0b", 3, "t.conf", &q, &e) == -EINVAL, "NUL byte accepted");
 		CHECK(hg_config_load("/nonexistent/hg.conf", &q, &e) == -ENOENT, "missing file");
 		CHECK(e.line == 0, "missing file has no line");
+	}
+	{
+		static const char *const ids[] = {
+			"0", "7", "0007", "65534", "4294967294", "4294967295", "9999999999",
+			"12345678901", "00000000001", "0000000001", "123456789012345678901234567890",
+			"-1", "+1", "12a", "1.5", "1-2", "root", "0x10",
+		};
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			same_as_value_parse(HG_KEY_UIDS, ids[i]);
+			same_as_value_parse(HG_KEY_GIDS, ids[i]);
+		}
+		/* separators around number-typed ids, and a name among them */
+		p = parse_ok("allowed_uids = 1,2\t3 ,4, root,\r\n");
+		if (p)
+			tokens(p, HG_KEY_UIDS, "1 2 3 4 root");
+		hg_policy_free(p);
+		parse_bad("allowed_uids = 1, 2, 4294967295, 3\n", 1, "uid '4294967295' is out of range");
+		parse_bad("allowed_gids = 5, 12a\n", 1, "invalid gid '12a'");
 	}
 	return check_done("test-config");
 }
