@@ -152,7 +152,7 @@ int cmd_edit(int argc, char **argv)
 	size_t n = 0, nk = 0, nt = 0, n_grants = 0;
 	uint64_t timeout_ms = 0;
 	bool force = false, runtime = false, loaded = true, config_changed = false;
-	struct record_edit re;
+	struct record_edit re = { .lock = -1 };
 	enum hg_key key;
 	int ret = EXIT_FAIL, lock = -1, kr = 0, cr = 0;
 
@@ -415,6 +415,7 @@ int cmd_edit(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	hg_config_edit_abort(ce);
+	record_edit_release(&re);
 	hg_nl_close(nl);
 	hg_policy_free(resolver);
 	if (lock >= 0)

@@ -126,24 +126,52 @@ static uint64_t record_sum(const char *p, size_t n)
 	return h;
 }
 
+/* lit, then a number in base 10 or 16 up to max, as record_text() writes
+ * them; *p moves past it.  No sscanf(): its first call costs an edit more
+ * than everything else the record does. */
+static bool field(const char **p, const char *lit, unsigned base, uint64_t max, uint64_t *ret)
+{
+	size_t n = strlen(lit);
+	const char *s = *p;
+	uint64_t v = 0;
+	unsigned d;
+
+	if (strncmp(s, lit, n) != 0)
+		return false;
+	for (s += n;; s++) {
+		char c = *s;
+		d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 99;
+		if (d >= base)
+			break;
+		if (v > (max - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	if (s == *p + n)
+		return false;
+	*p = s;
+	*ret = v;
+	return true;
+}
+
 static int parse_record(const char *buf, struct record *ret)
 {
-	struct record r = { 0 };
-	char magic[32];
-	const char *sum = strstr(buf, "\nsum ");
-	uint64_t want;
-	int got;
+	const char *sum = strstr(buf, "\nsum "), *p = buf;
+	uint64_t want, key0, key1, gen, table, table_gen, elements, config;
+	size_t body = sum ? (size_t)(sum - buf) : 0;
 
-	if (!sum || sscanf(sum, "\nsum %" SCNx64, &want) != 1 ||
-	    record_sum(buf, (size_t)(sum - buf)) != want)
+	if (!sum || !field(&sum, "\nsum ", 16, UINT64_MAX, &want) || record_sum(buf, body) != want)
 		return -EBADMSG;
-	got = sscanf(buf, "%31[^\n]\nkey %" SCNx64 " %" SCNx64 "\ngeneration %" SCNu32
-		     "\ntable %" SCNx64 " at %" SCNu32 " elements %" SCNu32 "\nconfig %" SCNx64 "\n",
-		     magic, &r.key[0], &r.key[1], &r.generation, &r.table, &r.table_generation, &r.elements,
-		     &r.config);
-	if (got != 8 || strcmp(magic, RECORD_MAGIC) != 0)
+	if (!field(&p, RECORD_MAGIC "\nkey ", 16, UINT64_MAX, &key0) ||
+	    !field(&p, " ", 16, UINT64_MAX, &key1) ||
+	    !field(&p, "\ngeneration ", 10, UINT32_MAX, &gen) ||
+	    !field(&p, "\ntable ", 16, UINT64_MAX, &table) ||
+	    !field(&p, " at ", 10, UINT32_MAX, &table_gen) ||
+	    !field(&p, " elements ", 10, UINT32_MAX, &elements) ||
+	    !field(&p, "\nconfig ", 16, UINT64_MAX, &config) || *p != '\n')
 		return -EBADMSG;
-	*ret = r;
+	*ret = (struct record){ { key0, key1 }, (uint32_t)gen, table, (uint32_t)table_gen,
+				(uint32_t)elements, config };
 	return 0;
 }
 
@@ -186,9 +214,12 @@ static int record_lock(void)
 
 	if (geteuid() != 0 || !record_path())
 		return -EPERM;
-	if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	if (!dir_trusted() || flock(fd, LOCK_EX) < 0) {
@@ -406,15 +437,17 @@ void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool change
  */
 static void mark_outside(const struct record_edit *re)
 {
-	struct record now, r = re->seen;
-	int lock = record_lock();
+	struct record r = re->seen;
 
-	if (lock < 0)
-		return;
 	r.table_generation = RECORD_OUTSIDE;
-	if (record_load(&now) == 0 && same_record(&now, &re->seen))
-		record_store(&r, "edit: changed outside");
-	close(lock);
+	record_store(&r, "edit: changed outside");
+}
+
+void record_edit_release(struct record_edit *re)
+{
+	if (re->lock >= 0)
+		close(re->lock);
+	re->lock = -1;
 }
 
 void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
@@ -424,8 +457,14 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 	uint64_t t;
 
 	memset(re, 0, sizeof(*re));
-	if (geteuid() != 0 || record_load(&re->rec) < 0)
+	/* held until record_edit_end: no other writer can come between
+	 * what the edit saw and what it writes (every writer locks), and the
+	 * record is read once */
+	re->lock = geteuid() == 0 ? record_lock() : -1;
+	if (re->lock < 0 || record_load(&re->rec) < 0) {
+		record_edit_release(re);
 		return;
+	}
 	/* the key of hostguard's own --for marks (main.c leaves it to here) */
 	hg_grant_set_runtime_key(re->rec.key);
 	re->seen = re->rec;
@@ -460,16 +499,18 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 
 void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by)
 {
-	struct record now;
 	uint32_t committed = hg_nl_committed_generation(nl);
-	int lock;
 
-	if (!re->have || !re->table_ours)
+	if (!re->have || !re->table_ours) {
+		record_edit_release(re);
 		return;
+	}
 	/* planned on the recorded generation: the guarded commit came next */
 	if (committed) {
-		if (committed != (re->gen0 + 1 ? re->gen0 + 1 : 1))
+		if (committed != (re->gen0 + 1 ? re->gen0 + 1 : 1)) {
+			record_edit_release(re);
 			return;
+		}
 		re->rec.generation = committed;
 		/* a small table is cheap to digest now: then Docker's next
 		 * commit does not leave check unable to tell */
@@ -490,12 +531,8 @@ void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_chang
 	 * hand edits made before stay "not applied yet" */
 	if (config_changed && re->config_applied)
 		record_config_digest(&re->rec, &re->rec.config);
-	lock = record_lock();
-	if (lock < 0)
-		return;
-	if (record_load(&now) == 0 && same_record(&now, &re->seen))
-		record_store(&re->rec, by);
-	close(lock);
+	record_store(&re->rec, by);
+	record_edit_release(re);
 }
 
 void record_forget(void)

@@ -43,6 +43,7 @@ void record_forget(void);
 /* Around an edit (or save), under the config lock: begin before the config
  * is touched, end after the kernel accepted it. */
 struct record_edit {
+	int lock;                 /* the record's, from begin to end; -1 */
 	struct record rec, seen;
 	bool have;                /* a record to update: edits never create one */
 	bool config_applied;      /* the config held nothing unapplied before */
@@ -54,6 +55,9 @@ struct record_edit {
  * a --runtime edit, which cannot, does not read the file at all). */
 void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config);
 void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by);
+/* An edit that ends without record_edit_end (it failed): the lock goes.
+ * Harmless twice, or on { .lock = -1 }. */
+void record_edit_release(struct record_edit *re);
 
 /* One value the live table and the config disagree on, in a key a config
  * decides (not published_*, not grants with a kernel timeout). */

@@ -61,7 +61,7 @@ int cmd_save(int argc, char **argv)
 	struct hg_error e = { 0 };
 	struct hg_config_edit *ce = NULL;
 	struct hg_config_change *ch = NULL;
-	struct record_edit re;
+	struct record_edit re = { .lock = -1 };
 	struct rt_list rt = { 0 };
 	const char **vals = NULL;
 	char **lines = NULL, **diff = NULL;
@@ -188,6 +188,7 @@ int cmd_save(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	hg_config_edit_abort(ce);
+	record_edit_release(&re);
 	if (lock >= 0)
 		close(lock);
 	lines_free(lines, n_lines);
