@@ -14,7 +14,12 @@
 #include "config.h"
 
 struct hg_config_edit {
-	char *path, *tmp, *line;
+	char *path, *tmp, *line;  /* line: what the edit put at head (below) */
+	/* an edit that appended to the key's line (hg_line_edit.extend)
+	 * keeps the text it was made on, for hg_config_edit_line(), which
+	 * makes the whole line once, when asked, in *full */
+	char *text, **full;
+	size_t len, head, tail;
 	char *backup;             /* after commit: a hard link to the old file */
 	int dir_fd;
 	bool existed, committed;
@@ -99,6 +104,10 @@ static void edit_free(struct hg_config_edit *e)
 	free(e->tmp);
 	free(e->backup);
 	free(e->line);
+	free(e->text);
+	if (e->full)
+		free(*e->full);
+	free(e->full);
 	free(e);
 }
 
@@ -136,7 +145,27 @@ HG_EXPORT void hg_config_edit_finish(struct hg_config_edit *e)
 
 HG_EXPORT const char *hg_config_edit_line(const struct hg_config_edit *e)
 {
-	return e ? e->line : NULL;
+	const char *start, *end;
+	size_t n;
+
+	if (!e || !e->text)
+		return e ? e->line : NULL;
+	if (*e->full)
+		return *e->full;
+	/* the whole line, made once, when asked: the old line up to its last
+	 * value, what was appended, and the rest of it */
+	for (start = e->text + e->head; start > e->text && start[-1] != '\n'; start--)
+		;
+	end = memchr(e->text + e->tail, '\n', e->len - e->tail);
+	if (!end)
+		end = e->text + e->len;
+	n = strlen(e->line);
+	*e->full = malloc((size_t)(e->text + e->head - start) + n + (size_t)(end - (e->text + e->tail)) + 1);
+	if (!*e->full)
+		return NULL;
+	sprintf(*e->full, "%.*s%s%.*s", (int)(e->text + e->head - start), start, e->line,
+		(int)(end - (e->text + e->tail)), e->text + e->tail);
+	return *e->full;
 }
 
 HG_EXPORT int hg_config_edit_commit(struct hg_config_edit *e, struct hg_error *err)
@@ -423,6 +452,17 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 	if (r < 0) {
 		r = hg_err(err, r, "%s: cannot write the new version: %s", path, strerror(-r));
 		goto out;
+	}
+	if (le.extend && !(e->full = calloc(1, sizeof(*e->full)))) {
+		r = hg_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (le.extend) {
+		e->text = text;
+		e->len = len;
+		e->head = le.head;
+		e->tail = le.tail;
+		text = NULL;
 	}
 	*ret = e;
 	e = NULL;

@@ -448,6 +448,131 @@ static char *format_line(enum hg_key k, struct toks *t, const struct keyline *kl
 	return line;
 }
 
+/*
+ * Is the key's line exactly as format_line() writes it for the values of
+ * l ("key = v1, v2", then the blanks and comment it had)?  Then *ret_end is
+ * where its last value ends.
+ */
+static bool canonical(const char *text, const struct keyline *kl, enum hg_key k, const struct hg_list *l,
+		      size_t *ret_end)
+{
+	const char *name = hg_key_name(k), *s = text + kl->start;
+	const char *end = kl->values + kl->values_len;
+	size_t nl = strlen(name);
+
+	if (strncmp(s, name, nl) != 0 || s[nl] != ' ' || s[nl + 1] != '=' || kl->values != s + nl + 2)
+		return false;
+	s = kl->values;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *t = HG_TOKEN(l, i);
+		size_t tl = strlen(t);
+		if (i) {
+			if (end - s < 2 || s[0] != ',' || s[1] != ' ')
+				return false;
+			s += 2;
+		} else if (s == end || *s++ != ' ') {
+			return false;
+		}
+		if ((size_t)(end - s) < tl || memcmp(s, t, tl) != 0)
+			return false;
+		s += tl;
+	}
+	/* what is left is the blanks before the comment, or nothing */
+	if ((size_t)(end - s) != (kl->comment ? kl->gap : 0))
+		return false;
+	*ret_end = (size_t)(s - text);
+	return true;
+}
+
+/*
+ * Adding ids to a line as format_line() writes it, every value of it
+ * resolved: the shape a 50,000-id line has after any edit.  The result is
+ * byte for byte what the general way writes (the old line, then ", id" for
+ * each id it lacks), but the old values are neither copied into tokens nor
+ * formatted nor parsed again: ret->line holds only what is appended
+ * (ret->extend), at the end of the last value.  1: appended; 0: every id
+ * is there; -ENOTSUP: another shape (the general way); -ENOMEM.
+ */
+static int extend_ids(const char *text, const struct hg_policy *p, const struct hg_config_lines *lines,
+		      enum hg_key k, enum hg_edit op, const struct keyline *kl,
+		      const char *const *tokens, size_t n, struct hg_line_edit *ret)
+{
+	const struct hg_list *l = &p->lists[k];
+	struct idset ids = { NULL, 0 };
+	struct hg_config_known *known = NULL;
+	size_t end, len = 0, pos = 0, n_known = 0;
+	char *line = NULL;
+	int r = -ENOTSUP;
+
+	if (op != HG_EDIT_ADD || HG_KIND(k) != HG_KIND_ID || !kl->found || lines->values[k] != l->n ||
+	    !canonical(text, kl, k, l, &end))
+		return -ENOTSUP;
+	for (size_t i = 0; i < n; i++)
+		len += 2 + strlen(tokens[i]);
+	line = malloc(len + 1);
+	known = calloc(n ? n : 1, sizeof(*known));
+	if (!line || !known) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (n > 1) {
+		size_t cap = 16;
+		while (cap < 2 * (l->n + n))
+			cap *= 2;
+		ids.slot = calloc(cap, sizeof(*ids.slot));
+		if (!ids.slot) {
+			r = -ENOMEM;
+			goto out;
+		}
+		ids.mask = cap - 1;
+		for (size_t i = 0; i < l->n; i++)
+			idset_put(&ids, l->v[i].lo);
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t lo, hi;
+		bool there = false;
+		size_t tl = strlen(tokens[i]);
+
+		if (hg_value_parse(k, tokens[i], &lo, &hi, NULL) < 0)
+			goto out;          /* the general way says what it is */
+		if (n > 1) {
+			there = idset_put(&ids, lo);
+		} else {
+			for (size_t j = 0; j < l->n && !there; j++)
+				there = l->v[j].lo == lo;
+		}
+		if (there)
+			continue;
+		/* format_line()'s separators: " v" first, ", v" after */
+		if (l->n || n_known)
+			line[pos++] = ',';
+		line[pos++] = ' ';
+		memcpy(line + pos, tokens[i], tl);
+		known[n_known++] = (struct hg_config_known){ (uint32_t)pos, (uint32_t)tl, lo, hi };
+		pos += tl;
+	}
+	line[pos] = '\0';
+	if (!n_known) {
+		r = 0;
+		goto out;
+	}
+	ret->line = line;
+	ret->extend = true;
+	ret->known = known;
+	ret->n_known = n_known;
+	ret->head = ret->tail = end;
+	ret->pre = ret->post = "";
+	ret->lineno = count_lines(text, kl->start);
+	line = NULL;
+	known = NULL;
+	r = 1;
+out:
+	free(ids.slot);
+	free(line);
+	free(known);
+	return r;
+}
+
 int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p,
 			const struct hg_config_lines *lines, enum hg_key key, enum hg_edit op,
 			const char *const *tokens, size_t n, struct hg_line_edit *ret)
@@ -458,6 +583,9 @@ int hg_config_edit_text(const char *text, size_t len, const struct hg_policy *p,
 	int r;
 
 	find_key(text, len, key, &kl);
+	r = extend_ids(text, p, lines, key, op, &kl, tokens, n, ret);
+	if (r != -ENOTSUP)
+		return r;
 	r = old_tokens(p, lines, key, &kl, &values, n, &c.now);
 	if (r < 0)
 		goto out;

@@ -342,16 +342,25 @@ int hg_config_replace_line(struct hg_policy *p, struct hg_config_lines *lines, c
 			   enum hg_key key, const struct hg_line_edit *le, struct hg_error *err)
 {
 	struct hg_list *l = &p->lists[key];
-	char *buf = strdup(le->line);
-	struct known kn = { buf, le->known, le->n_known, 0 };
+	size_t pre = le->extend ? strlen(hg_key_name(key)) + 2 : 0;
+	char *buf = malloc(pre + strlen(le->line) + 1);
+	struct known kn;
 	int r;
 
 	if (!buf)
 		return hg_err(err, -ENOMEM, "out of memory");
-	l->n = 0;
-	l->text_len = 0;
+	kn = (struct known){ buf + pre, le->known, le->n_known, 0 };
+	/* extend: the values appended, read as the rest of the line after
+	 * the values it had (the same parser, the same line number) */
+	if (le->extend) {
+		sprintf(buf, "%s =%s", hg_key_name(key), le->line);
+	} else {
+		strcpy(buf, le->line);
+		l->n = 0;
+		l->text_len = 0;
+		lines->values[key] = 0;
+	}
 	lines->seen[key] = 0;
-	lines->values[key] = 0;
 	r = parse_line(p, name, le->lineno, buf, lines, &kn, err);
 	free(buf);
 	if (r == 0 && lines->seen[key] != le->lineno)

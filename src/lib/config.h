@@ -44,7 +44,9 @@ struct hg_config_known {
 /* A config's text with one key's values edited (config-line.c): the new
  * file is text[0, head) + pre + line + post + text[tail, len). */
 struct hg_line_edit {
-	char *line;               /* the key's new line, without its newline */
+	char *line;               /* the key's new line, without its newline; when
+				   * extend, only the values appended to it */
+	bool extend;              /* line is ", v1, v2" put after the line's last value */
 	unsigned lineno;          /* its number in the new text */
 	size_t head, tail;
 	const char *pre, *post;   /* "" or "\n" */
@@ -67,7 +69,7 @@ int hg_config_parse_lines(const char *text, size_t len, const char *name, struct
  * p and lines as hg_config_parse_lines() leaves them for the file p was
  * parsed from once the line of key is replaced by le->line (at le->lineno;
  * a key the file did not set is appended there): the line is parsed in
- * place of the key's values.  Every other line is as it was, and was parsed
+ * place of the key's values, or, when le->extend, after them.  Every other line is as it was, and was parsed
  * already.  A value the parser finds exactly where le->known says one was
  * written (same bytes, same bounds) is not resolved again.  The policy as
  * a whole is not validated (hg_config_validate_lines, once all lines are

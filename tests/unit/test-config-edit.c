@@ -99,6 +99,78 @@ static void refused(const char *before, enum hg_key k, enum hg_edit op, const ch
 
 #define V(...) ((const char *const[]){ __VA_ARGS__ }), (sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *))
 
+/* The file prepare leaves and its hg_config_edit_line(), without commit;
+ * returns what prepare returned (the file text is "" when it is 0). */
+static int prepared(const char *before, enum hg_key k, const char *const *v, size_t n, char **ret_text,
+		    char **ret_line)
+{
+	struct hg_config_edit *ce = NULL;
+	struct hg_error e = { 0 };
+	int r;
+
+	put(before);
+	r = hg_config_edit_prepare(path, k, HG_EDIT_ADD, v, n, &ce, &e);
+	*ret_line = strdup(r > 0 && hg_config_edit_line(ce) ? hg_config_edit_line(ce) : "");
+	if (r > 0 && hg_config_edit_commit(ce, &e) < 0)
+		r = -EIO;
+	if (r > 0)
+		hg_config_edit_finish(ce);
+	*ret_text = strdup(r > 0 ? get() : "");
+	return r;
+}
+
+/*
+ * Adding ids to a line exactly as an edit writes it takes a way of its own
+ * (config-line.c extend_ids: the old values are not rewritten); the same
+ * values typed any other way take the general way, which writes them as
+ * an edit does.  Both must end in the same bytes, the same line.
+ */
+static void extend_matches_general(unsigned seed)
+{
+	static const char *const vals[] = { "0", "1", "2", "3", "5", "8", "13", "root", "007", "4294967294" };
+	static const char *const seps[] = { ",", " ", ", ", " ,", "\t", ",,", " , " };
+	char canon[512], messy[512], tail[64];
+	const char *add[4];
+	size_t nv, na, ca = 0, ma = 0;
+
+	srand(seed);
+	nv = (size_t)rand() % 7;
+	na = 1 + (size_t)rand() % 3;
+	for (size_t i = 0; i < na; i++)
+		add[i] = vals[rand() % 10];
+	/* what follows the values: nothing, or blanks and a comment */
+	if (rand() % 2)
+		snprintf(tail, sizeof(tail), "%.*s# c%d", 1 + rand() % 3, "   ", rand() % 9);
+	else
+		tail[0] = '\0';
+	ca += (size_t)snprintf(canon, sizeof(canon), "# t\nallowed_uids =");
+	ma += (size_t)snprintf(messy, sizeof(messy), "# t\nallowed_uids=");
+	for (size_t i = 0; i < nv; i++) {
+		const char *v = vals[rand() % 10];
+		ca += (size_t)snprintf(canon + ca, sizeof(canon) - ca, "%s %s", i ? "," : "", v);
+		ma += (size_t)snprintf(messy + ma, sizeof(messy) - ma, "%s%s", seps[rand() % 7], v);
+	}
+	snprintf(canon + ca, sizeof(canon) - ca, "%s\nallowed_gids = 4\n", tail);
+	snprintf(messy + ma, sizeof(messy) - ma, "%s\nallowed_gids = 4\n", tail);
+	if (!tail[0] && nv == 0)
+		snprintf(canon + ca, sizeof(canon) - ca, "\nallowed_gids = 4\n");
+	{
+		char *ta, *la, *tb, *lb;
+		int ra = prepared(canon, HG_KEY_UIDS, add, na, &ta, &la);
+		int rb = prepared(messy, HG_KEY_UIDS, add, na, &tb, &lb);
+		/* unchanged, both are as they were (and differ) */
+		if (ra != 0 || rb != 0)
+			CHECK(ra == rb && strcmp(ta, tb) == 0 && strcmp(la, lb) == 0,
+			      "seed %u: '%s' + %s...: %d '%s' line '%s'; typed otherwise '%s': %d '%s' line '%s'",
+			      seed, canon, add[0], ra, ta, la, messy, rb, tb, lb);
+		CHECK(ra >= 0 && rb >= 0, "seed %u: prepare %d %d", seed, ra, rb);
+		free(ta);
+		free(la);
+		free(tb);
+		free(lb);
+	}
+}
+
 int main(void)
 {
 	struct hg_error e = { 0 };
@@ -249,6 +321,9 @@ int main(void)
 		free(big);
 		free(want);
 	}
+
+	for (unsigned seed = 1; seed <= 400; seed++)
+		extend_matches_general(seed);
 
 	unlink(path);
 	rmdir(dir);
