@@ -73,14 +73,25 @@
 
 /* ---- where ---------------------------------------------------------------- */
 
+/* a socket of this namespace that is open anyway (record_use_socket) */
+static int known_fd = -1;
+
+void record_use_socket(struct hg_nl *nl)
+{
+	known_fd = hg_nl_fd(nl);
+	(void)record_path();
+	known_fd = -1;
+}
+
 static int netns_id(char *buf, size_t len)
 {
 	uint64_t cookie = 0;
 	socklen_t sl = sizeof(cookie);
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* making a socket costs an edit more than reading the record */
+	int fd = known_fd >= 0 ? known_fd : socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int r = fd < 0 ? -1 : getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &sl);
 
-	if (fd >= 0)
+	if (fd >= 0 && fd != known_fd)
 		close(fd);
 	if (r == 0) {
 		snprintf(buf, len, "%" PRIu64, cookie);
@@ -457,6 +468,7 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 	uint64_t t;
 
 	memset(re, 0, sizeof(*re));
+	record_use_socket(nl);
 	/* held until record_edit_end: no other writer can come between
 	 * what the edit saw and what it writes (every writer locks), and the
 	 * record is read once */

@@ -24,9 +24,13 @@ struct record {
  * under its lock (record_edit_begin). */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
 void hg_grant_set_runtime_key(const uint64_t key[2]);
+/* (src/lib/generation.c) the netlink socket of nl, or -1 */
+int hg_nl_fd(const struct hg_nl *nl);
 
-/* /run/hostguard/applied-<netns cookie>, or NULL */
+/* /run/hostguard/applied-<netns cookie>, or NULL.  record_use_socket()
+ * learns it from nl's socket, when it is not known yet. */
 const char *record_path(void);
+void record_use_socket(struct hg_nl *nl);
 /* 0; -ENOENT: none; -EPERM: not root's or group/other bits (not believed);
  * -EBADMSG: garbage */
 int record_load(struct record *ret);

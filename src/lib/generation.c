@@ -7,6 +7,13 @@
  */
 #include "state.h"
 
+/* Not exported: the CLI's record names the network namespace by this
+ * socket's (SO_NETNS_COOKIE), instead of making a socket for the purpose. */
+int hg_nl_fd(const struct hg_nl *nl)
+{
+	return nl ? mnl_socket_get_fd(nl->sock) : -1;
+}
+
 HG_EXPORT uint32_t hg_nl_committed_generation(const struct hg_nl *nl)
 {
 	return nl ? nl->committed_genid : 0;

@@ -130,6 +130,8 @@ struct hg_grant {
 	 * was found in; a batch deletes it there */
 	uint8_t where;
 };
+/* The netlink socket of nl, or -1 (generation.c; record.c uses it). */
+int hg_nl_fd(const struct hg_nl *nl);
 /* SipHash-2-4 (grant.c; record.c uses it too) */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
 /* The record's key, for marking and checking runtime grants (grant.c). */
