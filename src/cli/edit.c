@@ -322,11 +322,15 @@ int cmd_edit(int argc, char **argv)
 		kvals[nk++] = vals[i];
 	}
 
-	ret = config_lock(c->name, LOCK_EX, !runtime, &lock);
-	if (ret)
-		goto out;
-	ret = EXIT_FAIL;
+	/* The config lock orders whatever reads or writes the config.  A
+	 * --runtime edit does neither: its one transaction is planned on a
+	 * ruleset generation and refused whole, then planned again, when
+	 * another commit came first, and the record has a lock of its own. */
 	if (!runtime) {
+		ret = config_lock(c->name, LOCK_EX, true, &lock);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 		/* what SIGKILLed edits left; no other edit runs: we hold the lock */
 		hg_config_edit_cleanup(config_path, NULL);
 		ret = open_nl(&nl);

@@ -39,6 +39,36 @@ for i in $(seq 5001 5016); do [[ " $line," == *" $i,"* || " $line " == *" $i "* 
 [ $miss = 0 ] && pass "all 16 uids are in the config" || fail "$miss uids missing from the config: $line"
 expect_rc 0 "check: kernel and config agree" hg check
 
+# ---- --runtime edits take no config lock: 16 of them at once, among 8
+# persisted edits, lose nothing either (the generation guard orders them)
+pids=()
+for i in $(seq 1 16); do
+	hg allow-uid --runtime $((9000 + i)) >"$T/rt.$i" 2>&1 &
+	pids+=($!)
+done
+for i in $(seq 1 8); do
+	hg allow-gid $((9100 + i)) >"$T/rtp.$i" 2>&1 &
+	pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+[ $bad = 0 ] && pass "24 concurrent edits, 16 of them --runtime, all exited 0" || { fail "$bad failed"; cat "$T"/rt*; }
+OUT=$(hg status --json)
+n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[] | select(.id > 9000 and .id <= 9016)] | length')
+[ "$n" = 16 ] && pass "all 16 runtime uids are in the kernel" || fail "kernel has $n of 16 runtime uids"
+n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[] | select(.id > 9000 and .id <= 9016 and .runtime)] | length')
+[ "$n" = 16 ] && pass "and status marks them runtime" || fail "$n of 16 marked runtime"
+n=$(printf '%s' "$OUT" | jq '[.sets.allowed_gids[] | select(.id > 9100 and .id <= 9108)] | length')
+[ "$n" = 8 ] && pass "all 8 gids are in the kernel" || fail "kernel has $n of 8 gids"
+grep -q '^allowed_uids = .*9001' "$CONF" && fail "a runtime uid reached the config" ||
+	pass "no runtime uid in the config"
+line=$(grep '^allowed_gids' "$CONF")
+miss=0
+for i in $(seq 9101 9108); do [[ " $line," == *" $i,"* || " $line " == *" $i "* ]] || miss=$((miss + 1)); done
+[ $miss = 0 ] && pass "all 8 gids are in the config" || fail "$miss gids missing from the config: $line"
+expect_rc 0 "apply: back to the config" hg apply
+expect_rc 0 "check: kernel and config agree" hg check
+
 # ---- SIGKILL at random moments, 200 times
 kills=${HG_KILLS:-200}
 broken=0

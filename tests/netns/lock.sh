@@ -61,6 +61,16 @@ expect_rc 1 "an edit gives up too" \
 	env HOSTGUARD_LOCK_TIMEOUT=1 timeout 20 ip netns exec "$H" "$HG" --config "$CONF" allow-uid 6
 expect_match "held by pid $holder" "naming the holder"
 cmp -s "$CONF" "$T/conf.before" && pass "the config is unchanged" || fail "config changed: $(cat "$CONF")"
+# a --runtime edit neither reads nor writes the config: it does not wait
+# for the config's lock (the generation guard orders its transaction)
+timed_rc 0 "a --runtime edit goes through while root holds the lock" \
+	env HOSTGUARD_LOCK_TIMEOUT=5 timeout 20 ip netns exec "$H" "$HG" --config "$CONF" allow-uid --runtime 4242
+[ "$SECS" -le 2 ] && pass "without waiting (${SECS}s)" || fail "the --runtime edit took ${SECS}s"
+expect_rc 0 "uid 4242 is in the table" h nft get element inet hostguard allowed_uids '{ 4242 }'
+expect_rc 0 "and out again, the same way" \
+	env HOSTGUARD_LOCK_TIMEOUT=5 timeout 20 ip netns exec "$H" "$HG" --config "$CONF" revoke-uid --runtime 4242
+expect_rc 1 "uid 4242 is gone" h nft get element inet hostguard allowed_uids '{ 4242 }'
+cmp -s "$CONF" "$T/conf.before" && pass "the config is still unchanged" || fail "config changed: $(cat "$CONF")"
 timed_rc 1 "default bound: apply does not hang" env -u HOSTGUARD_LOCK_TIMEOUT timeout 30 ip netns exec "$H" "$HG" --config "$CONF" apply
 [ "$SECS" -ge 9 ] && [ "$SECS" -le 12 ] && pass "it gives up after the default 10 s (${SECS}s)" || fail "default bound: ${SECS}s"
 pkill -P "$holder" sleep 2>/dev/null
