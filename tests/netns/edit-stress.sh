@@ -11,6 +11,20 @@ allow_from_containers_tcp = 53
 CONF
 expect_rc 0 "apply" hg apply
 
+# wait_all WHAT OUTPUT...: every command in pids exited 0, else their output
+wait_all() {
+	local bad=0 p
+	for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+	[ $bad = 0 ] && pass "$1" || { fail "$bad of ${#pids[@]} failed: $1"; cat "${@:2}"; }
+}
+# in_config KEY FIRST LAST: how many of the ids FIRST..LAST the config's KEY line lacks
+in_config() {
+	local line miss=0 i
+	line=$(grep "^$1" "$CONF")
+	for i in $(seq "$2" "$3"); do [[ " $line," == *" $i,"* || " $line " == *" $i "* ]] || miss=$((miss + 1)); done
+	echo "$miss"
+}
+
 # ---- 16 parallel allow-uid, plus parallel port edits and applies
 pids=()
 for i in $(seq 1 16); do
@@ -23,9 +37,7 @@ for i in $(seq 1 4); do
 	hg apply >"$T/para.$i" 2>&1 &
 	pids+=($!)
 done
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-[ $bad = 0 ] && pass "24 concurrent commands all exited 0" || { fail "$bad concurrent commands failed"; cat "$T"/par*; }
+wait_all "24 concurrent commands all exited 0" "$T"/par*
 OUT=$(hg status --json)
 n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[].id | select(. > 5000 and . <= 5016)] | length')
 [ "$n" = 16 ] && pass "all 16 uids are in the kernel" || fail "kernel has $n of 16 uids"
@@ -33,10 +45,8 @@ n=$(printf '%s' "$OUT" | jq '[.sets.allow_from_containers_udp[] | select(.first 
 # 6001-6004 are adjacent: the kernel holds them as one range
 printf '%s' "$OUT" | jq -e '[.sets.allow_from_containers_udp[] | {first, last}] == [{"first":6001,"last":6004}]' >/dev/null &&
 	pass "all 4 udp ports are in the kernel" || fail "udp set: $(printf '%s' "$OUT" | jq -c .sets.allow_from_containers_udp)"
-line=$(grep '^allowed_uids' "$CONF")
-miss=0
-for i in $(seq 5001 5016); do [[ " $line," == *" $i,"* || " $line " == *" $i "* ]] || miss=$((miss + 1)); done
-[ $miss = 0 ] && pass "all 16 uids are in the config" || fail "$miss uids missing from the config: $line"
+miss=$(in_config allowed_uids 5001 5016)
+[ "$miss" = 0 ] && pass "all 16 uids are in the config" || fail "$miss uids missing from the config"
 expect_rc 0 "check: kernel and config agree" hg check
 
 # ---- --runtime edits take no config lock: 16 of them at once, among 8
@@ -50,9 +60,7 @@ for i in $(seq 1 8); do
 	hg allow-gid $((9100 + i)) >"$T/rtp.$i" 2>&1 &
 	pids+=($!)
 done
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-[ $bad = 0 ] && pass "24 concurrent edits, 16 of them --runtime, all exited 0" || { fail "$bad failed"; cat "$T"/rt*; }
+wait_all "24 concurrent edits, 16 of them --runtime, all exited 0" "$T"/rt*
 OUT=$(hg status --json)
 n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[] | select(.id > 9000 and .id <= 9016)] | length')
 [ "$n" = 16 ] && pass "all 16 runtime uids are in the kernel" || fail "kernel has $n of 16 runtime uids"
@@ -62,10 +70,8 @@ n=$(printf '%s' "$OUT" | jq '[.sets.allowed_gids[] | select(.id > 9100 and .id <
 [ "$n" = 8 ] && pass "all 8 gids are in the kernel" || fail "kernel has $n of 8 gids"
 grep -q '^allowed_uids = .*9001' "$CONF" && fail "a runtime uid reached the config" ||
 	pass "no runtime uid in the config"
-line=$(grep '^allowed_gids' "$CONF")
-miss=0
-for i in $(seq 9101 9108); do [[ " $line," == *" $i,"* || " $line " == *" $i "* ]] || miss=$((miss + 1)); done
-[ $miss = 0 ] && pass "all 8 gids are in the config" || fail "$miss gids missing from the config: $line"
+miss=$(in_config allowed_gids 9101 9108)
+[ "$miss" = 0 ] && pass "all 8 gids are in the config" || fail "$miss gids missing from the config"
 expect_rc 0 "apply: back to the config" hg apply
 expect_rc 0 "check: kernel and config agree" hg check
 
