@@ -382,15 +382,22 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	}
 
-	/* what changed, key and values, never a whole config line (it may
-	 * be a megabyte long) */
 	if (ce) {
-		printf("hostguard: config: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
-		print_values((const char *const *)vals, n);
-		printf("\n");
 		hg_config_edit_finish(ce);
 		ce = NULL;
 		config_changed = true;
+	}
+	/* the record's lock goes before anything is printed: a stopped
+	 * terminal must not hold up apply or the guard */
+	if (loaded)
+		record_edit_end(&re, nl, config_changed, c->name);
+
+	/* what changed, key and values, never a whole config line (it may
+	 * be a megabyte long) */
+	if (config_changed) {
+		printf("hostguard: config: %s %s ", c->op == HG_EDIT_ADD ? "+" : "-", hg_key_name(key));
+		print_values((const char *const *)vals, n);
+		printf("\n");
 	} else if (!runtime) {
 		printf("hostguard: config: %s %s ", hg_key_name(key),
 		       c->op == HG_EDIT_ADD ? "already has" : "already lacks");
@@ -409,8 +416,6 @@ int cmd_edit(int argc, char **argv)
 		print_values(kvals, nk);
 		printf(", unchanged\n");
 	}
-	if (loaded)
-		record_edit_end(&re, nl, config_changed, c->name);
 	if (timeout_ms)
 		printf("hostguard: note: --for: expires in %llus, and the config file was not changed\n",
 		       (unsigned long long)(timeout_ms / 1000));

@@ -182,9 +182,10 @@ int cmd_save(int argc, char **argv)
 	}
 	hg_config_edit_finish(ce);
 	ce = NULL;
+	/* the record's lock goes before anything is printed */
+	record_edit_end(&re, nl, true, "save");
 	printf("hostguard: saved to %s:\n", config_path);
 	print_delta(lines, n_lines);
-	record_edit_end(&re, nl, true, "save");
 	ret = EXIT_OK;
 out:
 	hg_config_edit_abort(ce);

@@ -28,6 +28,17 @@ trap cleanup_record EXIT
 [ "$(stat -c '%U %a' /run/hostguard)" = "root 700" ] && pass "/run/hostguard is root's, 0700" ||
 	fail "/run/hostguard: $(stat -c '%U %a' /run/hostguard)"
 [ "$(stat -c '%U %a' "$RECORD")" = "root 600" ] && pass "the record is root's, 0600" || fail "record: $(stat -c '%U %a' "$RECORD")"
+
+# ---- an edit blocked on its output (a stopped terminal) holds no lock of
+# the record: apply and the guard write it after their commits
+for args in "allow-uid --runtime 4343" "revoke-uid --runtime 4343" "allow-uid 4343" "revoke-uid 4343"; do
+	# shellcheck disable=SC2086  # the words of args
+	got=$(python3 "$(dirname "$0")/tty-stopped.py" "$H" "$HG" "$CONF" $args)
+	[ "$got" = "1 1 0" ] && pass "$args, its output stopped: blocked, the record's lock free, exit 0 after" ||
+		fail "$args, output stopped: blocked/lock free/exit = $got"
+done
+expect_rc 0 "check: in sync after the four" hg check
+cmp -s "$CONF" "$T/orig.conf" && pass "the config is as it was" || fail "config: $(cat "$CONF")"
 if setpriv --reuid=2000 --regid=2000 --clear-groups sh -c "echo x >$RECORD" 2>/dev/null ||
 	setpriv --reuid=2000 --regid=2000 --clear-groups touch /run/hostguard/forged 2>/dev/null; then
 	fail "uid 2000 could write the record or its directory"
