@@ -7,8 +7,8 @@
 
 #include "config.h"
 
-/* is_sep() as a table, and the same with the end of the string: a
- * 50,000-value line is read three times by an edit */
+/* is_sep() as a table, and the same with the end of the string: every
+ * apply, check and edit reads the whole file, 50,000-value lines included */
 static const bool sep[256] = { [','] = true, [' '] = true, ['\t'] = true, ['\r'] = true };
 static const bool stop[256] = { ['\0'] = true, [','] = true, [' '] = true, ['\t'] = true,
 				['\r'] = true };
