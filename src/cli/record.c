@@ -67,9 +67,6 @@
 #define RECORD_SIZE 512
 /* up to this many elements an edit digests the table after its commit */
 #define RECORD_DIGEST_EDITS 2048
-/* how long apply and follow wait for the record's lock before their
- * transaction; then they commit unrecorded */
-#define RECORD_APPLY_WAIT_MS 5000
 /* table_generation of a record whose table was found changed outside
  * hostguard since its last commit (mark_outside) */
 #define RECORD_OUTSIDE 0
@@ -245,8 +242,9 @@ static int record_lock_within(long wait_ms)
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK || waited >= wait_ms) {
+			int r = errno == EWOULDBLOCK ? -EAGAIN : -EPERM;
 			close(fd);
-			return errno == EWOULDBLOCK ? -EAGAIN : -EPERM;
+			return r;
 		}
 		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
 	}
@@ -260,7 +258,9 @@ static int record_lock(void)
 
 int record_apply_lock(void)
 {
-	return geteuid() == 0 ? record_lock_within(RECORD_APPLY_WAIT_MS) : -1;
+	long ms = lock_timeout_ms();
+
+	return geteuid() == 0 ? record_lock_within(ms < 0 ? 10000 : ms) : -1;
 }
 
 static bool same_record(const struct record *a, const struct record *b)

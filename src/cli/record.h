@@ -41,8 +41,9 @@ int record_config_digest(const struct record *r, uint64_t *ret);
  * keep it to after record_after_apply (an edit, which holds it from begin
  * to end, then never takes their commit, not recorded yet, for another
  * program's; nor does a stream of --runtime edits, which take no config
- * lock, keep them from reading the table).  Waits at most a few seconds (a
- * stuck holder must not hold up a repair); -1 then, or when not root. */
+ * lock, keep them from reading the table).  Waits HOSTGUARD_LOCK_TIMEOUT
+ * at most (a stuck holder must not hold up a repair); -1 then, or when not
+ * root. */
 int record_apply_lock(void);
 /* After an apply of p (changed: it committed), lock from
  * record_apply_lock(): records the table when it reads back as p; nothing
