@@ -272,6 +272,10 @@ int main(void)
 		ce = NULL;
 		put("allowed_uids = 0\n");
 		CHECK(hg_config_edit_prepare_many(path, noop_last, 2, &ce, &e) == 1, "%s", e.message);
+		/* the line the first change appended to, already in the text
+		 * the second was tried on: not appended twice */
+		CHECK(ce && strcmp(hg_config_edit_line(ce), "allowed_uids = 0, 8") == 0, "line '%s'",
+		      ce ? hg_config_edit_line(ce) : "");
 		CHECK(ce && hg_config_edit_commit(ce, &e) == 0, "%s", e.message);
 		hg_config_edit_finish(ce);
 		CHECK_STR(get(), "allowed_uids = 0, 8\n");
