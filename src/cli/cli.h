@@ -105,5 +105,7 @@ void lines_free(char **v, size_t n);
  * code (the error printed, prefixed with cmd); *ret_fd is the fd to close,
  * or -1 when no lock was needed (see lock.c). */
 int config_lock(const char *cmd, int how, bool create_dir, int *ret_fd);
+/* HOSTGUARD_LOCK_TIMEOUT in milliseconds (default 10 s); -1 when invalid. */
+long lock_timeout_ms(void);
 
 #endif

@@ -361,12 +361,17 @@ int cmd_edit(int argc, char **argv)
 	/* the new config goes in first, the old one kept aside: if the
 	 * kernel refuses, putting it back is exact */
 	if (ce && hg_config_edit_commit(ce, &e) < 0) {
+		record_edit_release(&re);
 		err_msg("%s: %s; nothing changed", c->name, e.message);
 		ret = EXIT_FAIL;
 		goto out;
 	}
 	kr = !nk ? 0 : resolver ? hg_edit_grants(nl, key, c->op, kvals, nk, resolver, &e)
 			      : hg_edit_table_for(nl, key, c->op, kvals, nk, timeout_ms, &e);
+	/* the record's lock goes before anything is printed, failures too:
+	 * a stopped terminal must not hold up apply or the guard */
+	if (kr < 0)
+		record_edit_release(&re);
 	if (kr == -ENOENT) {
 		loaded = false;
 		if (runtime) {

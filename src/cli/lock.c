@@ -43,7 +43,7 @@ static char *config_dir(void)
 }
 
 /* HOSTGUARD_LOCK_TIMEOUT: whole seconds, 0 = do not wait. -1 when invalid. */
-static long timeout_ms(void)
+long lock_timeout_ms(void)
 {
 	const char *s = getenv("HOSTGUARD_LOCK_TIMEOUT");
 	char *end;
@@ -131,7 +131,7 @@ static long now_ms(void)
 int config_lock(const char *cmd, int how, bool create_dir, int *ret_fd)
 {
 	char *dir = config_dir(), path[4200], holder[128];
-	long limit = timeout_ms(), start;
+	long limit = lock_timeout_ms(), start;
 	struct stat st;
 	int dfd = -1, fd = -1, ret = EXIT_FAIL;
 

@@ -218,8 +218,9 @@ int record_load(struct record *ret)
 	return r;
 }
 
-/* The directory, locked: every write re-checks what it saw under it. */
-static int record_lock(void)
+/* The directory, locked: every write re-checks what it saw under it.
+ * wait_ms < 0: as long as it takes; else at most that long, then -EAGAIN. */
+static int record_lock_within(long wait_ms)
 {
 	int fd;
 
@@ -233,11 +234,33 @@ static int record_lock(void)
 	}
 	if (fd < 0)
 		return -errno;
-	if (!dir_trusted() || flock(fd, LOCK_EX) < 0) {
+	if (!dir_trusted()) {
 		close(fd);
 		return -EPERM;
 	}
+	for (long waited = 0; flock(fd, wait_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) < 0; waited += 10) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= wait_ms) {
+			int r = errno == EWOULDBLOCK ? -EAGAIN : -EPERM;
+			close(fd);
+			return r;
+		}
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	}
 	return fd;
+}
+
+static int record_lock(void)
+{
+	return record_lock_within(-1);
+}
+
+int record_apply_lock(void)
+{
+	long ms = lock_timeout_ms();
+
+	return geteuid() == 0 ? record_lock_within(ms < 0 ? 10000 : ms) : -1;
 }
 
 static bool same_record(const struct record *a, const struct record *b)
@@ -394,28 +417,28 @@ static int new_key(struct record *r)
 	return 0;
 }
 
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed)
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock)
 {
 	struct record r = { 0 }, seen;
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
 	char **lines = NULL;
 	uint32_t now = 0;
-	int n, lock;
+	int n;
 
-	if (geteuid() != 0)
+	/* without the lock held since before the transaction, an edit may
+	 * have come between: nothing is recorded (check cannot tell) */
+	if (geteuid() != 0 || lock < 0)
 		return;
 	/* in sync and nothing committed since hostguard's last commit (the
 	 * repair timer's every minute): the table is as recorded and is the
 	 * config, so only the config's digest may be new; no table walk */
 	if (!changed && record_load(&r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
 		seen = r;
-		if (record_config_digest(&r, &r.config) == 0 && r.config != seen.config &&
-		    (lock = record_lock()) >= 0) {
+		if (record_config_digest(&r, &r.config) == 0 && r.config != seen.config) {
 			struct record again;
 			if (record_load(&again) == 0 && same_record(&again, &seen))
 				record_store(&r, "apply");
-			close(lock);
 		}
 		return;
 	}
@@ -424,15 +447,13 @@ void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool change
 	/* the table is the applied policy, whoever else committed meanwhile */
 	n = hg_state_diff(s, p, &lines);
 	if (n == 0 && (record_load(&r) == 0 || new_key(&r) == 0) &&
-	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0 &&
-	    (lock = record_lock()) >= 0) {
-		/* a later transaction may have recorded itself meanwhile */
+	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0) {
+		/* another program may have committed meanwhile */
 		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
 			r.generation = r.table_generation = now;
 			r.elements = table_elements(s);
 			record_store(&r, "apply");
 		}
-		close(lock);
 	}
 	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
 	hg_state_free(s);

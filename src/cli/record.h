@@ -37,9 +37,18 @@ int record_load(struct record *ret);
 int record_table_digest(const struct record *r, const struct hg_state *s, uint64_t *ret);
 int record_config_digest(const struct record *r, uint64_t *ret);
 
-/* After an apply of p (changed: it committed): records the table when it
- * reads back as p. */
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed);
+/* apply and follow take the record's lock before their transaction and
+ * keep it to after record_after_apply (an edit, which holds it from begin
+ * to end, then never takes their commit, not recorded yet, for another
+ * program's; nor does a stream of --runtime edits, which take no config
+ * lock, keep them from reading the table).  Waits HOSTGUARD_LOCK_TIMEOUT
+ * at most (a stuck holder must not hold up a repair); -1 then, or when not
+ * root. */
+int record_apply_lock(void);
+/* After an apply of p (changed: it committed), lock from
+ * record_apply_lock(): records the table when it reads back as p; nothing
+ * without the lock. */
+void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock);
 
 /* After remove: the table is gone, and so is what was known of it. */
 void record_forget(void);

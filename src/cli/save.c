@@ -166,6 +166,8 @@ int cmd_save(int argc, char **argv)
 	hg_config_edit_cleanup(config_path, NULL);
 	record_edit_begin(&re, nl, true);
 	r = hg_config_edit_prepare_many(config_path, ch, n_ch, &ce, &e);
+	if (r <= 0)
+		record_edit_release(&re);  /* before anything is printed */
 	if (r < 0) {
 		err_msg("save: %s; nothing changed", e.message);
 		ret = e.code == -EINVAL || e.code == -ENOENT || e.code == -EPERM ? EXIT_INVALID : EXIT_FAIL;
@@ -177,6 +179,7 @@ int cmd_save(int argc, char **argv)
 		goto out;
 	}
 	if (hg_config_edit_commit(ce, &e) < 0) {
+		record_edit_release(&re);
 		err_msg("save: %s; nothing changed", e.message);
 		goto out;
 	}

@@ -462,6 +462,12 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 		e->len = len;
 		e->head = le.head;
 		e->tail = le.tail;
+		/* a later change had nothing to do: the text it was tried on
+		 * holds what was appended already */
+		if (!pending) {
+			e->head = e->tail = le.head + strlen(e->line);
+			e->line[0] = '\0';
+		}
 		text = NULL;
 	}
 	*ret = e;

@@ -171,6 +171,118 @@ static void extend_matches_general(unsigned seed)
 	}
 }
 
+/* The line of the file at lineno (1-based), without its newline. */
+static char *line_at(const char *text, unsigned lineno)
+{
+	const char *s = text, *nl;
+
+	while (--lineno && (nl = strchr(s, '\n')))
+		s = nl + 1;
+	nl = strchr(s, '\n');
+	return strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+}
+
+/*
+ * Hostile lines of allowed_uids, as an edit writes them or nearly (CR, tabs,
+ * '#' right after a value, blanks before a comment, an empty list, names,
+ * leading zeros, the largest id), ids added by one change or by two (the
+ * second one on the text the first left, or one with nothing to do), by
+ * whatever way config-line.c takes: the file must load, hold the old values
+ * and exactly the ids it lacked, every other line unchanged, and
+ * hg_config_edit_line() must be the file's line.
+ */
+static void extend_semantics(unsigned seed)
+{
+	static const char *const vals[] = { "0", "1", "5", "007", "root", "4294967294", "12" };
+	static const char *const tails[] = { "", " # c", "\t# c", "# c", "  #", "\r", "\r # c", " " };
+	static const char *const adds[] = { "5", "7", "0", "root", "007", "4294967294", "8", "08" };
+	unsigned st = seed * 2246822519u | 1;
+	char before[512], line[256];
+	const char *a1[3], *a2[2];
+	size_t nv = check_rnd(&st, 5), n1 = 1 + check_rnd(&st, 3), n2 = check_rnd(&st, 3), at = 0, n_ch;
+	struct hg_config_change ch[2];
+	struct hg_config_edit *ce = NULL;
+	struct hg_policy *p0 = NULL, *p1 = NULL;
+	struct hg_error e = { 0 };
+	int r;
+
+	at += (size_t)snprintf(line, sizeof(line), "allowed_uids =");
+	for (size_t i = 0; i < nv; i++)
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s %s", i ? "," : "",
+				       vals[check_rnd(&st, 7)]);
+	snprintf(line + at, sizeof(line) - at, "%s", tails[check_rnd(&st, 8)]);
+	snprintf(before, sizeof(before), "# t\n%s\nallowed_gids = 4\n", line);
+	for (size_t i = 0; i < n1; i++)
+		a1[i] = adds[check_rnd(&st, 8)];
+	for (size_t i = 0; i < n2; i++)
+		a2[i] = adds[check_rnd(&st, 8)];
+	ch[0] = (struct hg_config_change){ HG_KEY_UIDS, HG_EDIT_ADD, a1, n1 };
+	/* a second change: more ids, or gid 4 the file has (nothing to do) */
+	ch[1] = n2 ? (struct hg_config_change){ HG_KEY_UIDS, HG_EDIT_ADD, a2, n2 }
+		   : (struct hg_config_change){ HG_KEY_GIDS, HG_EDIT_ADD, (const char *const[]){ "4" }, 1 };
+	put(before);
+	if (hg_config_load(path, &p0, &e) < 0) {
+		CHECK(0, "seed %u: '%s' does not load: %s", seed, before, e.message);
+		return;
+	}
+	n_ch = 1 + check_rnd(&st, 2);
+	if (n_ch == 1)
+		n2 = 0;
+	r = hg_config_edit_prepare_many(path, ch, n_ch, &ce, &e);
+	CHECK(r >= 0, "seed %u: '%s': %s", seed, before, e.message);
+	if (r > 0) {
+		char *got;
+		CHECK(hg_config_edit_commit(ce, &e) == 0, "seed %u: commit: %s", seed, e.message);
+		got = line_at(get(), 2);
+		CHECK(strcmp(hg_config_edit_line(ce), got) == 0, "seed %u: '%s': line '%s', the file's '%s'",
+		      seed, before, hg_config_edit_line(ce), got);
+		free(got);
+		hg_config_edit_finish(ce);
+	}
+	{
+		char *text = get(), *l1 = line_at(text, 1), *l3 = line_at(text, 3), *l4 = line_at(text, 4);
+		CHECK(strcmp(l1, "# t") == 0 && strcmp(l3, "allowed_gids = 4") == 0 && !*l4,
+		      "seed %u: other lines changed: '%s'", seed, text);
+		free(l1);
+		free(l3);
+		free(l4);
+	}
+	if (hg_config_load(path, &p1, &e) < 0) {
+		CHECK(0, "seed %u: '%s' -> '%s' does not load: %s", seed, before, get(), e.message);
+		hg_policy_free(p0);
+		return;
+	}
+	/* the old tokens first, in order, then one for each id that was not there */
+	{
+		size_t n0 = hg_policy_count(p0, HG_KEY_UIDS), nn = hg_policy_count(p1, HG_KEY_UIDS);
+		for (size_t i = 0; i < n0 && i < nn; i++)
+			CHECK_STR(hg_policy_token(p1, HG_KEY_UIDS, i), hg_policy_token(p0, HG_KEY_UIDS, i));
+		for (int c = 0; c < 2; c++) {
+			for (size_t i = 0; i < (c ? n2 : n1); i++) {
+				uint32_t v, w;
+				const char *tok = c ? a2[i] : a1[i];
+				size_t hits = 0;
+				hg_value_parse(HG_KEY_UIDS, tok, &v, NULL, NULL);
+				for (size_t j = 0; j < nn; j++)
+					if (hg_value_parse(HG_KEY_UIDS, hg_policy_token(p1, HG_KEY_UIDS, j), &w, NULL,
+							   NULL) == 0 && w == v)
+						hits++;
+				CHECK(hits >= 1, "seed %u: '%s' + %s: not in '%s'", seed, before, tok, get());
+			}
+		}
+		for (size_t j = n0; j < nn; j++) {
+			uint32_t v, w;
+			hg_value_parse(HG_KEY_UIDS, hg_policy_token(p1, HG_KEY_UIDS, j), &v, NULL, NULL);
+			for (size_t i = 0; i < j; i++)
+				CHECK(!(hg_value_parse(HG_KEY_UIDS, hg_policy_token(p1, HG_KEY_UIDS, i), &w, NULL,
+						       NULL) == 0 && w == v),
+				      "seed %u: '%s': added id %u was there: '%s'", seed, before, v, get());
+		}
+	}
+	hg_policy_free(p0);
+	hg_policy_free(p1);
+}
+
 int main(void)
 {
 	struct hg_error e = { 0 };
@@ -272,6 +384,10 @@ int main(void)
 		ce = NULL;
 		put("allowed_uids = 0\n");
 		CHECK(hg_config_edit_prepare_many(path, noop_last, 2, &ce, &e) == 1, "%s", e.message);
+		/* the line the first change appended to, already in the text
+		 * the second was tried on: not appended twice */
+		CHECK(ce && strcmp(hg_config_edit_line(ce), "allowed_uids = 0, 8") == 0, "line '%s'",
+		      ce ? hg_config_edit_line(ce) : "");
 		CHECK(ce && hg_config_edit_commit(ce, &e) == 0, "%s", e.message);
 		hg_config_edit_finish(ce);
 		CHECK_STR(get(), "allowed_uids = 0, 8\n");
@@ -324,6 +440,8 @@ int main(void)
 
 	for (unsigned seed = 1; seed <= 400; seed++)
 		extend_matches_general(seed);
+	for (unsigned seed = 1; seed <= 3000; seed++)
+		extend_semantics(seed);
 
 	unlink(path);
 	rmdir(dir);

@@ -82,6 +82,68 @@ static void same_as_value_parse(enum hg_key k, const char *tok)
 	hg_policy_free(bytok);
 }
 
+/*
+ * Whole lines of random bytes around number-typed ids (digits, separators,
+ * signs, letters, high bytes, 9 to 12 digits at the uint32 edge): the
+ * parser's one-pass path (decimal_id) must end where the general way does,
+ * the line cut into tokens at ',', ' ', '\t' and '\r' (hostguard.conf(5))
+ * and each token taken by hg_policy_add(): the same tokens with the same values, or a
+ * refusal of both, an unknown name skipped by both.
+ */
+static void fuzz_ids(unsigned seed)
+{
+	static const char *const bits[] = { "0", "7", "00", "4294967294", "4294967295", "4294967296",
+					    "999999999", "9999999999", "99999999999", "12345678901", ",", " ",
+					    "\t", "\r", "-", "+", "a", "root", "\x80", "\v", "0x", "" };
+	char line[256], vals[200], copy[200];
+	struct hg_policy *byline = NULL, *bytok = NULL;
+	struct hg_error e = { 0 };
+	enum hg_key k = seed % 2 ? HG_KEY_UIDS : HG_KEY_GIDS;
+	unsigned st = seed * 2654435761u | 1;
+	size_t n = 0, nb = 1 + check_rnd(&st, 8);
+	bool want_ok = true;
+	char *a, *b;
+
+	vals[0] = '\0';
+	for (size_t i = 0; i < nb; i++) {
+		const char *x = bits[check_rnd(&st, sizeof(bits) / sizeof(bits[0]))];
+		if (n + strlen(x) + 1 >= sizeof(vals))
+			break;
+		memcpy(vals + n, x, strlen(x) + 1);
+		n += strlen(x);
+	}
+	snprintf(line, sizeof(line), "%s =%s\n", hg_key_name(k), vals);
+	CHECK(hg_config_parse("", 0, "t.conf", &bytok, &e) == 0, "defaults");
+	if (!bytok)
+		return;
+	hg_policy_remove(bytok, k, "0", NULL);
+	memcpy(copy, vals, n + 1);
+	for (char *tok = strtok(copy, ", \t\r"); tok; tok = strtok(NULL, ", \t\r")) {
+		int r = hg_policy_add(bytok, k, tok, NULL);
+		if (r < 0 && r != -ENOENT)
+			want_ok = false;
+	}
+	{
+		int r = hg_config_parse(line, strlen(line), "t.conf", &byline, &e);
+		CHECK((r == 0) == want_ok, "seed %u: '%s': config %d (%s), token by token %s", seed, vals, r,
+		      e.message, want_ok ? "accepted" : "refused");
+	}
+	if (byline && want_ok) {
+		a = hg_policy_to_nft(byline);
+		b = hg_policy_to_nft(bytok);
+		CHECK(a && b && strcmp(a, b) == 0, "seed %u: '%s': the line and token by token differ", seed,
+		      vals);
+		CHECK(hg_policy_count(byline, k) == hg_policy_count(bytok, k), "seed %u: '%s': %zu tokens, %zu",
+		      seed, vals, hg_policy_count(byline, k), hg_policy_count(bytok, k));
+		for (size_t i = 0; i < hg_policy_count(byline, k) && i < hg_policy_count(bytok, k); i++)
+			CHECK_STR(hg_policy_token(byline, k, i), hg_policy_token(bytok, k, i));
+		free(a);
+		free(b);
+	}
+	hg_policy_free(byline);
+	hg_policy_free(bytok);
+}
+
 int main(void)
 {
 	struct hg_policy *p;
@@ -187,5 +249,7 @@ int main(void)
 		parse_bad("allowed_uids = 1, 2, 4294967295, 3\n", 1, "uid '4294967295' is out of range");
 		parse_bad("allowed_gids = 5, 12a\n", 1, "invalid gid '12a'");
 	}
+	for (unsigned seed = 1; seed <= 20000; seed++)
+		fuzz_ids(seed);
 	return check_done("test-config");
 }

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The record's lock (/run/hostguard, flock) is held by an edit from its
+# begin to its end (a1d15c0), and by apply around its transaction.  Nobody
+# stuck holding it may hold up a repair: apply waits a few seconds at most,
+# then repairs (unrecorded); and an edit that fails lets go of it before it
+# says why (its terminal may be stopped, ^S, like its output in runtime.sh).
+. "$(dirname "$0")/lib.sh"
+
+netns_new "$H"
+write_conf <<'CONF'
+allowed_uids = 0
+CONF
+expect_rc 0 "apply" hg apply
+RECORD=$(hg status --json | jq -r .record)
+[ -f "$RECORD" ] && pass "apply wrote the record" || fail "no record: $RECORD"
+cleanup_record() { rm -f "$RECORD"; cleanup; }
+trap cleanup_record EXIT
+
+# ---- a root process holds the record's lock and never lets go
+# (the sleep itself holds it: killing it lets go)
+(
+	exec 9</run/hostguard
+	flock -x 9
+	exec sleep 60
+) &
+holder=$!
+PIDS+=("$holder")
+sleep 0.3
+h nft add element inet hostguard allowed_uids '{ 4242 }'
+start=$(date +%s)
+# (one second: the lock is every namespace's, other tests run meanwhile)
+expect_rc 0 "apply while the record's lock is held: it repairs" \
+	h env HOSTGUARD_LOCK_TIMEOUT=1 timeout 30 "$HG" --config "$CONF" apply -q
+took=$(($(date +%s) - start))
+[ "$took" -lt 5 ] && pass "in ${took} s" || fail "apply took ${took} s"
+h nft list set inet hostguard allowed_uids | grep -q 4242 && fail "4242 still in the table" ||
+	pass "the tampered element is gone"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect_rc 0 "apply once the lock is free" hg apply -q
+expect_rc 0 "check: in sync" hg check
+
+# ---- edits that fail, their terminal stopped: the lock is free meanwhile
+stopped() { # stopped DESC WANT ARGS...
+	local desc=$1 want=$2 got
+	shift 2
+	got=$(python3 "$(dirname "$0")/tty-stopped.py" "$H" "$HG" "$CONF" "$@")
+	[ "$got" = "$want" ] && pass "$desc: blocked on its message, the record's lock free, exit ${want##* }" ||
+		fail "$desc: blocked/lock free/exit = $got, expected $want"
+}
+# another tool re-created allowed_uids with room for two elements
+hg apply --dry-run --full | sed 's/^\t\ttype uid$/\t\ttype uid; size 2/' >"$T/small.nft"
+h nft delete table inet hostguard
+h nft -f "$T/small.nft"
+cp "$CONF" "$T/before"
+stopped "allow-uid into a full set" "1 1 1" allow-uid 5 6 7
+stopped "allow-uid --runtime into a full set" "1 1 1" allow-uid --runtime 5 6 7
+cmp -s "$T/before" "$CONF" && pass "config unchanged" || fail "config changed: $(cat "$CONF")"
+h nft delete table inet hostguard
+stopped "allow-uid --runtime without the table" "1 1 1" allow-uid --runtime 5
+expect_rc 0 "apply" hg apply -q
+expect_rc 0 "check: in sync" hg check
+finish
