@@ -242,10 +242,11 @@ def fresh_uid():
 
 
 def net(runs, starts, field=0):
-    """ms of each run, net of the median start of the same program
-    (its --version, run in the same loop)"""
-    base = statistics.median(r[field] * 1000 for r in starts)
-    return [r[field] * 1000 - base for r in runs]
+    """ms of each run, net of the start of the same program in the same
+    round (its --version, run beside it): paired, so that what drifts from
+    round to round on a shared machine cancels out (the difference of the
+    two medians moved by 0.1 ms between two copies of one binary)"""
+    return [r[field] * 1000 - s[field] * 1000 for r, s in zip(runs, starts)]
 
 
 def edits():
@@ -270,18 +271,19 @@ def edits():
     # 4, 4d. one uid into the 50,000-uid hash set: --runtime vs nft add
     # element, each net of its own start (hostguard --version, nft
     # --version, interleaved in the same loop)
-    for label, ns, cfg in (("4. allow-uid --runtime into a 50,000-uid set vs nft add element, few intervals",
-                            nsf, few),
-                           ("4d. the same in scripts/bench's ruleset (50,000 port entries in interval sets)",
-                            nss, shape)):
-        # three times the usual rounds: the difference sought is a fraction
-        # of a millisecond beside starts of 1 to 4 ms on a shared machine.
+    for label, ns, cfg, rounds in (("4. allow-uid --runtime into a 50,000-uid set vs nft add element, few intervals",
+                                    nsf, few, 10 * N),
+                                   ("4d. the same in scripts/bench's ruleset (50,000 port entries in interval sets)",
+                                    nss, shape, 3 * N)):
+        # more rounds than the others: the difference sought is a fraction
+        # of a millisecond beside starts of 1 to 4 ms on a shared machine
+        # (4d's nft takes 0.1 to 0.5 s a run, and its ratio is 0.001).
         # Each round runs the four commands in a new random order (seeded):
         # a command that follows its own program finds that program's code
         # warm in the CPU caches, and a fixed order would favour one side.
         rnd = random.Random(4)
         order, cmds = [], []
-        for _ in range(3 * N):
+        for _ in range(rounds):
             kinds = [0, 1, 2, 3]
             rnd.shuffle(kinds)
             for k in kinds:
@@ -466,8 +468,8 @@ def report():
           f"{N} (small), {NBIG} (50k) alternating runs; load average {os.getloadavg()[0]:.1f} at the end. "
           f"Rows 1 and 3 are net of the cost of starting a process (/bin/true, measured in the same loops: "
           f"median {statistics.median(spawn) if spawn else 0:.2f} ms), which both sides pay; rows 4 and 4d "
-          f"are net of each program's own start (its --version, in the same loop); rows 2, 4b, 4c and 8 "
-          f"include it.")
+          f"are net of each program's own start (its --version, run in the same round; medians of "
+          f"{10 * N} and {3 * N} rounds of the differences); rows 2, 4b, 4c and 8 include it.")
     print()
     print("| comparison | hostguard | reference | ratio | target | |")
     print("|---|---|---|---|---|---|")
