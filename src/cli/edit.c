@@ -3,7 +3,8 @@
  * allow-uid, revoke-uid, allow-gid, revoke-gid, allow-port, revoke-port,
  * add-iface, remove-iface: one set, one transaction, the config along.
  *
- * Order, under the exclusive lock (lock.c):
+ * Order, under the config's exclusive lock (lock.c; a --runtime edit, which
+ * skips 2, 3 and 5, takes none), and from 3 to 5 the record's (record.c):
  *   1. every value is parsed: one bad value and nothing changes;
  *   2. the new config is written to a temporary file beside the old one
  *      (nothing changes if that fails);
