@@ -37,8 +37,14 @@
  * another program committed since (Docker's iptables rules, say) does an
  * edit read the table, and check, which reads it anyway, refreshes the
  * digest; an edit that finds the table changed says so in the record
- * (mark_outside), so that the next ones need not read it again.  Every write is made under a lock of the directory and only if
- * the record and the generation are still what the writer saw.
+ * (mark_outside), so that the next ones need not read it again.
+ *
+ * The namespace's lock (/run/hostguard/lock-<cookie>) orders hostguard's
+ * own transactions there: an edit holds it from before its transaction to
+ * after its record, apply and follow too (waiting a bounded time), so no
+ * commit of hostguard's comes between another's commit and its record;
+ * every write of the record is made under it.  One lock per namespace: an
+ * apply of a million uids elsewhere holds up nothing here.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,14 +111,17 @@ static int netns_id(char *buf, size_t len)
 	return 0;
 }
 
+static char record_file[128], lock_file[128];
+
 const char *record_path(void)
 {
-	static char path[128];
 	char id[40];
 
-	if (!path[0] && netns_id(id, sizeof(id)) == 0)
-		snprintf(path, sizeof(path), RECORD_DIR "/applied-%s", id);
-	return path[0] ? path : NULL;
+	if (!record_file[0] && netns_id(id, sizeof(id)) == 0) {
+		snprintf(record_file, sizeof(record_file), RECORD_DIR "/applied-%s", id);
+		snprintf(lock_file, sizeof(lock_file), RECORD_DIR "/lock-%s", id);
+	}
+	return record_file[0] ? record_file : NULL;
 }
 
 /* root's, no group or other bits, not a symlink */
@@ -218,23 +227,29 @@ int record_load(struct record *ret)
 	return r;
 }
 
-/* The directory, locked: every write re-checks what it saw under it.
- * wait_ms < 0: as long as it takes; else at most that long, then -EAGAIN. */
+/*
+ * The namespace's lock, /run/hostguard/lock-<cookie> (one per network
+ * namespace: an apply in one never waits for another's), flock()ed.  A
+ * regular file of root's, 0600, one link, in the trusted directory: nobody
+ * else can open it.  wait_ms < 0: as long as it takes; else at most that
+ * long, then -EAGAIN.
+ */
 static int record_lock_within(long wait_ms)
 {
+	struct stat st;
 	int fd;
 
 	if (geteuid() != 0 || !record_path())
 		return -EPERM;
-	fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		fd = open(RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0)
+	if (lstat(RECORD_DIR, &st) < 0 && errno == ENOENT && mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	if (!dir_trusted()) {
+	if (!dir_trusted())
+		return -EPERM;
+	fd = open(lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) ||
+	    st.st_nlink != 1) {
 		close(fd);
 		return -EPERM;
 	}

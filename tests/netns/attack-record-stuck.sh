@@ -1,5 +1,6 @@
 #!/bin/bash
-# The record's lock (/run/hostguard, flock) is held by an edit from its
+# The record's lock (/run/hostguard/lock-<netns cookie>, flock; one per
+# network namespace) is held by an edit from its
 # begin to its end (a1d15c0), and by apply around its transaction.  Nobody
 # stuck holding it may hold up a repair: apply waits a few seconds at most,
 # then repairs (unrecorded); and an edit that fails lets go of it before it
@@ -13,22 +14,47 @@ CONF
 expect_rc 0 "apply" hg apply
 RECORD=$(hg status --json | jq -r .record)
 [ -f "$RECORD" ] && pass "apply wrote the record" || fail "no record: $RECORD"
-cleanup_record() { rm -f "$RECORD"; cleanup; }
+RECORD_LOCK="${RECORD%/*}/lock-${RECORD##*/applied-}"
+export RECORD_LOCK
+cleanup_record() { rm -f "$RECORD" "$RECORD_LOCK"; cleanup; }
 trap cleanup_record EXIT
 
-# ---- a root process holds the record's lock and never lets go
-# (the sleep itself holds it: killing it lets go)
-(
-	exec 9</run/hostguard
-	flock -x 9
-	exec sleep 60
-) &
-holder=$!
-PIDS+=("$holder")
-sleep 0.3
+# hold LOCKFILE: a root process that takes it and never lets go (the sleep
+# itself holds it: killing it lets go); its pid in $holder
+hold() {
+	(
+		exec 9<"$1"
+		flock -x 9
+		exec sleep 60
+	) &
+	holder=$!
+	PIDS+=("$holder")
+	sleep 0.3
+}
+
+# ---- another namespace's lock, or the directory (the lock before it was
+# one per namespace), held for good: nothing here waits for them
+for other in "/run/hostguard" "${RECORD%/*}/lock-0"; do
+	[ -e "$other" ] || : >"$other"
+	hold "$other"
+	h nft add element inet hostguard allowed_uids '{ 4241 }'
+	before=$(sed -n 's/^generation //p' "$RECORD")
+	expect_rc 0 "apply while $other is held" \
+		h env HOSTGUARD_LOCK_TIMEOUT=5 timeout 30 "$HG" --config "$CONF" apply -q
+	[ "$(sed -n 's/^by //p' "$RECORD")" = apply ] && [ "$(sed -n 's/^generation //p' "$RECORD")" != "$before" ] &&
+		pass "and recorded its commit" || fail "not recorded: $(head -c 200 "$RECORD")"
+	expect_rc 0 "an edit goes through too" timeout 10 ip netns exec "$H" "$HG" --config "$CONF" allow-uid --runtime 4240
+	expect_rc 0 "and back" hg revoke-uid --runtime 4240
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+done
+rm -f "${RECORD%/*}/lock-0"
+expect_rc 0 "check: in sync" hg check
+
+# ---- the namespace's own lock held for good by a root process
+hold "$RECORD_LOCK"
 h nft add element inet hostguard allowed_uids '{ 4242 }'
 start=$(date +%s)
-# (one second: the lock is every namespace's, other tests run meanwhile)
 expect_rc 0 "apply while the record's lock is held: it repairs" \
 	h env HOSTGUARD_LOCK_TIMEOUT=1 timeout 30 "$HG" --config "$CONF" apply -q
 took=$(($(date +%s) - start))

@@ -48,17 +48,18 @@ passed=0
 failed=0
 
 cleanup() {
-	local p ns
+	local p ns cookie
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
 	for ns in "${NAMESPACES[@]}"; do
-		# hostguard's record of its last change in that namespace
-		# (/run/hostguard/applied-<netns cookie>, hostguard(8))
-		rm -f "/run/hostguard/applied-$(ip netns exec "$ns" python3 -c 'import socket
+		# hostguard's record of its last change in that namespace and
+		# the record's lock (/run/hostguard/{applied,lock}-<netns cookie>)
+		cookie=$(ip netns exec "$ns" python3 -c 'import socket
 s = socket.socket(socket.AF_UNIX)
-print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)"
+print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)
+		[ -n "$cookie" ] && rm -f "/run/hostguard/applied-$cookie" "/run/hostguard/lock-$cookie"
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$T"

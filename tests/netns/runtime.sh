@@ -23,11 +23,17 @@ expect_rc 0 "check: in sync -> 0" hg check
 RECORD=$(hg status --json | jq -r .record)
 [ -n "$RECORD" ] && [ "$RECORD" != null ] && [ -f "$RECORD" ] && pass "apply wrote the record $RECORD" ||
 	fail "no record: $RECORD"
-cleanup_record() { rm -f "$RECORD"; cleanup; }
+# the namespace's lock beside it (record.c)
+export RECORD_LOCK="${RECORD%/*}/lock-${RECORD##*/applied-}"
+cleanup_record() { rm -f "$RECORD" "$RECORD_LOCK"; cleanup; }
 trap cleanup_record EXIT
 [ "$(stat -c '%U %a' /run/hostguard)" = "root 700" ] && pass "/run/hostguard is root's, 0700" ||
 	fail "/run/hostguard: $(stat -c '%U %a' /run/hostguard)"
 [ "$(stat -c '%U %a' "$RECORD")" = "root 600" ] && pass "the record is root's, 0600" || fail "record: $(stat -c '%U %a' "$RECORD")"
+[ "$(stat -c '%U %a %F' "$RECORD_LOCK")" = "root 600 regular empty file" ] && pass "its lock is root's, 0600" ||
+	fail "lock: $(stat -c '%U %a %F' "$RECORD_LOCK")"
+expect_rc 66 "uid 2000 cannot open the lock (flock: cannot open)" \
+	setpriv --reuid=2000 --regid=2000 --clear-groups flock -n "$RECORD_LOCK" true
 
 # ---- an edit blocked on its output (a stopped terminal) holds no lock of
 # the record: apply and the guard write it after their commits

@@ -2,8 +2,9 @@
 """tty-stopped.py NS HG CONF ARGS...: runs hostguard with its output on a
 terminal whose output is stopped (^S: writes block), and prints
 "BLOCKED FREE RC": whether the command was still blocked after a second,
-whether /run/hostguard's lock could be taken meanwhile (every writer of the
-record holds it), and its exit code once output resumed."""
+whether the namespace's record lock ($RECORD_LOCK, /run/hostguard/lock-*:
+every writer of the record holds it) could be taken meanwhile, and its exit
+code once output resumed."""
 import fcntl
 import os
 import subprocess
@@ -20,8 +21,8 @@ p = subprocess.Popen(["ip", "netns", "exec", ns, hg, "--config", conf] + sys.arg
 time.sleep(1)
 blocked = p.poll() is None
 free = False
-fd = os.open("/run/hostguard", os.O_RDONLY | os.O_DIRECTORY)
-# other tests may hold it for a moment: one success in two seconds will do
+fd = os.open(os.environ["RECORD_LOCK"], os.O_RDONLY)
+# one success in two seconds will do
 for _ in range(40):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
