@@ -117,17 +117,25 @@ static bool idset_put(struct idset *s, uint32_t v)
 	return false;
 }
 
-static int idset_build(struct line_ctx *c, size_t extra)
+/* An empty set with room for n ids (half full at most); -ENOMEM. */
+static int idset_alloc(struct idset *s, size_t n)
 {
 	size_t cap = 16;
 
-	while (cap < 2 * (c->now.n + extra))
+	while (cap < 2 * n)
 		cap *= 2;
-	free(c->ids.slot);
-	c->ids.slot = calloc(cap, sizeof(*c->ids.slot));
-	if (!c->ids.slot)
+	free(s->slot);
+	s->slot = calloc(cap, sizeof(*s->slot));
+	if (!s->slot)
 		return -ENOMEM;
-	c->ids.mask = cap - 1;
+	s->mask = cap - 1;
+	return 0;
+}
+
+static int idset_build(struct line_ctx *c, size_t extra)
+{
+	if (idset_alloc(&c->ids, c->now.n + extra) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < c->now.n; i++)
 		if (has_value(&c->now.v[i]))
 			idset_put(&c->ids, c->now.v[i].lo);
@@ -516,15 +524,10 @@ static int extend_ids(const char *text, const struct hg_policy *p, const struct 
 		goto out;
 	}
 	if (n > 1) {
-		size_t cap = 16;
-		while (cap < 2 * (l->n + n))
-			cap *= 2;
-		ids.slot = calloc(cap, sizeof(*ids.slot));
-		if (!ids.slot) {
+		if (idset_alloc(&ids, l->n + n) < 0) {
 			r = -ENOMEM;
 			goto out;
 		}
-		ids.mask = cap - 1;
 		for (size_t i = 0; i < l->n; i++)
 			idset_put(&ids, l->v[i].lo);
 	}

@@ -17,6 +17,13 @@ wait_all() {
 	for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 	[ $bad = 0 ] && pass "$1" || { fail "$bad of ${#pids[@]} failed: $1"; cat "${@:2}"; }
 }
+# spawn OUT ARGS...: hg ARGS in the background, its output in OUT, its pid in pids
+spawn() {
+	local out=$1
+	shift
+	hg "$@" >"$out" 2>&1 &
+	pids+=($!)
+}
 # in_config KEY FIRST LAST: how many of the ids FIRST..LAST the config's KEY line lacks
 in_config() {
 	local line miss=0 i
@@ -27,15 +34,10 @@ in_config() {
 
 # ---- 16 parallel allow-uid, plus parallel port edits and applies
 pids=()
-for i in $(seq 1 16); do
-	hg allow-uid $((5000 + i)) >"$T/par.$i" 2>&1 &
-	pids+=($!)
-done
+for i in $(seq 1 16); do spawn "$T/par.$i" allow-uid $((5000 + i)); done
 for i in $(seq 1 4); do
-	hg allow-port udp $((6000 + i)) >"$T/parp.$i" 2>&1 &
-	pids+=($!)
-	hg apply >"$T/para.$i" 2>&1 &
-	pids+=($!)
+	spawn "$T/parp.$i" allow-port udp $((6000 + i))
+	spawn "$T/para.$i" apply
 done
 wait_all "24 concurrent commands all exited 0" "$T"/par*
 OUT=$(hg status --json)
@@ -52,14 +54,8 @@ expect_rc 0 "check: kernel and config agree" hg check
 # ---- --runtime edits take no config lock: 16 of them at once, among 8
 # persisted edits, lose nothing either (the generation guard orders them)
 pids=()
-for i in $(seq 1 16); do
-	hg allow-uid --runtime $((9000 + i)) >"$T/rt.$i" 2>&1 &
-	pids+=($!)
-done
-for i in $(seq 1 8); do
-	hg allow-gid $((9100 + i)) >"$T/rtp.$i" 2>&1 &
-	pids+=($!)
-done
+for i in $(seq 1 16); do spawn "$T/rt.$i" allow-uid --runtime $((9000 + i)); done
+for i in $(seq 1 8); do spawn "$T/rtp.$i" allow-gid $((9100 + i)); done
 wait_all "24 concurrent edits, 16 of them --runtime, all exited 0" "$T"/rt*
 OUT=$(hg status --json)
 n=$(printf '%s' "$OUT" | jq '[.sets.allowed_uids[] | select(.id > 9000 and .id <= 9016)] | length')
