@@ -161,7 +161,7 @@ int cmd_apply(int argc, char **argv)
 	char **delta = NULL;
 	size_t n_delta = 0;
 	unsigned flags = 0;
-	int ret, lock = -1, rlock, kept = EXIT_OK;
+	int ret, lock = -1, kept = EXIT_OK;
 
 	/* "hostguard reset-counters" is "apply --reset-counters" */
 	bool reset_cmd = strcmp(argv[0], "reset-counters") == 0;
@@ -267,21 +267,13 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* the record's lock around the transaction and its record, let go
-	 * before anything is printed */
-	rlock = record_apply_lock();
-	ret = hg_apply_flags(nl, p, flags, &delta, &n_delta, &e);
+	/* recorded: only the config's own policy (not the live sets kept for
+	 * a missing one) */
+	ret = record_apply(nl, p, flags, kept == EXIT_OK, &delta, &n_delta, &e);
 	if (ret < 0) {
-		if (rlock >= 0)
-			close(rlock);
 		ret = fail(&e);
 		goto out;
 	}
-	/* only the config's own policy (not the live sets kept for a missing one) */
-	if (kept == EXIT_OK)
-		record_after_apply(nl, p, ret > 0, rlock);
-	if (rlock >= 0)
-		close(rlock);
 	print_delta(delta, n_delta);
 	hg_lines_free(delta, n_delta);
 	if (ret || !quiet)

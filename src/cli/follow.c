@@ -170,7 +170,7 @@ static int sync_table(struct follow *f, bool initial)
 	size_t n_delta = 0;
 	const char *sock;
 	bool retry = false;
-	int r, dr, ret = -1, lock = -1, rlock;
+	int r, dr, ret = -1, lock = -1;
 
 	/* shared, like apply: no edit rewrites the config meanwhile */
 	if (config_lock("follow", LOCK_SH, false, &lock) != EXIT_OK)
@@ -211,17 +211,11 @@ static int sync_table(struct follow *f, bool initial)
 	}
 	if (open_nl(&nl))
 		goto out;
-	rlock = record_apply_lock();
-	r = hg_apply_flags(nl, p, 0, &delta, &n_delta, &e);
+	r = record_apply(nl, p, 0, true, &delta, &n_delta, &e);
 	if (r < 0) {
-		if (rlock >= 0)
-			close(rlock);
 		err_msg("warning: apply failed: %s", e.message[0] ? e.message : strerror(-e.code));
 		goto out;
 	}
-	record_after_apply(nl, p, r > 0, rlock);
-	if (rlock >= 0)
-		close(rlock);
 	/* grants by name and label: which elements came and went
 	 * ("+ grant_uids 2001@172.18.0.5 (container name web1)"); ports and
 	 * bridges are told by print_changes, with their container */

@@ -79,25 +79,16 @@
 
 /* ---- where ---------------------------------------------------------------- */
 
-/* a socket of this namespace that is open anyway (record_use_socket) */
-static int known_fd = -1;
-
-void record_use_socket(struct hg_nl *nl)
-{
-	known_fd = hg_nl_fd(nl);
-	(void)record_path();
-	known_fd = -1;
-}
-
-static int netns_id(char *buf, size_t len)
+/* known: a socket of this namespace that is open anyway, or -1 (making a
+ * socket costs an edit more than reading the record) */
+static int netns_id(int known, char *buf, size_t len)
 {
 	uint64_t cookie = 0;
 	socklen_t sl = sizeof(cookie);
-	/* making a socket costs an edit more than reading the record */
-	int fd = known_fd >= 0 ? known_fd : socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = known >= 0 ? known : socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int r = fd < 0 ? -1 : getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &sl);
 
-	if (fd >= 0 && fd != known_fd)
+	if (fd >= 0 && fd != known)
 		close(fd);
 	if (r == 0) {
 		snprintf(buf, len, "%" PRIu64, cookie);
@@ -113,24 +104,38 @@ static int netns_id(char *buf, size_t len)
 
 static char record_file[128], lock_file[128];
 
-const char *record_path(void)
+static const char *path_from(int known)
 {
 	char id[40];
 
-	if (!record_file[0] && netns_id(id, sizeof(id)) == 0) {
+	if (!record_file[0] && netns_id(known, id, sizeof(id)) == 0) {
 		snprintf(record_file, sizeof(record_file), RECORD_DIR "/applied-%s", id);
 		snprintf(lock_file, sizeof(lock_file), RECORD_DIR "/lock-%s", id);
 	}
 	return record_file[0] ? record_file : NULL;
 }
 
-/* root's, no group or other bits, not a symlink */
+const char *record_path(void)
+{
+	return path_from(-1);
+}
+
+void record_use_socket(struct hg_nl *nl)
+{
+	(void)path_from(hg_nl_fd(nl));
+}
+
+/* root's, no group or other bits, not a symlink (st: its lstat) */
+static bool trusted(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == 0 && !(st->st_mode & 077);
+}
+
 static bool dir_trusted(void)
 {
 	struct stat st;
 
-	return lstat(RECORD_DIR, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
-	       !(st.st_mode & 077);
+	return lstat(RECORD_DIR, &st) == 0 && trusted(&st);
 }
 
 /* ---- read, write ------------------------------------------------------------ */
@@ -241,9 +246,12 @@ static int record_lock_within(long wait_ms)
 
 	if (geteuid() != 0 || !record_path())
 		return -EPERM;
-	if (lstat(RECORD_DIR, &st) < 0 && errno == ENOENT && mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (!dir_trusted())
+	if (lstat(RECORD_DIR, &st) < 0) {
+		if (errno != ENOENT || (mkdir(RECORD_DIR, 0700) < 0 && errno != EEXIST) ||
+		    lstat(RECORD_DIR, &st) < 0)
+			return -errno;
+	}
+	if (!trusted(&st))
 		return -EPERM;
 	fd = open(lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -271,7 +279,7 @@ static int record_lock(void)
 	return record_lock_within(-1);
 }
 
-int record_apply_lock(void)
+static int record_apply_lock(void)
 {
 	long ms = lock_timeout_ms();
 
@@ -432,9 +440,10 @@ static int new_key(struct record *r)
 	return 0;
 }
 
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock)
+/* After an apply of p (changed: it committed) under the lock */
+static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock)
 {
-	struct record r = { 0 }, seen;
+	struct record r = { 0 };
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
 	char **lines = NULL;
@@ -449,12 +458,10 @@ void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool change
 	 * repair timer's every minute): the table is as recorded and is the
 	 * config, so only the config's digest may be new; no table walk */
 	if (!changed && record_load(&r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
-		seen = r;
-		if (record_config_digest(&r, &r.config) == 0 && r.config != seen.config) {
-			struct record again;
-			if (record_load(&again) == 0 && same_record(&again, &seen))
-				record_store(&r, "apply");
-		}
+		/* read under the lock, held since before the transaction */
+		uint64_t applied = r.config;
+		if (record_config_digest(&r, &r.config) == 0 && r.config != applied)
+			record_store(&r, "apply");
 		return;
 	}
 	if (hg_state_read(nl, &s, &e) < 0)
@@ -472,6 +479,19 @@ void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool change
 	}
 	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
 	hg_state_free(s);
+}
+
+int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bool record,
+		 char ***ret_delta, size_t *ret_n, struct hg_error *err)
+{
+	int lock = record_apply_lock();
+	int r = hg_apply_flags(nl, p, flags, ret_delta, ret_n, err);
+
+	if (r >= 0 && record)
+		record_after_apply(nl, p, r > 0, lock);
+	if (lock >= 0)
+		close(lock);
+	return r;
 }
 
 /*

@@ -37,18 +37,17 @@ int record_load(struct record *ret);
 int record_table_digest(const struct record *r, const struct hg_state *s, uint64_t *ret);
 int record_config_digest(const struct record *r, uint64_t *ret);
 
-/* apply and follow take the record's lock before their transaction and
- * keep it to after record_after_apply (an edit, which holds it from begin
- * to end, then never takes their commit, not recorded yet, for another
- * program's; nor does a stream of --runtime edits, which take no config
- * lock, keep them from reading the table).  Waits HOSTGUARD_LOCK_TIMEOUT
- * at most (a stuck holder must not hold up a repair); -1 then, or when not
- * root. */
-int record_apply_lock(void);
-/* After an apply of p (changed: it committed), lock from
- * record_apply_lock(): records the table when it reads back as p; nothing
- * without the lock. */
-void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock);
+/* apply's and follow's transaction: hg_apply_flags() under the record's
+ * lock, then, when record, the record of the table when it reads back as p;
+ * the lock goes before the caller prints.  An edit, which holds the lock
+ * from begin to end, then never takes their commit, not recorded yet, for
+ * another program's, nor does a stream of --runtime edits keep them from
+ * reading the table.  The lock is waited for HOSTGUARD_LOCK_TIMEOUT at most
+ * (a stuck holder must not hold up a repair): then, or when not root, the
+ * table is changed all the same and nothing is recorded.  Returns what
+ * hg_apply_flags() returned. */
+int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bool record,
+		 char ***ret_delta, size_t *ret_n, struct hg_error *err);
 
 /* After remove: the table is gone, and so is what was known of it. */
 void record_forget(void);
