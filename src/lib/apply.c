@@ -31,7 +31,7 @@ static int plan_set_fill(struct hg_batch *b, enum hg_key k, const struct hg_cano
 	if (r == 0)
 		r = hg_units_from_canon(want, k, &u, &n);
 	if (r == 0) {
-		r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM);
+		r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM, 0);
 		free(u);
 	}
 	return r;

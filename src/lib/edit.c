@@ -3,10 +3,13 @@
  * Edits of one set in the live table: only the named elements change, in
  * one transaction guarded by the ruleset generation.
  *
- * For uids and gids each named id is looked up on its own (a non-dump
- * GETSETELEM), so the cost does not grow with the size of the set.  Port
- * and interface sets are read whole (they are small by nature: at most
- * 65,535 ports) because an edit there can merge or split intervals.
+ * For uids and gids the named ids go in as they are, the additions with
+ * NLM_F_EXCL: the kernel refuses the batch when the set already holds one
+ * (-EEXIST), or lacks one that is to go (-ENOENT), and only then is each
+ * id looked up on its own (a non-dump GETSETELEM) and the edit planned
+ * again.  Neither costs more with the size of the set.  Port and interface
+ * sets are read whole (they are small by nature: at most 65,535 ports)
+ * because an edit there can merge or split intervals.
  */
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_tables.h>
@@ -33,9 +36,10 @@ static int parse_all(enum hg_key k, const char *const *tokens, size_t n, struct 
 	return 0;
 }
 
-/* ids: look each one up, then add the absent / delete the present ones */
+/* ids: each one once; with lookup, only the absent ones added / the
+ * present ones deleted, else all of them (see the top of the file) */
 static int plan_ids(struct hg_nl *nl, struct hg_batch *b, enum hg_key k, enum hg_edit op,
-		    const struct hg_range *ids, size_t n, size_t *changes)
+		    const struct hg_range *ids, size_t n, bool lookup, size_t *changes)
 {
 	struct hg_unit *u = calloc(n ? n : 1, sizeof(*u));
 	size_t m = 0;
@@ -52,7 +56,7 @@ static int plan_ids(struct hg_nl *nl, struct hg_batch *b, enum hg_key k, enum hg
 			dup |= memcmp(u[j].start, key, 4) == 0;
 		if (dup)
 			continue;
-		r = hg_set_has_key(nl, k, key);
+		r = lookup ? hg_set_has_key(nl, k, key) : op == HG_EDIT_REMOVE;
 		if (r < 0)
 			goto out;
 		if ((op == HG_EDIT_ADD) != (r == 1))
@@ -60,7 +64,8 @@ static int plan_ids(struct hg_nl *nl, struct hg_batch *b, enum hg_key k, enum hg
 	}
 	r = 0;
 	if (m)
-		r = hg_batch_units(b, k, u, m, op == HG_EDIT_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+		r = hg_batch_units(b, k, u, m, op == HG_EDIT_ADD ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				   op == HG_EDIT_ADD ? NLM_F_EXCL : 0);
 	*changes += m;
 out:
 	free(u);
@@ -121,6 +126,8 @@ struct edit_ctx {
 	uint64_t timeout_ms;
 	const struct hg_policy *resolver;   /* container names: their addresses */
 	bool names_removed;                 /* a name grant is revoked: read the elements */
+	bool lookup;                        /* ids: look each one up first */
+	bool planned;                       /* a batch went out: its errors are the kernel's */
 };
 
 /*
@@ -244,7 +251,7 @@ out:
  * come back bare; every other failure is named here. */
 static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg_error *err)
 {
-	const struct edit_ctx *c = data;
+	struct edit_ctx *c = data;
 	enum hg_key k = c->k;
 	struct hg_state *s = NULL;
 	size_t changes = 0;
@@ -265,13 +272,14 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 		if (HG_KIND(k) == HG_KIND_GRANT)
 			r = plan_grants(nl, b, c, s, &changes, err);
 		else if (HG_KIND(k) == HG_KIND_ID)
-			r = plan_ids(nl, b, k, c->op, c->req, c->n, &changes);
+			r = plan_ids(nl, b, k, c->op, c->req, c->n, c->lookup, &changes);
 		else if (HG_KIND(k) == HG_KIND_IFNAME)
 			r = plan_ifaces(b, c->op, s, c->tokens, c->n, &changes, err);
 		else
 			r = plan_ports(b, k, c->op, s, c->req, c->n, &changes);
 	}
 	hg_state_free(s);
+	c->planned = r >= 0;
 	if (r < 0) {
 		/* plan_ifaces names a refused pattern itself */
 		if (r == -EINVAL)
@@ -331,8 +339,17 @@ static int edit_table(struct hg_nl *nl, enum hg_key k, enum hg_edit op, const ch
 		return hg_err(err, -EINVAL, "a timeout is not for grants by container name");
 	}
 	{
-		struct edit_ctx ctx = { k, op, req, tokens, n, timeout_ms, resolver, names_removed };
+		struct edit_ctx ctx = { k, op, req, tokens, n, timeout_ms, resolver, names_removed,
+					false, false };
 		r = hg_transact(nl, plan_edit, &ctx, err);
+		/* an id that is there already, or not there to go: the kernel
+		 * refused the whole batch, nothing changed; look them up */
+		if (HG_KIND(k) == HG_KIND_ID && ctx.planned &&
+		    r == (op == HG_EDIT_ADD ? -EEXIST : -ENOENT)) {
+			ctx.lookup = true;
+			ctx.planned = false;
+			r = hg_transact(nl, plan_edit, &ctx, err);
+		}
 	}
 	free(req);
 	switch (r) {

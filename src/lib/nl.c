@@ -67,7 +67,30 @@ HG_EXPORT void hg_nl_close(struct hg_nl *nl)
 	if (!nl)
 		return;
 	mnl_socket_close(nl->sock);
+	free(nl->rbuf);
 	free(nl);
+}
+
+/* The socket's buffer for answers (RECV_SIZE), allocated once: a malloc()
+ * of 64 KiB per request touched a fresh heap page or two each time, and a
+ * page fault is what a small edit costs most.  A caller that reads while
+ * another read is under way (none does) gets a buffer of its own. */
+static char *rbuf_get(struct hg_nl *nl)
+{
+	if (nl->rbuf_busy)
+		return malloc(RECV_SIZE);
+	if (!nl->rbuf)
+		nl->rbuf = malloc(RECV_SIZE);
+	nl->rbuf_busy = nl->rbuf != NULL;
+	return nl->rbuf;
+}
+
+static void rbuf_put(struct hg_nl *nl, char *buf)
+{
+	if (buf && buf == nl->rbuf)
+		nl->rbuf_busy = false;
+	else
+		free(buf);
 }
 
 uint32_t hg_nl_next_seq(struct hg_nl *nl)
@@ -361,7 +384,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 
 	/* the buffer for the answers before the batch goes: once it is sent,
 	 * its outcome must be read */
-	rbuf = malloc(RECV_SIZE);
+	rbuf = rbuf_get(nl);
 	if (!rbuf)
 		return hg_err(err, -ENOMEM, "out of memory");
 	do
@@ -369,7 +392,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int e = errno;
-		free(rbuf);
+		rbuf_put(nl, rbuf);
 		if (e == EPERM)
 			return hg_err_perm(err);
 		return hg_err(err, -e, "cannot send the transaction (%zu bytes): %s", b->len,
@@ -421,7 +444,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 	if (commit && !res.committed)
 		r = hg_err(err, -EPROTO, "the kernel did not confirm the transaction");
 out:
-	free(rbuf);
+	rbuf_put(nl, rbuf);
 	return r;
 }
 
@@ -451,12 +474,13 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	if (one)
 		req->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 	/* the buffer first: once the request is out, its answer must be read */
-	buf = malloc(RECV_SIZE);
+	buf = rbuf_get(nl);
 	if (!buf)
 		return -ENOMEM;
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0) {
-		free(buf);
-		return -errno;
+		r = -errno;
+		rbuf_put(nl, buf);
+		return r;
 	}
 	for (;;) {
 		n = mnl_socket_recvfrom(nl->sock, buf, RECV_SIZE);
@@ -476,16 +500,14 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 			break;
 		}
 	}
-	free(buf);
 	/* An interrupted dump, or an error while one was under way, leaves
 	 * the rest of it queued; drain it so the next request starts clean.
 	 * A request of one answer has none left once its error is read,
 	 * unless what was read was not its answer (libmnl: EPROTO, ESRCH). */
-	if (r < 0 && (!one || r == -EPROTO || r == -ESRCH)) {
-		char tmp[8192];
-		while (recv(mnl_socket_get_fd(nl->sock), tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
+	if (r < 0 && (!one || r == -EPROTO || r == -ESRCH))
+		while (recv(mnl_socket_get_fd(nl->sock), buf, RECV_SIZE, MSG_DONTWAIT) > 0)
 			;
-	}
+	rbuf_put(nl, buf);
 	return r;
 }
 

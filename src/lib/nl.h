@@ -20,6 +20,9 @@ struct hg_nl {
 	 * request was a GETGEN (hg_nl_plan_genid) */
 	uint32_t last_genid;
 	bool last_genid_ok;
+	/* the buffer answers are read into, one per socket (hg_nl_rbuf) */
+	char *rbuf;
+	bool rbuf_busy;
 };
 
 /* What one message of a batch is about, to name it in an error. */

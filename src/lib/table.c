@@ -130,14 +130,14 @@ int hg_batch_diff(struct hg_batch *b, enum hg_key k, const struct hg_canon *live
 	if (nd) {
 		r = hg_units_from_canon(&del, k, &u, &nu);
 		if (r == 0)
-			r = hg_batch_units(b, k, u, nu, NFT_MSG_DELSETELEM);
+			r = hg_batch_units(b, k, u, nu, NFT_MSG_DELSETELEM, 0);
 		free(u);
 		u = NULL;
 	}
 	if (r == 0 && nn) {
 		r = hg_units_from_canon(&add, k, &u, &nu);
 		if (r == 0)
-			r = hg_batch_units(b, k, u, nu, NFT_MSG_NEWSETELEM);
+			r = hg_batch_units(b, k, u, nu, NFT_MSG_NEWSETELEM, 0);
 		free(u);
 	}
 	*changes += nd + nn;
@@ -226,9 +226,11 @@ out:
 }
 
 /* Element messages for the units, each under the 64 KiB a message can be;
- * an interval's start and end stay in the same message. */
+ * an interval's start and end stay in the same message.  flags: more
+ * message flags (NLM_F_EXCL: adding an element the set holds fails the
+ * batch with -EEXIST). */
 int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
-		   uint16_t type)
+		   uint16_t type, uint16_t flags)
 {
 	const struct hg_setdef *d = &hg_setdefs[k];
 	size_t per = ELEM_MSG_BYTES / (2 * d->key_len + 64);
@@ -262,7 +264,7 @@ int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, s
 			}
 		}
 		nlh = nftnl_set_elem_nlmsg_build_hdr(at, type, NFPROTO_INET,
-						     type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+						     (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) | flags,
 						     hg_batch_seq(b));
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		hg_nftnl_free(nftnl_set_free, s);
@@ -427,7 +429,7 @@ int hg_batch_full_table(struct hg_batch *b, const struct hg_canon *c)
 		if (r == 0)
 			r = hg_units_from_canon(c, k, &u, &n);
 		if (r == 0) {
-			r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM);
+			r = hg_batch_units(b, k, u, n, NFT_MSG_NEWSETELEM, 0);
 			free(u);
 		}
 	}

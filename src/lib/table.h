@@ -33,7 +33,7 @@ int hg_units_from_canon(const struct hg_canon *c, enum hg_key k, struct hg_unit 
 int hg_batch_table(struct hg_batch *b, uint16_t type, uint16_t flags);
 int hg_batch_set(struct hg_batch *b, enum hg_key k);
 int hg_batch_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
-		   uint16_t type);
+		   uint16_t type, uint16_t flags);
 int hg_batch_chain(struct hg_batch *b, int ch);
 /* The chain's rules; a rule using the ICMPv6 set brings that set along. */
 int hg_batch_rules(struct hg_batch *b, int ch, const struct hg_log_settings *log);

@@ -65,7 +65,7 @@ static void one(const struct expect *x)
 	CHECK(hg_canon_from_policy(p, &c, NULL) == 0, "canon of %s", name);
 	CHECK(hg_units_from_canon(&c, x->k, &u, &nu) == 0, "units of %s", name);
 	CHECK(hg_batch_begin(&b, &nl, 0) == 0, "begin");
-	CHECK(hg_batch_units(&b, x->k, u, nu, NFT_MSG_NEWSETELEM) == 0, "elements of %s", name);
+	CHECK(hg_batch_units(&b, x->k, u, nu, NFT_MSG_NEWSETELEM, 0) == 0, "elements of %s", name);
 
 	for (size_t r = 0; r < b.n_rec; r++) {
 		const struct hg_msgrec *rec = &b.rec[r];
