@@ -11,9 +11,10 @@
 
 #include "cli.h"
 
-int caps_limit(unsigned need)
+/* want: the capabilities of map that need names, permitted and effective;
+ * only those cur permits when cur is given.  Returns the CAPS_* flags. */
+static int caps_wanted(cap_t want, cap_t cur, unsigned need)
 {
-	cap_t cur = NULL, want = NULL;
 	static const struct { unsigned flag; cap_value_t cap; } map[] = {
 		{ CAPS_NET_ADMIN, CAP_NET_ADMIN },
 		{ CAPS_CHOWN, CAP_CHOWN },
@@ -21,28 +22,44 @@ int caps_limit(unsigned need)
 		{ CAPS_SETID, CAP_SETUID },
 		{ CAPS_SETID, CAP_SETGID },
 	};
-	int r = -1, held = 0;
+	int held = 0;
 
-	cur = cap_get_proc();
-	want = cap_init();
-	if (!cur || !want)
-		goto out;
+	if (cap_clear(want) < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		cap_flag_value_t have = CAP_CLEAR;
+		cap_flag_value_t have = CAP_SET;
 		if (!(need & map[i].flag) ||
-		    cap_get_flag(cur, map[i].cap, CAP_PERMITTED, &have) < 0 || have != CAP_SET)
+		    (cur && (cap_get_flag(cur, map[i].cap, CAP_PERMITTED, &have) < 0 || have != CAP_SET)))
 			continue;
 		if (cap_set_flag(want, CAP_PERMITTED, 1, &map[i].cap, CAP_SET) < 0 ||
 		    cap_set_flag(want, CAP_EFFECTIVE, 1, &map[i].cap, CAP_SET) < 0)
-			goto out;
+			return -1;
 		held |= (int)map[i].flag;
 	}
-	if (cap_set_proc(want) < 0)
+	return held;
+}
+
+int caps_limit(unsigned need)
+{
+	cap_t cur = NULL, want = cap_init();
+	int r = -1, held;
+
+	if (!want)
 		goto out;
-	/* Nothing of ours survives an execve either (one prctl: libcap's
-	 * cap_reset_ambient() asks about each of the 41 capabilities first). */
-	if (CAP_AMBIENT_SUPPORTED())
-		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Root, or whoever holds all it needs, keeps just that in one capset;
+	 * one that lacks some of it (EPERM: a capset cannot add to the
+	 * permitted set) keeps what it has of it. */
+	held = caps_wanted(want, NULL, need);
+	if (held < 0)
+		goto out;
+	if (cap_set_proc(want) < 0) {
+		if (errno != EPERM || !(cur = cap_get_proc()) ||
+		    (held = caps_wanted(want, cur, need)) < 0 || cap_set_proc(want) < 0)
+			goto out;
+	}
+	/* Nothing of ours survives an execve either (one prctl; a kernel
+	 * without ambient capabilities refuses it, and has none to clear). */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	r = held;
 out:
