@@ -406,5 +406,43 @@ int main(void)
 		hg_canon_clear(&want);
 		hg_policy_free(w);
 	}
+	/* the first buffer: one batch at a time has it, and the next one
+	 * finds it zero past its messages however much the last one wrote
+	 * (libmnl leaves attribute padding as it finds it) */
+	{
+		struct hg_nl nl = { 0 };
+		struct hg_batch a, c;
+		const char *first;
+		bool zero = true;
+
+		CHECK(hg_batch_begin(&a, &nl, 0) == 0, "begin a");
+		first = a.buf;
+		CHECK(hg_batch_begin(&c, &nl, 0) == 0 && c.buf != first, "a second batch at the same time gets a buffer of its own");
+		hg_batch_free(&c);
+		/* a message built and never added, as a failed build leaves it */
+		memset(hg_batch_tail(&a), 0xa5, 4096);
+		hg_batch_free(&a);
+		CHECK(hg_batch_begin(&a, &nl, 0) == 0 && a.buf == first, "the next batch gets the first buffer back");
+		for (size_t i = a.len; i < a.len + 8192; i++)
+			zero &= a.buf[i] == 0;
+		CHECK(zero, "zero past its messages");
+		/* growing past it leaves it free for the next batch */
+		for (int i = 0; i < 8; i++) {
+			char *at = hg_batch_tail(&a);
+			struct nlmsghdr *nlh;
+			CHECK(at != NULL, "tail");
+			nlh = mnl_nlmsg_put_header(at);
+			nlh->nlmsg_len = 60000;
+			hg_batch_add(&a, nlh, -1, "filler %d", i);
+		}
+		CHECK(a.buf != first && a.cap > 4 * 128 * 1024, "grown into a buffer of its own (%zu bytes)", a.cap);
+		CHECK(hg_batch_begin(&c, &nl, 0) == 0 && c.buf == first, "and the first one is free again");
+		zero = true;
+		for (size_t i = c.len; i < 4 * 128 * 1024; i++)
+			zero &= c.buf[i] == 0;
+		CHECK(zero, "zero past the new batch's messages, all of it");
+		hg_batch_free(&c);
+		hg_batch_free(&a);
+	}
 	return check_done("test-batch");
 }
