@@ -39,14 +39,16 @@
  * digest; an edit that finds the table changed says so in the record
  * (mark_outside), so that the next ones need not read it again.
  *
- * The namespace's lock (/run/hostguard/lock-<cookie>) orders hostguard's
- * own transactions there: an edit holds it from before its transaction to
- * after its record, apply and follow too (waiting a bounded time), so no
- * commit of hostguard's comes between another's commit and its record;
- * every write of the record is made under it.  One lock per namespace: an
- * apply of a million uids elsewhere holds up nothing here.
+ * The namespace's lock is the record file itself, flock()ed: it orders
+ * hostguard's own transactions there.  An edit holds it from before its
+ * transaction to after its record, apply and follow too (waiting a bounded
+ * time), so no commit of hostguard's comes between another's commit and
+ * its record; every write of the record is made under it, through the fd
+ * that holds it: one open() for the lock, the read and the write.  The file
+ * is never replaced or removed (forgetting the record empties it), so every
+ * holder locks the same inode.  One lock per namespace: an apply of a
+ * million uids elsewhere holds up nothing here.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -69,7 +71,8 @@
 
 #define RECORD_DIR "/run/hostguard"
 #define RECORD_MAGIC "hostguard record 1"
-/* the file's fixed size: rewritten in place (record_store) */
+/* the record's fixed size: written in place (record_store); an empty file
+ * is no record */
 #define RECORD_SIZE 512
 /* up to this many elements an edit digests the table after its commit */
 #define RECORD_DIGEST_EDITS 2048
@@ -102,16 +105,14 @@ static int netns_id(int known, char *buf, size_t len)
 	return 0;
 }
 
-static char record_file[128], lock_file[128];
+static char record_file[128];
 
 static const char *path_from(int known)
 {
 	char id[40];
 
-	if (!record_file[0] && netns_id(known, id, sizeof(id)) == 0) {
+	if (!record_file[0] && netns_id(known, id, sizeof(id)) == 0)
 		snprintf(record_file, sizeof(record_file), RECORD_DIR "/applied-%s", id);
-		snprintf(lock_file, sizeof(lock_file), RECORD_DIR "/lock-%s", id);
-	}
 	return record_file[0] ? record_file : NULL;
 }
 
@@ -200,13 +201,38 @@ static int parse_record(const char *buf, struct record *ret)
 	return 0;
 }
 
+/* The record in fd (open, checked); -ENOENT when the file is empty. */
+static int record_read(int fd, struct record *ret)
+{
+	char buf[RECORD_SIZE + 1];
+	ssize_t n;
+	int r = -EBADMSG;
+
+	/* a writer rewrites the file in place, under the lock that readers
+	 * do not take: a read that raced it fails its sum, and is read again */
+	for (int tries = 0; tries < 3 && r == -EBADMSG; tries++) {
+		n = pread(fd, buf, RECORD_SIZE, 0);
+		if (n == 0)
+			return -ENOENT;
+		if (n < 0)
+			return -errno;
+		buf[n] = '\0';
+		r = parse_record(buf, ret);
+	}
+	return r;
+}
+
+/* root's regular file, no group or other bits (st: its fstat) */
+static bool file_trusted(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & 077);
+}
+
 int record_load(struct record *ret)
 {
 	const char *path = record_path();
-	char buf[RECORD_SIZE + 1];
 	struct stat st;
-	ssize_t n;
-	int fd, r = -EBADMSG;
+	int fd, r;
 
 	if (!path)
 		return -ENXIO;
@@ -215,28 +241,18 @@ int record_load(struct record *ret)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP ? -EPERM : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
-		close(fd);
-		return -EPERM;
-	}
-	/* a writer rewrites the file in place, under the lock that readers
-	 * do not take: a read that raced it fails its sum, and is read again */
-	for (int tries = 0; tries < 3 && r == -EBADMSG; tries++) {
-		n = pread(fd, buf, RECORD_SIZE, 0);
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		r = parse_record(buf, ret);
-	}
+	r = fstat(fd, &st) == 0 && file_trusted(&st) ? record_read(fd, ret) : -EPERM;
 	close(fd);
 	return r;
 }
 
 /*
- * The namespace's lock, /run/hostguard/lock-<cookie> (one per network
- * namespace: an apply in one never waits for another's), flock()ed.  A
- * regular file of root's, 0600, one link, in the trusted directory: nobody
- * else can open it.  wait_ms < 0: as long as it takes; else at most that
+ * The namespace's lock: its record file, /run/hostguard/applied-<cookie>
+ * (one per network namespace: an apply in one never waits for another's),
+ * flock()ed, created empty when missing.  A regular file of root's, 0600,
+ * one link, in the trusted directory: nobody else can open it.  Returns
+ * the fd, open for reading and writing the record (record_read,
+ * record_store).  wait_ms < 0: as long as it takes; else at most that
  * long, then -EAGAIN.
  */
 static int record_lock_within(long wait_ms)
@@ -253,11 +269,10 @@ static int record_lock_within(long wait_ms)
 	}
 	if (!trusted(&st))
 		return -EPERM;
-	fd = open(lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
+	fd = open(record_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == ELOOP ? -EPERM : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) ||
-	    st.st_nlink != 1) {
+	if (fstat(fd, &st) < 0 || !file_trusted(&st) || st.st_nlink != 1) {
 		close(fd);
 		return -EPERM;
 	}
@@ -312,53 +327,17 @@ static int record_text(const struct record *r, const char *by, char buf[RECORD_S
 	return 0;
 }
 
-/* Under record_lock().  The record exists: rewrite it in place, one
- * pwrite of a fixed size (a rename over it was most of what a --runtime
- * edit cost where /run is not a tmpfs: ext4 flushes the new file's data
- * before such a rename).  It does not: create it whole under a temporary
- * name and rename it into place. */
-static int record_store(const struct record *r, const char *by)
+/* Through lock, the fd record_lock() returned: one pwrite of a fixed size
+ * in place (a lockless reader that races it fails the sum and reads again;
+ * a rename over the file would leave the lock's holders on another inode,
+ * and was most of what a --runtime edit cost where /run is not a tmpfs). */
+static int record_store(int lock, const struct record *r, const char *by)
 {
-	const char *path = record_path();
-	char tmp[160], buf[RECORD_SIZE];
-	struct stat st;
-	int fd;
+	char buf[RECORD_SIZE];
 
 	if (record_text(r, by, buf) < 0)
 		return -ENOBUFS;
-	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		bool done = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-			    !(st.st_mode & 077) && st.st_size == RECORD_SIZE &&
-			    pwrite(fd, buf, RECORD_SIZE, 0) == RECORD_SIZE;
-		close(fd);
-		if (done)
-			return 0;
-	}
-
-	/* what a writer killed midway left: every writer holds the lock */
-	DIR *d = opendir(RECORD_DIR);
-	const char *base = strrchr(path, '/') + 1;
-	for (struct dirent *de; d && (de = readdir(d));)
-		if (strncmp(de->d_name, base, strlen(base)) == 0 && de->d_name[strlen(base)] == '.')
-			unlinkat(dirfd(d), de->d_name, 0);
-	if (d)
-		closedir(d);
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) < 0 || write(fd, buf, RECORD_SIZE) != RECORD_SIZE || close(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		int e = -errno;
-		unlink(tmp);
-		return e;
-	}
-	return 0;
+	return pwrite(lock, buf, RECORD_SIZE, 0) == RECORD_SIZE ? 0 : -EIO;
 }
 
 /* ---- digests -------------------------------------------------------------------- */
@@ -457,24 +436,24 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 	/* in sync and nothing committed since hostguard's last commit (the
 	 * repair timer's every minute): the table is as recorded and is the
 	 * config, so only the config's digest may be new; no table walk */
-	if (!changed && record_load(&r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
+	if (!changed && record_read(lock, &r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
 		/* read under the lock, held since before the transaction */
 		uint64_t applied = r.config;
 		if (record_config_digest(&r, &r.config) == 0 && r.config != applied)
-			record_store(&r, "apply");
+			record_store(lock, &r, "apply");
 		return;
 	}
 	if (hg_state_read(nl, &s, &e) < 0)
 		return;
 	/* the table is the applied policy, whoever else committed meanwhile */
 	n = hg_state_diff(s, p, &lines);
-	if (n == 0 && (record_load(&r) == 0 || new_key(&r) == 0) &&
+	if (n == 0 && (record_read(lock, &r) == 0 || new_key(&r) == 0) &&
 	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0) {
 		/* another program may have committed meanwhile */
 		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
 			r.generation = r.table_generation = now;
 			r.elements = table_elements(s);
-			record_store(&r, "apply");
+			record_store(lock, &r, "apply");
 		}
 	}
 	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
@@ -507,7 +486,7 @@ static void mark_outside(const struct record_edit *re)
 	struct record r = re->seen;
 
 	r.table_generation = RECORD_OUTSIDE;
-	record_store(&r, "edit: changed outside");
+	record_store(re->lock, &r, "edit: changed outside");
 }
 
 void record_edit_release(struct record_edit *re)
@@ -529,7 +508,7 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 	 * what the edit saw and what it writes (every writer locks), and the
 	 * record is read once */
 	re->lock = geteuid() == 0 ? record_lock() : -1;
-	if (re->lock < 0 || record_load(&re->rec) < 0) {
+	if (re->lock < 0 || record_read(re->lock, &re->rec) < 0) {
 		record_edit_release(re);
 		return;
 	}
@@ -599,7 +578,7 @@ void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_chang
 	 * hand edits made before stay "not applied yet" */
 	if (config_changed && re->config_applied)
 		record_config_digest(&re->rec, &re->rec.config);
-	record_store(&re->rec, by);
+	record_store(re->lock, &re->rec, by);
 	record_edit_release(re);
 }
 
@@ -609,7 +588,9 @@ void record_forget(void)
 
 	if (lock < 0)
 		return;
-	unlink(record_path());
+	/* emptied, not removed: a waiter for the lock holds this inode */
+	if (ftruncate(lock, 0) < 0)
+		err_msg("cannot forget the record %s: %s", record_path(), strerror(errno));
 	close(lock);
 }
 
@@ -658,12 +639,12 @@ int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list
 		ours = false;
 	/* the digest of an edit's generation, for when the ruleset moves on */
 	if (gen == r.generation && r.table_generation != gen && (lock = record_lock()) >= 0) {
-		if (record_load(&again) == 0 && same_record(&again, &r) &&
+		if (record_read(lock, &again) == 0 && same_record(&again, &r) &&
 		    hg_nl_generation(nl, &now) == 0 && now == gen) {
 			again.table = t;
 			again.table_generation = gen;
 			again.elements = table_elements(s);
-			record_store(&again, "check");
+			record_store(lock, &again, "check");
 		}
 		close(lock);
 	}

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The record's lock (/run/hostguard/lock-<netns cookie>, flock; one per
-# network namespace) is held by an edit from its
+# The record's lock (the record itself, /run/hostguard/applied-<netns
+# cookie>, flock; one per network namespace) is held by an edit from its
 # begin to its end (a1d15c0), and by apply around its transaction.  Nobody
 # stuck holding it may hold up a repair: apply waits a few seconds at most,
 # then repairs (unrecorded); and an edit that fails lets go of it before it
@@ -14,9 +14,9 @@ CONF
 expect_rc 0 "apply" hg apply
 RECORD=$(hg status --json | jq -r .record)
 [ -f "$RECORD" ] && pass "apply wrote the record" || fail "no record: $RECORD"
-RECORD_LOCK="${RECORD%/*}/lock-${RECORD##*/applied-}"
+RECORD_LOCK=$RECORD
 export RECORD_LOCK
-cleanup_record() { rm -f "$RECORD" "$RECORD_LOCK"; cleanup; }
+cleanup_record() { rm -f "$RECORD"; cleanup; }
 trap cleanup_record EXIT
 
 # hold LOCKFILE: a root process that takes it and never lets go (the sleep
@@ -33,8 +33,9 @@ hold() {
 }
 
 # ---- another namespace's lock, or the directory (the lock before it was
-# one per namespace), held for good: nothing here waits for them
-for other in "/run/hostguard" "${RECORD%/*}/lock-0"; do
+# one per namespace), or the lock file of the release before (one beside
+# the record), held for good: nothing here waits for them
+for other in "/run/hostguard" "${RECORD%/*}/applied-0" "${RECORD%/*}/lock-${RECORD##*/applied-}"; do
 	[ -e "$other" ] || : >"$other"
 	hold "$other"
 	h nft add element inet hostguard allowed_uids '{ 4241 }'
@@ -48,7 +49,7 @@ for other in "/run/hostguard" "${RECORD%/*}/lock-0"; do
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
 done
-rm -f "${RECORD%/*}/lock-0"
+rm -f "${RECORD%/*}/applied-0" "${RECORD%/*}/lock-${RECORD##*/applied-}"
 expect_rc 0 "check: in sync" hg check
 
 # ---- the namespace's own lock held for good by a root process

@@ -54,8 +54,9 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	for ns in "${NAMESPACES[@]}"; do
-		# hostguard's record of its last change in that namespace and
-		# the record's lock (/run/hostguard/{applied,lock}-<netns cookie>)
+		# hostguard's record of its last change in that namespace, which
+		# is its lock too (/run/hostguard/applied-<netns cookie>), and the
+		# lock file of the release before
 		cookie=$(ip netns exec "$ns" python3 -c 'import socket
 s = socket.socket(socket.AF_UNIX)
 print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)

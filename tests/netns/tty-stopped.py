@@ -2,7 +2,7 @@
 """tty-stopped.py NS HG CONF ARGS...: runs hostguard with its output on a
 terminal whose output is stopped (^S: writes block), and prints
 "BLOCKED FREE RC": whether the command was still blocked after a second,
-whether the namespace's record lock ($RECORD_LOCK, /run/hostguard/lock-*:
+whether the namespace's record lock ($RECORD_LOCK, /run/hostguard/applied-*:
 every writer of the record holds it) could be taken meanwhile, and its exit
 code once output resumed."""
 import fcntl
