@@ -5,7 +5,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -534,16 +533,17 @@ int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	return r;
 }
 
+/* NFTA_GEN_ID, read with libmnl alone */
+static int gen_attr_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
-
-	if (!g)
-		return MNL_CB_ERROR;
-	if (nftnl_gen_nlmsg_parse(nlh, g) == 0)
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	hg_nftnl_free(nftnl_gen_free, g);
-	return MNL_CB_OK;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr_cb, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)

@@ -31,19 +31,48 @@ struct dump_ctx {
 	int err;
 };
 
+/* a NEWSET's attributes by type, those read checked: libmnl alone (libnftnl
+ * copied every attribute, user data and expressions included, into an
+ * object of its own first) */
+static int set_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+	enum mnl_attr_data_type want = MNL_TYPE_UNSPEC;
+
+	if (mnl_attr_type_valid(a, NFTA_SET_MAX) < 0)
+		return MNL_CB_OK;
+	if (type == NFTA_SET_TABLE || type == NFTA_SET_NAME)
+		want = MNL_TYPE_NUL_STRING;
+	else if (type == NFTA_SET_FLAGS || type == NFTA_SET_KEY_TYPE || type == NFTA_SET_KEY_LEN)
+		want = MNL_TYPE_U32;
+	else if (type == NFTA_SET_DESC)
+		want = MNL_TYPE_NESTED;
+	if (want != MNL_TYPE_UNSPEC && mnl_attr_validate(a, want) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static uint32_t be32_attr(const struct nlattr *a)
+{
+	return a ? ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[NFTA_SET_MAX + 1] = { 0 }, *a;
 	struct dump_ctx *d = data;
-	struct nftnl_set *t = nftnl_set_alloc();
 	struct hg_state *s = d->s;
 	struct lset *v;
 
-	if (!t || nftnl_set_nlmsg_parse(nlh, t) < 0)
-		goto fail;
-	if (strcmp(nftnl_set_get_str(t, NFTNL_SET_TABLE), HG_TABLE_NAME) != 0) {
-		hg_nftnl_free(nftnl_set_free, t);
-		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr_cb, tb) < 0 ||
+	    !tb[NFTA_SET_TABLE] || !tb[NFTA_SET_NAME]) {
+		d->err = -EPROTO;
+		return MNL_CB_ERROR;
 	}
+	if (strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), HG_TABLE_NAME) != 0)
+		return MNL_CB_OK;
 	v = grow(s->sets, &d->cap_sets, s->n_sets, sizeof(*v));
 	if (!v)
 		goto fail;
@@ -51,20 +80,21 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	v = &s->sets[s->n_sets];
 	memset(v, 0, sizeof(*v));
 	v->key = -1;
-	v->name = strdup(nftnl_set_get_str(t, NFTNL_SET_NAME));
+	v->name = strdup(mnl_attr_get_str(tb[NFTA_SET_NAME]));
 	if (!v->name)
 		goto fail;
 	v->grant = hg_pset_index(v->name);
-	v->flags = nftnl_set_is_set(t, NFTNL_SET_FLAGS) ? nftnl_set_get_u32(t, NFTNL_SET_FLAGS) : 0;
-	v->key_type = nftnl_set_get_u32(t, NFTNL_SET_KEY_TYPE);
-	v->key_len = nftnl_set_get_u32(t, NFTNL_SET_KEY_LEN);
-	if (nftnl_set_is_set(t, NFTNL_SET_DESC_SIZE))
-		v->size = nftnl_set_get_u32(t, NFTNL_SET_DESC_SIZE);
+	v->flags = be32_attr(tb[NFTA_SET_FLAGS]);
+	v->key_type = be32_attr(tb[NFTA_SET_KEY_TYPE]);
+	v->key_len = be32_attr(tb[NFTA_SET_KEY_LEN]);
+	if (tb[NFTA_SET_DESC])
+		mnl_attr_for_each_nested(a, tb[NFTA_SET_DESC])
+			if (mnl_attr_get_type(a) == NFTA_SET_DESC_SIZE &&
+			    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				v->size = ntohl(mnl_attr_get_u32(a));
 	s->n_sets++;
-	hg_nftnl_free(nftnl_set_free, t);
 	return MNL_CB_OK;
 fail:
-	hg_nftnl_free(nftnl_set_free, t);
 	d->err = -ENOMEM;
 	return MNL_CB_ERROR;
 }
