@@ -49,15 +49,6 @@ HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (uint32_t)time(NULL) << 8;
-	/* the buffers as they are (net.core.wmem_default): a small batch fits
-	 * them, and raising them is then two system calls for nothing */
-	{
-		int v = 0;
-		socklen_t l = sizeof(v);
-		if (getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_SNDBUF, &v, &l) == 0 &&
-		    v > 64 * 1024)
-			nl->sndbuf = (size_t)v - 64;     /* netlink keeps 32 bytes of it */
-	}
 	*ret = nl;
 	return 0;
 }
@@ -346,11 +337,24 @@ static void handle_reply(const struct hg_batch *b, const struct nlmsghdr *nlh,
 
 /* need: bytes to send; msgs: messages, each of which may be answered
  * (an error is an skb of its own: ~1 KiB of receive buffer each) */
-static int raise_buffers(struct hg_nl *nl, size_t need, size_t msgs)
+static int raise_buffers(struct hg_nl *nl, size_t len, size_t msgs)
 {
 	int fd = mnl_socket_get_fd(nl->sock);
+	size_t need = len + 65536;
 	int v;
 
+	/* a few messages in a page fit any send buffer (SOCK_MIN_SNDBUF is
+	 * more than 4 KiB) and their answers any receive buffer */
+	if (len <= 4096 && msgs <= 64)
+		return 0;
+	/* the buffers as they are (net.core.wmem_default), asked once: a
+	 * batch that fits them needs no two system calls to raise them */
+	if (!nl->sndbuf_asked) {
+		socklen_t l = sizeof(v);
+		nl->sndbuf_asked = true;
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &l) == 0 && v > 64 * 1024)
+			nl->sndbuf = (size_t)v - 64;     /* netlink keeps 32 bytes of it */
+	}
 	if (need <= nl->sndbuf && (msgs <= 64 || nl->raised))
 		return 0;
 	if (need < nl->sndbuf)
@@ -395,7 +399,7 @@ int hg_batch_send(struct hg_nl *nl, struct hg_batch *b, bool commit, struct hg_e
 	nl->seq = b->next_seq;
 
 	nl->last_genid_ok = false;
-	r = raise_buffers(nl, b->len + 65536, b->n_rec);
+	r = raise_buffers(nl, b->len, b->n_rec);
 	if (r < 0)
 		return hg_err(err, r, "transaction of %zu bytes is too large", b->len);
 

@@ -14,6 +14,7 @@ struct hg_nl {
 	uint32_t portid;
 	uint32_t seq;
 	size_t sndbuf;            /* SO_SNDBUF: the default, or what it was raised to */
+	bool sndbuf_asked;        /* sndbuf holds the default (raise_buffers) */
 	bool raised;              /* SO_SNDBUF and SO_RCVBUF raised (raise_buffers) */
 	uint32_t committed_genid; /* generation after the last hg_transact() commit, 0: none */
 	/* the generation the last request on this socket read, when that
