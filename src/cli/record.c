@@ -496,7 +496,7 @@ void record_edit_release(struct record_edit *re)
 	re->lock = -1;
 }
 
-void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, int key)
 {
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
@@ -524,7 +524,7 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config)
 	 * surely; otherwise (Docker's iptables, say) read it and compare with
 	 * the digest, when that is of the last generation.  An edit must never
 	 * bless another program's change by chaining onto it. */
-	if (hg_nl_generation(nl, &re->gen0) < 0)
+	if (hg_nl_generation_for(nl, key, &re->gen0) < 0)
 		return;
 	if (re->gen0 == re->rec.generation) {
 		re->table_ours = true;

@@ -24,8 +24,11 @@ struct record {
  * under its lock (record_edit_begin). */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
 void hg_grant_set_runtime_key(const uint64_t key[2]);
-/* (src/lib/generation.c) the netlink socket of nl, or -1 */
+/* (src/lib/generation.c) the netlink socket of nl, or -1; the generation,
+ * with the definition of key k's set asked for in the same round trip
+ * (k < 0: none), for the edit of k that reads it next */
 int hg_nl_fd(const struct hg_nl *nl);
+int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret);
 
 /* /run/hostguard/applied-<netns cookie>, or NULL.  record_use_socket()
  * learns it from nl's socket, when it is not known yet. */
@@ -64,8 +67,10 @@ struct record_edit {
 	uint64_t config_before;
 };
 /* config: the edit may change the config file (its digest is taken now;
- * a --runtime edit, which cannot, does not read the file at all). */
-void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config);
+ * a --runtime edit, which cannot, does not read the file at all).  key:
+ * the key the edit changes (its set is asked for with the generation), or
+ * -1. */
+void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, int key);
 void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_changed, const char *by);
 /* An edit that ends without record_edit_end (it failed): the lock goes.
  * Harmless twice, or on { .lock = -1 }. */

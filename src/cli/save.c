@@ -164,7 +164,7 @@ int cmd_save(int argc, char **argv)
 		goto out;
 	}
 	hg_config_edit_cleanup(config_path, NULL);
-	record_edit_begin(&re, nl, true);
+	record_edit_begin(&re, nl, true, -1);
 	r = hg_config_edit_prepare_many(config_path, ch, n_ch, &ce, &e);
 	if (r <= 0)
 		record_edit_release(&re);  /* before anything is printed */

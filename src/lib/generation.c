@@ -14,6 +14,16 @@ int hg_nl_fd(const struct hg_nl *nl)
 	return nl ? mnl_socket_get_fd(nl->sock) : -1;
 }
 
+int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret)
+{
+	if (!nl || !ret)
+		return -EINVAL;
+	/* a grant key spans several sets, read otherwise */
+	if ((unsigned)k >= HG_KEY_MAX || HG_KIND(k) == HG_KIND_GRANT)
+		return hg_nl_generation(nl, ret);
+	return hg_nl_genid_with_set(nl, hg_setdefs[k].name, ret);
+}
+
 HG_EXPORT uint32_t hg_nl_committed_generation(const struct hg_nl *nl)
 {
 	return nl ? nl->committed_genid : 0;

@@ -68,6 +68,8 @@ HG_EXPORT void hg_nl_close(struct hg_nl *nl)
  * another read is under way (none does) gets a buffer of its own. */
 static char *rbuf_get(struct hg_nl *nl)
 {
+	/* a new request: what a GETSET left in the buffer goes */
+	nl->pre.ok = false;
 	if (nl->rbuf_busy)
 		return malloc(RECV_SIZE);
 	if (!nl->rbuf)
@@ -566,6 +568,73 @@ int hg_nl_genid(struct hg_nl *nl, uint32_t *ret)
 	nl->last_genid_ok = true;
 	*ret = gen;
 	return 0;
+}
+
+int hg_nl_genid_with_set(struct hg_nl *nl, const char *set, uint32_t *ret)
+{
+	char req[512] = { 0 }, *buf;
+	struct nlmsghdr *gen, *get;
+	uint32_t g = 0;
+	ssize_t n;
+	int r = 0;
+
+	if (strlen(set) >= sizeof(nl->pre.set))
+		return hg_nl_genid(nl, ret);
+	gen = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETGEN, AF_UNSPEC, 0, hg_nl_next_seq(nl));
+	get = nftnl_nlmsg_build_hdr(req + NLMSG_ALIGN(gen->nlmsg_len), NFT_MSG_GETSET, NFPROTO_INET, 0,
+				    hg_nl_next_seq(nl));
+	mnl_attr_put_strz(get, NFTA_SET_TABLE, HG_TABLE_NAME);
+	mnl_attr_put_strz(get, NFTA_SET_NAME, set);
+	nl->last_genid_ok = false;
+	buf = rbuf_get(nl);
+	if (!buf)
+		return -ENOMEM;
+	/* two requests of one answer each (no NLM_F_ACK) in one datagram:
+	 * the kernel answers them in turn inside sendto() */
+	if (mnl_socket_sendto(nl->sock, req, NLMSG_ALIGN(gen->nlmsg_len) + get->nlmsg_len) < 0)
+		r = -errno;
+	for (int i = 0; r == 0 && i < 2; i++) {
+		do
+			n = recv(mnl_socket_get_fd(nl->sock), buf, RECV_SIZE, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			r = -errno;
+		else if (i == 0 && mnl_cb_run(buf, (size_t)n, gen->nlmsg_seq, nl->portid, gen_cb, &g) < 0)
+			r = -errno;
+		else if (i == 1) {
+			/* the set's answer stays in the buffer, for hg_nl_take_set */
+			nl->pre.len = (size_t)n;
+			nl->pre.seq = get->nlmsg_seq;
+			nl->pre.err = mnl_cb_run(buf, (size_t)n, get->nlmsg_seq, nl->portid, NULL, NULL) < 0 ? -errno : 0;
+			strcpy(nl->pre.set, set);
+		}
+	}
+	if (r < 0) {
+		/* whatever went wrong (a receive buffer too small for both
+		 * answers drops the second: ENOBUFS), the plain way tells */
+		while (recv(mnl_socket_get_fd(nl->sock), buf, RECV_SIZE, MSG_DONTWAIT) > 0)
+			;
+		rbuf_put(nl, buf);
+		return hg_nl_genid(nl, ret);
+	}
+	rbuf_put(nl, buf);
+	/* kept from now on: rbuf_put() leaves the buffer as it is */
+	nl->pre.ok = buf == nl->rbuf && (nl->pre.err == 0 || nl->pre.err == -ENOENT);
+	nl->last_genid = g;
+	nl->last_genid_ok = true;
+	*ret = g;
+	return 0;
+}
+
+int hg_nl_take_set(struct hg_nl *nl, const char *set, mnl_cb_t cb, void *data, bool *taken)
+{
+	*taken = nl->pre.ok && strcmp(nl->pre.set, set) == 0;
+	if (!*taken)
+		return 0;
+	nl->pre.ok = false;
+	if (nl->pre.err)
+		return nl->pre.err;
+	return mnl_cb_run(nl->rbuf, nl->pre.len, nl->pre.seq, nl->portid, cb, data) < 0 ? -errno : 0;
 }
 
 int hg_nl_plan_genid(struct hg_nl *nl, uint32_t *ret)

@@ -21,9 +21,18 @@ struct hg_nl {
 	 * request was a GETGEN (hg_nl_plan_genid) */
 	uint32_t last_genid;
 	bool last_genid_ok;
-	/* the buffer answers are read into, one per socket (hg_nl_rbuf) */
+	/* the buffer answers are read into, one per socket (rbuf_get) */
 	char *rbuf;
 	bool rbuf_busy;
+	/* the answer to the GETSET that went with the last GETGEN
+	 * (hg_nl_genid_with_set), left in rbuf until the next request */
+	struct {
+		bool ok;
+		int err;                  /* the kernel's error instead */
+		size_t len;
+		uint32_t seq;
+		char set[64];
+	} pre;
 };
 
 /* What one message of a batch is about, to name it in an error. */
@@ -87,6 +96,14 @@ void hg_describe_elem(const struct hg_batch *b, const struct hg_msgrec *rec, uin
  * interrupted by a concurrent change (restart it). */
 int hg_nl_query(struct hg_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
 int hg_nl_genid(struct hg_nl *nl, uint32_t *ret);
+/* hg_nl_genid(), and with it, in one sendmsg(), a GETSET of set: the
+ * kernel answers one after the other.  The set's answer is kept for
+ * hg_nl_take_set() until the next request on nl (an edit of that set
+ * asks for it next).  Errors are the generation's. */
+int hg_nl_genid_with_set(struct hg_nl *nl, const char *set, uint32_t *ret);
+/* The answer hg_nl_genid_with_set() kept for set, run through cb: 0 or
+ * the kernel's error, *taken true; *taken false when there is none. */
+int hg_nl_take_set(struct hg_nl *nl, const char *set, mnl_cb_t cb, void *data, bool *taken);
 /* The generation a transaction plans on: the one the previous request on
  * nl read when that was a GETGEN and nothing was asked since (a caller
  * that read it a moment ago, such as the CLI's record), else read now.

@@ -356,11 +356,18 @@ static int dump_elems(struct hg_nl *nl, struct dump_ctx *d, struct lset *ls)
 	return r < 0 ? (d->err ? d->err : r) : 0;
 }
 
-/* Reads one set's definition (not its elements) into d->s. */
+/* Reads one set's definition (not its elements) into d->s: the answer
+ * that came with the generation (hg_nl_genid_with_set), else asked now. */
 static int get_set(struct hg_nl *nl, struct dump_ctx *d, const char *name)
 {
 	char buf[1024] = { 0 };
-	struct nlmsghdr *nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
+	struct nlmsghdr *nlh;
+	bool taken;
+	int r = hg_nl_take_set(nl, name, set_cb, d, &taken);
+
+	if (taken)
+		return r;
+	nlh = dump_req(nl, buf, NFT_MSG_GETSET, NLM_F_ACK);
 
 	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, HG_TABLE_NAME);
 	mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);

@@ -204,10 +204,33 @@ expect_match "table: allowed_gids already has 2001, unchanged" "gids too"
 expect ok "gid 2001 allowed (uid 3001)" probe "$H" tcp 10.77.0.2 9000 3001 2001
 expect_rc 0 "revoke-gid --runtime 2001" hg revoke-gid --runtime 2001
 expect timeout "gid 2001 refused again" probe "$H" tcp 10.77.0.2 9000 3001 2001
+cmp -s "$T/before" "$CONF" && pass "--runtime left the config alone" || fail "--runtime changed the config"
 expect_rc 3 "check reports the runtime-only uid: exit 3 (runtime entries only)" hg check
 expect_match "runtime entries only: allowed_uids: 2000" "check names it"
 expect_rc 0 "apply restores the config's policy" hg apply
 expect timeout "uid 2000 refused again" probe "$H" tcp 10.77.0.2 9000 2000
+
+# ---- sets that are not as hostguard makes them: an edit reads the set's
+# definition along with the generation (one round trip) and refuses, the
+# set unchanged
+h nft delete table inet hostguard
+h nft -f - <<'NFT'
+table inet hostguard {
+	set allowed_uids { type uid; flags interval; }
+	set allow_from_containers_tcp { type inet_service; }
+}
+NFT
+expect_rc 1 "allow-uid --runtime into an interval set allowed_uids -> 1" hg allow-uid --runtime 2100
+expect_match "set allowed_uids of table inet hostguard was changed by someone else; run 'hostguard apply'" \
+	"names the set"
+h nft list set inet hostguard allowed_uids | grep -q 2100 && fail "2100 went into the interval set" ||
+	pass "nothing went into it"
+expect_rc 1 "allow-port --runtime into a hash set allow_from_containers_tcp -> 1" hg allow-port --runtime tcp 8080
+expect_match "set allow_from_containers_tcp of table inet hostguard was changed by someone else" "names that set"
+expect_rc 1 "allow-gid --runtime with no set allowed_gids -> 1" hg allow-gid --runtime 2100
+expect_match "set allowed_gids is missing from table inet hostguard; run 'hostguard apply'" "says it is missing"
+expect_rc 0 "apply puts the table right" hg apply
+expect timeout "and its policy holds: uid 2000 refused" probe "$H" tcp 10.77.0.2 9000 2000
 
 # ---- table not loaded: the config changes, a note says apply will load it
 expect_rc 0 "remove" hg remove
