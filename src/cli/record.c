@@ -222,10 +222,11 @@ static int record_read(int fd, struct record *ret)
 	return r;
 }
 
-/* root's regular file, no group or other bits (st: its fstat) */
+/* root's regular file, no group or other bits, one link (st: its fstat):
+ * what the lock refuses, check does not believe either */
 static bool file_trusted(const struct stat *st)
 {
-	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & 077);
+	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & 077) && st->st_nlink == 1;
 }
 
 int record_load(struct record *ret)
@@ -269,24 +270,34 @@ static int record_lock_within(long wait_ms)
 	}
 	if (!trusted(&st))
 		return -EPERM;
-	fd = open(record_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == ELOOP ? -EPERM : -errno;
-	if (fstat(fd, &st) < 0 || !file_trusted(&st) || st.st_nlink != 1) {
-		close(fd);
-		return -EPERM;
-	}
-	for (long waited = 0; flock(fd, wait_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) < 0; waited += 10) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK || waited >= wait_ms) {
-			int r = errno == EWOULDBLOCK ? -EAGAIN : -EPERM;
+	/* the file may be removed, or replaced by a rename over it (root's
+	 * rm, the release before's remove) while we wait for its lock: a
+	 * lock on an inode that is no longer the record is none, and a
+	 * record written there is lost.  Such an inode has no link left. */
+	for (int tries = 0;; tries++) {
+		fd = open(record_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return errno == ELOOP ? -EPERM : -errno;
+		if (fstat(fd, &st) < 0 || !file_trusted(&st)) {
 			close(fd);
-			return r;
+			return -EPERM;
 		}
-		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+		for (long waited = 0; flock(fd, wait_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) < 0; waited += 10) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EWOULDBLOCK || waited >= wait_ms) {
+				int r = errno == EWOULDBLOCK ? -EAGAIN : -EPERM;
+				close(fd);
+				return r;
+			}
+			nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+		}
+		if (fstat(fd, &st) == 0 && st.st_nlink == 1)
+			return fd;
+		close(fd);
+		if (tries == 8)
+			return -EAGAIN;
 	}
-	return fd;
 }
 
 static int record_lock(void)

@@ -273,6 +273,10 @@ chown 2000 "$RECORD"
 expect_rc 1 "a record owned by uid 2000 is not believed -> 1" hg check
 chown 0 "$RECORD"
 expect_rc 3 "root's record again -> 3" hg check
+ln "$RECORD" "$RECORD.link"
+expect_rc 1 "a record with a second link is not believed (nor locked) -> 1" hg check
+rm -f "$RECORD.link"
+expect_rc 3 "one link again -> 3" hg check
 # rewritten in place, one fixed size, with a sum: a torn or altered record
 # is garbage, never a different record
 [ "$(stat -c %s "$RECORD")" = 512 ] && pass "the record has its fixed size" || fail "record size $(stat -c %s "$RECORD")"
