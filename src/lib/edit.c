@@ -258,6 +258,7 @@ static int plan_edit(struct hg_nl *nl, struct hg_batch *b, void *data, struct hg
 	uint32_t gen;
 	int r;
 
+	c->planned = false;
 	r = hg_nl_plan_genid(nl, &gen);
 	if (r == 0)
 		r = HG_KIND(k) == HG_KIND_GRANT ? (c->names_removed ? hg_state_read(nl, &s, NULL)
