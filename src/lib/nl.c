@@ -159,7 +159,7 @@ void hg_batch_add(struct hg_batch *b, struct nlmsghdr *nlh, int set_key, const c
 	va_list ap;
 
 	if (b->n_rec == b->cap_rec) {
-		size_t cap = b->cap_rec ? b->cap_rec * 2 : 64;
+		size_t cap = b->cap_rec ? b->cap_rec * 2 : 8;
 		struct hg_msgrec *nr = realloc(b->rec, cap * sizeof(*nr));
 		if (!nr) {
 			b->oom = true;
