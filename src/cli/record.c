@@ -518,7 +518,7 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, in
 	/* held until record_edit_end: no other writer can come between
 	 * what the edit saw and what it writes (every writer locks), and the
 	 * record is read once */
-	re->lock = geteuid() == 0 ? record_lock() : -1;
+	re->lock = record_lock();     /* -EPERM: not root */
 	if (re->lock < 0 || record_read(re->lock, &re->rec) < 0) {
 		record_edit_release(re);
 		return;
