@@ -16,6 +16,8 @@ struct record {
 	uint32_t table_generation;/* ... at this generation (older after edits) */
 	uint32_t elements;        /* how many elements it held then */
 	uint64_t config;          /* the config file hostguard last applied */
+	uint64_t policy;          /* the policy the table is at generation (its ruleset
+				   as apply renders it), 0: not known */
 };
 
 /* From the library (src/lib/grant.c, not exported: the CLI links its own

@@ -35,6 +35,46 @@ expect_rc 66 "uid 2000 cannot open the record to lock it (flock: cannot open)" \
 [ -z "$(find /run/hostguard -maxdepth 1 -name "lock-${RECORD##*/applied-}")" ] &&
 	pass "no lock file beside it" || fail "a lock file beside the record"
 
+# ---- an apply with nothing to do: nothing committed since its last one,
+# the same policy; it knows from the record, without reading the table (a
+# set dump the kernel makes quadratic), and sends nothing
+asked() { # asked ARGS...: the nf_tables requests hostguard ARGS sends, one per line
+	ip netns exec "$H" strace -f -e trace=sendto,sendmsg -e signal=none -s 0 -v -o "$T/strace" \
+		"$HG" --config "$CONF" "$@" >/dev/null 2>&1
+	grep -o 'NFT_MSG_[A-Z]*\|NFNL_MSG_BATCH_BEGIN' "$T/strace"
+}
+expect_rc 0 "apply (records its policy)" hg apply
+got=$(asked apply | sort -u | tr '\n' ' ')
+[ "$got" = "NFT_MSG_GETGEN " ] && pass "an in-sync apply asks for the generation only" ||
+	fail "an in-sync apply asked: $got"
+h nft add element inet hostguard allowed_uids '{ 4299 }'
+got=$(asked apply | tr '\n' ' ')
+case $got in
+*NFT_MSG_GETSETELEM*NFNL_MSG_BATCH_BEGIN*) pass "after another program's commit it reads the table and repairs" ;;
+*) fail "after nft's commit apply asked: $got" ;;
+esac
+h nft list set inet hostguard allowed_uids | grep -q 4299 && fail "4299 is still there" || pass "4299 removed"
+got=$(asked apply | sort -u | tr '\n' ' ')
+[ "$got" = "NFT_MSG_GETGEN " ] && pass "and the apply after it asks for the generation only" || fail "apply asked: $got"
+printf '%s\n' "allowed_uids = 0, 1001, 4298" >"$CONF"
+got=$(asked apply | tr '\n' ' ')
+case $got in
+*NFNL_MSG_BATCH_BEGIN*) pass "a config edited by hand: apply reads and commits" ;;
+*) fail "after a config edit apply asked: $got" ;;
+esac
+[ "$(probe "$H" tcp 10.77.0.2 9000 4298)" = ok ] && pass "uid 4298 (config) gets through" || fail "uid 4298 refused"
+cp "$T/orig.conf" "$CONF"
+expect_rc 0 "apply the original config" hg apply
+[ "$(probe "$H" tcp 10.77.0.2 9000 4298)" = timeout ] && pass "uid 4298 kept out again" || fail "uid 4298 still gets through"
+expect_rc 0 "allow-uid --runtime 4297" hg allow-uid --runtime 4297
+got=$(asked apply | tr '\n' ' ')
+case $got in
+*NFNL_MSG_BATCH_BEGIN*) pass "after a runtime edit apply reads and commits (an edit's record knows no policy)" ;;
+*) fail "after a runtime edit apply asked: $got" ;;
+esac
+[ "$(probe "$H" tcp 10.77.0.2 9000 4297)" = timeout ] && pass "uid 4297 (runtime) reverted" || fail "uid 4297 still gets through"
+expect_rc 0 "check: in sync" hg check
+
 # ---- an edit blocked on its output (a stopped terminal) holds no lock of
 # the record: apply and the guard write it after their commits
 for args in "allow-uid --runtime 4343" "revoke-uid --runtime 4343" "allow-uid 4343" "revoke-uid 4343"; do
