@@ -33,6 +33,18 @@ def netns(name):
 
 
 def delns(name):
+    # hostguard's record of its last change there goes with it
+    # (/run/hostguard/applied-<netns cookie>, as tests/netns/lib.sh does)
+    cookie = sh("ip", "netns", "exec", name, sys.executable, "-c",
+                "import socket; s = socket.socket(socket.AF_UNIX); "
+                "print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), 'little'))",
+                check=False).stdout.strip()
+    if cookie.isdigit():
+        for f in ("applied-" + cookie, "lock-" + cookie):
+            try:
+                os.unlink(os.path.join("/run/hostguard", f))
+            except FileNotFoundError:
+                pass
     sh("ip", "netns", "del", name, check=False)
     if name in namespaces:
         namespaces.remove(name)
