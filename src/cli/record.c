@@ -462,34 +462,42 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 	struct hg_error e = { 0 };
 	char **lines = NULL;
 	uint32_t now = 0;
+	uint64_t policy;
+	bool had;
 	int n;
 
 	/* without the lock held since before the transaction, an edit may
 	 * have come between: nothing is recorded (check cannot tell) */
 	if (geteuid() != 0 || lock < 0)
 		return;
+	had = record_read(lock, &r) == 0;
+	if (!had && new_key(&r) < 0)
+		return;
+	/* p's digest first: its rendering is gone before the table is read */
+	if (policy_digest(&r, p, &policy) < 0)
+		return;
 	/* in sync and nothing committed since hostguard's last commit: the
 	 * table is as recorded and is p, so only the digests of the config and
 	 * of p may be new; no table walk */
-	if (!changed && record_read(lock, &r) == 0 && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
+	if (had && !changed && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
 		/* read under the lock, held since before the transaction */
-		uint64_t applied = r.config, policy = r.policy;
-		if (record_config_digest(&r, &r.config) == 0 && policy_digest(&r, p, &r.policy) == 0 &&
-		    (r.config != applied || r.policy != policy))
+		uint64_t applied = r.config;
+		if (record_config_digest(&r, &r.config) == 0 && (r.config != applied || r.policy != policy)) {
+			r.policy = policy;
 			record_store(lock, &r, "apply");
+		}
 		return;
 	}
 	if (hg_state_read(nl, &s, &e) < 0)
 		return;
 	/* the table is the applied policy, whoever else committed meanwhile */
 	n = hg_state_diff(s, p, &lines);
-	if (n == 0 && (record_read(lock, &r) == 0 || new_key(&r) == 0) &&
-	    record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0 &&
-	    policy_digest(&r, p, &r.policy) == 0) {
+	if (n == 0 && record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0) {
 		/* another program may have committed meanwhile */
 		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
 			r.generation = r.table_generation = now;
 			r.elements = table_elements(s);
+			r.policy = policy;
 			record_store(lock, &r, "apply");
 		}
 	}

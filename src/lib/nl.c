@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "nl.h"
@@ -98,16 +100,23 @@ uint32_t hg_nl_next_seq(struct hg_nl *nl)
  * lets it go.  A one-element edit's batch is 200 bytes; a fresh 512 KiB
  * of calloc is an mmap() and an munmap() around its page faults, a tenth
  * of what such an edit costs. */
-static char first_buf[4 * MSG_ROOM];
+static char first_buf[4 * MSG_ROOM] __attribute__((aligned(65536)));
 static atomic_flag first_taken = ATOMIC_FLAG_INIT;
 
 static void batch_buf_release(struct hg_batch *b)
 {
+	size_t used = b->dirty > b->len ? b->dirty : b->len;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
 	if (b->buf != first_buf) {
 		free(b->buf);
 		return;
 	}
-	memset(first_buf, 0, b->dirty > b->len ? b->dirty : b->len);
+	/* a large batch wrote much of it: give the pages back (they read
+	 * as zero again), as free() gave back calloc's mapping */
+	if (used <= 65536 || page > 65536 ||
+	    madvise(first_buf, (used + page - 1) / page * page, MADV_DONTNEED) < 0)
+		memset(first_buf, 0, used);
 	atomic_flag_clear(&first_taken);
 }
 
