@@ -188,7 +188,7 @@ static bool field(const char **p, const char *lit, unsigned base, uint64_t max, 
 static int parse_record(const char *buf, struct record *ret)
 {
 	const char *sum = strstr(buf, "\nsum "), *p = buf;
-	uint64_t want, key0, key1, gen, table, table_gen, elements, config, policy;
+	uint64_t want, key0, key1, gen, table, table_gen, elements, config, policy, verified;
 	size_t body = sum ? (size_t)(sum - buf) : 0;
 
 	if (!sum || !field(&sum, "\nsum ", 16, UINT64_MAX, &want) || record_sum(buf, body) != want)
@@ -200,10 +200,11 @@ static int parse_record(const char *buf, struct record *ret)
 	    !field(&p, " at ", 10, UINT32_MAX, &table_gen) ||
 	    !field(&p, " elements ", 10, UINT32_MAX, &elements) ||
 	    !field(&p, "\nconfig ", 16, UINT64_MAX, &config) ||
-	    !field(&p, "\npolicy ", 16, UINT64_MAX, &policy) || *p != '\n')
+	    !field(&p, "\npolicy ", 16, UINT64_MAX, &policy) ||
+	    !field(&p, " verified ", 10, UINT64_MAX, &verified) || *p != '\n')
 		return -EBADMSG;
 	*ret = (struct record){ { key0, key1 }, (uint32_t)gen, table, (uint32_t)table_gen,
-				(uint32_t)elements, config, policy };
+				(uint32_t)elements, config, policy, verified };
 	return 0;
 }
 
@@ -323,7 +324,8 @@ static bool same_record(const struct record *a, const struct record *b)
 {
 	return a->key[0] == b->key[0] && a->key[1] == b->key[1] && a->generation == b->generation &&
 	       a->table == b->table && a->table_generation == b->table_generation &&
-	       a->elements == b->elements && a->config == b->config && a->policy == b->policy;
+	       a->elements == b->elements && a->config == b->config && a->policy == b->policy &&
+	       a->verified == b->verified;
 }
 
 /* The record as text, padded to RECORD_SIZE so that a rewrite in place
@@ -333,10 +335,10 @@ static int record_text(const struct record *r, const char *by, char buf[RECORD_S
 	int len = snprintf(buf, RECORD_SIZE,
 			   RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
 			   "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
-			   "\npolicy %016" PRIx64
+			   "\npolicy %016" PRIx64 " verified %" PRIu64
 			   "\nby %.32s\ntime %lld",
 			   r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements,
-			   r->config, r->policy, by, (long long)time(NULL));
+			   r->config, r->policy, r->verified, by, (long long)time(NULL));
 	int tail;
 
 	if (len < 0 || len + 24 >= RECORD_SIZE)
@@ -440,6 +442,20 @@ static int new_key(struct record *r)
 	return 0;
 }
 
+/* The short way of an in-sync apply (in_sync_as_recorded) is taken only
+ * this long after an apply last read the table and found it the policy:
+ * whatever a generation cannot tell (2^32 commits to wrap it around take
+ * hours at the kernel's fastest), the timer's apply reads it again within
+ * five minutes. */
+#define RECORD_TRUST_SECONDS 300
+
+static uint64_t boot_seconds(void)
+{
+	struct timespec ts;
+
+	return clock_gettime(CLOCK_BOOTTIME, &ts) == 0 ? (uint64_t)ts.tv_sec : 0;
+}
+
 /* p's ruleset as apply renders it (set elements, chains, rules, this
  * release's), digested under the record's key: what the table is when
  * apply finds it in sync with p */
@@ -482,10 +498,14 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 	if (had && !changed && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
 		/* read under the lock, held since before the transaction */
 		uint64_t applied = r.config;
-		if (record_config_digest(&r, &r.config) == 0 && (r.config != applied || r.policy != policy)) {
-			r.policy = policy;
+		bool again = r.policy && r.policy == policy;
+		/* the apply read the table and found it p: the policy that an
+		 * earlier apply recorded at this very generation holds (no
+		 * element can have come since without a commit) */
+		if (again)
+			r.verified = boot_seconds();
+		if (record_config_digest(&r, &r.config) == 0 && (r.config != applied || again))
 			record_store(lock, &r, "apply");
-		}
 		return;
 	}
 	if (hg_state_read(nl, &s, &e) < 0)
@@ -497,7 +517,11 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
 			r.generation = r.table_generation = now;
 			r.elements = table_elements(s);
-			r.policy = policy;
+			/* an element the kernel holds with a timeout goes without
+			 * a commit, and the table with it is p no longer: an apply
+			 * must then read it every time */
+			r.policy = hg_state_expiring(s) ? 0 : policy;
+			r.verified = boot_seconds();
 			record_store(lock, &r, "apply");
 		}
 	}
@@ -507,17 +531,22 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 
 /* Nothing committed since hostguard's last commit, which left the table
  * as p renders it (record_after_apply knew, and no edit came after: an
- * edit's record knows no policy): the table is p, and apply need not read
- * it to know (a walk of its sets, which the kernel makes quadratic, 0.2 s
- * at 50,000 uids and ports).  Any change to the ruleset by anyone is a
- * commit, and moves the generation; a change of p (the config, a user's
- * uid, Docker's ports) changes its digest. */
+ * edit's record knows no policy), with no element the kernel expires, and
+ * an apply read it and found it so less than RECORD_TRUST_SECONDS ago: the
+ * table is p, and apply need not read it to know (a walk of its sets,
+ * which the kernel makes quadratic, 0.2 s at 50,000 uids and ports).  Any
+ * change to the ruleset by anyone is a commit, and moves the generation; a
+ * change of p (the config, a user's uid, Docker's ports) changes its
+ * digest. */
 static bool in_sync_as_recorded(struct hg_nl *nl, const struct hg_policy *p, int lock, struct record *r)
 {
 	uint64_t want;
 	uint32_t now;
 
-	return record_read(lock, r) == 0 && r->policy && hg_nl_generation(nl, &now) == 0 &&
+	uint64_t t = boot_seconds();
+
+	return record_read(lock, r) == 0 && r->policy && r->verified <= t &&
+	       t - r->verified <= RECORD_TRUST_SECONDS && hg_nl_generation(nl, &now) == 0 &&
 	       now == r->generation && policy_digest(r, p, &want) == 0 && want == r->policy;
 }
 

@@ -18,6 +18,8 @@ struct record {
 	uint64_t config;          /* the config file hostguard last applied */
 	uint64_t policy;          /* the policy the table is at generation (its ruleset
 				   as apply renders it), 0: not known */
+	uint64_t verified;        /* CLOCK_BOOTTIME seconds when an apply last read
+				   the table and found it the policy */
 };
 
 /* From the library (src/lib/grant.c, not exported: the CLI links its own
@@ -31,6 +33,8 @@ void hg_grant_set_runtime_key(const uint64_t key[2]);
  * (k < 0: none), for the edit of k that reads it next */
 int hg_nl_fd(const struct hg_nl *nl);
 int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret);
+/* (src/lib/generation.c) elements of s with a kernel timeout, any */
+size_t hg_state_expiring(const struct hg_state *s);
 
 /* /run/hostguard/applied-<netns cookie>, or NULL.  record_use_socket()
  * learns it from nl's socket, when it is not known yet. */

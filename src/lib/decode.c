@@ -203,6 +203,9 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 		}
 		g.timeout_ms = k->timeout_ms;
 		g.expires_ms = k->expires_ms;
+		/* hostguard's or not (below): the kernel removes it, without
+		 * a commit (hg_state_expiring) */
+		s->expiring += k->timeout_ms != 0;
 		g.src = k->tag.src;
 		memcpy(g.name, k->tag.name, sizeof(g.name));
 		g.marked = k->tag.marked;

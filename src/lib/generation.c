@@ -24,6 +24,11 @@ int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret)
 	return hg_nl_genid_with_set(nl, hg_setdefs[k].name, ret);
 }
 
+size_t hg_state_expiring(const struct hg_state *s)
+{
+	return s ? s->expiring : 0;
+}
+
 HG_EXPORT uint32_t hg_nl_committed_generation(const struct hg_nl *nl)
 {
 	return nl ? nl->committed_genid : 0;

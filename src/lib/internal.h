@@ -135,6 +135,10 @@ int hg_nl_fd(const struct hg_nl *nl);
 /* hg_nl_generation(), asking along with it for the definition of the set
  * of key k, which an edit of k reads next (generation.c; record.c) */
 int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret);
+/* How many elements of the snapshot the kernel holds with a timeout, any
+ * timeout, hostguard's or not: they go without a commit (generation.c;
+ * record.c) */
+size_t hg_state_expiring(const struct hg_state *s);
 /* SipHash-2-4 (grant.c; record.c uses it too) */
 uint64_t hg_siphash(const uint64_t key[2], const void *data, size_t len);
 /* The record's key, for marking and checking runtime grants (grant.c). */

@@ -63,6 +63,7 @@ struct hg_state {
 	struct hg_canon canon;    /* the five sets, decoded */
 	char **anomalies;         /* elements that decode to no pattern */
 	size_t n_anomalies;
+	size_t expiring;          /* elements the kernel holds with a timeout */
 };
 
 enum { HG_SET_OK, HG_SET_MISSING, HG_SET_WRONG_DEF, HG_SET_ANOMALY };

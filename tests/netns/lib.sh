@@ -187,6 +187,14 @@ probe() {
 
 write_conf() { cat >"$CONF"; }
 
+# asked ARGS...: the nf_tables requests "hostguard ARGS" sends in $H, one
+# per line (strace)
+asked() {
+	ip netns exec "$H" strace -f -e trace=sendto,sendmsg -e signal=none -s 0 -v -o "$T/strace" \
+		"$HG" --config "$CONF" "$@" >/dev/null 2>&1
+	grep -o 'NFT_MSG_[A-Z]*\|NFNL_MSG_BATCH_BEGIN' "$T/strace"
+}
+
 finish() {
 	echo "$TEST: $passed passed, $failed failed"
 	[ "$failed" = 0 ]

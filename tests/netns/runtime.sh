@@ -38,11 +38,6 @@ expect_rc 66 "uid 2000 cannot open the record to lock it (flock: cannot open)" \
 # ---- an apply with nothing to do: nothing committed since its last one,
 # the same policy; it knows from the record, without reading the table (a
 # set dump the kernel makes quadratic), and sends nothing
-asked() { # asked ARGS...: the nf_tables requests hostguard ARGS sends, one per line
-	ip netns exec "$H" strace -f -e trace=sendto,sendmsg -e signal=none -s 0 -v -o "$T/strace" \
-		"$HG" --config "$CONF" "$@" >/dev/null 2>&1
-	grep -o 'NFT_MSG_[A-Z]*\|NFNL_MSG_BATCH_BEGIN' "$T/strace"
-}
 expect_rc 0 "apply (records its policy)" hg apply
 got=$(asked apply | sort -u | tr '\n' ' ')
 [ "$got" = "NFT_MSG_GETGEN " ] && pass "an in-sync apply asks for the generation only" ||
@@ -74,6 +69,19 @@ case $got in
 esac
 [ "$(probe "$H" tcp 10.77.0.2 9000 4297)" = timeout ] && pass "uid 4297 (runtime) reverted" || fail "uid 4297 still gets through"
 expect_rc 0 "check: in sync" hg check
+# the short way holds for five minutes after an apply read the table
+expect_rc 0 "apply (reads, records)" hg apply
+python3 "$(dirname "$0")/record-set.py" "$RECORD" verified-ago 290
+got=$(asked apply | sort -u | tr '\n' ' ')
+[ "$got" = "NFT_MSG_GETGEN " ] && pass "290 s after the last read: the generation only" || fail "290 s after: $got"
+python3 "$(dirname "$0")/record-set.py" "$RECORD" verified-ago 310
+got=$(asked apply | tr '\n' ' ')
+case $got in
+*NFT_MSG_GETSETELEM*) pass "310 s after: apply reads the table again" ;;
+*) fail "310 s after the last read apply asked: $got" ;;
+esac
+got=$(asked apply | sort -u | tr '\n' ' ')
+[ "$got" = "NFT_MSG_GETGEN " ] && pass "and the apply after it the generation only" || fail "then: $got"
 
 # ---- an edit blocked on its output (a stopped terminal) holds no lock of
 # the record: apply and the guard write it after their commits
