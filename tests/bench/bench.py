@@ -103,17 +103,6 @@ def alternate_ns(nsa, a, nsb, b, n):
     return [r[0] * 1000 - base for r in res[0::3]], [r[0] * 1000 - base for r in res[1::3]]
 
 
-def iperf(*args):
-    """iperf3's JSON report of one client run (args: how it runs, then its
-    own); a refused connection (the server not listening yet on a loaded
-    machine, or busy with the run before) is tried again, three times"""
-    for attempt in range(4):
-        r = sh(*args, "-J", check=attempt == 3)
-        if r.returncode == 0:
-            return json.loads(r.stdout)
-        time.sleep(0.5)
-
-
 def peak_rss(ns, cmd):
     """KiB: the peak resident set of cmd, started by GNU time.  Not
     wait4()'s ru_maxrss of a child of this Python: a child started with
@@ -428,10 +417,10 @@ def packets():
                     sh("ip", "netns", "exec", h, "nft", "-f", dockerlike)
                 if mode == "hg":
                     sh("ip", "netns", "exec", h, HG, "--config", pol, "apply")
-                rep = iperf("ip", "netns", "exec", h, "iperf3", "-c", "10.99.0.2", "-t", secs)
-                bw[mode].append(rep["end"]["sum_received"]["bits_per_second"] / 1e9)
-                rep = iperf("ip", "netns", "exec", h, "iperf3", "-c", "10.99.0.2", "-t", secs, "-R")
-                bwr[mode].append(rep["end"]["sum_received"]["bits_per_second"] / 1e9)
+                out = sh("ip", "netns", "exec", h, "iperf3", "-c", "10.99.0.2", "-t", secs, "-J").stdout
+                bw[mode].append(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9)
+                out = sh("ip", "netns", "exec", h, "iperf3", "-c", "10.99.0.2", "-t", secs, "-R", "-J").stdout
+                bwr[mode].append(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9)
                 out = sh("ip", "netns", "exec", h, PROBE, "flood", "tcp", "10.99.0.2", "9000",
                          "--duration", str(int(secs) * 1000), "--timeout", "1000").stdout
                 cr[mode].append(int(out.split("ok=")[1]) / int(secs))
@@ -502,8 +491,8 @@ def grant_packets():
                 for u in (users if i % 2 == 0 else list(users)[::-1]):
                     if mode == "one" and u != "2000":
                         continue
-                    rep = iperf(*users[u], "iperf3", "-c", "10.99.0.2", "-t", secs)
-                    bw[mode, u].append(rep["end"]["sum_received"]["bits_per_second"] / 1e9)
+                    out = sh(*users[u], "iperf3", "-c", "10.99.0.2", "-t", secs, "-J").stdout
+                    bw[mode, u].append(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9)
                     out = sh(*users[u], PROBE, "flood", "tcp", "10.99.0.2", "9000",
                              "--duration", str(int(secs) * 1000), "--timeout", "1000").stdout
                     cr[mode, u].append(int(out.split("ok=")[1]) / int(secs))
