@@ -376,7 +376,13 @@ def edits():
         delns(n)
 
 
+def need_iperf3():
+    if not shutil.which("iperf3"):
+        raise SystemExit("bench: iperf3 is missing (scripts/bench installs it)")
+
+
 def packets():
+    need_iperf3()
     # 6. packet path, with the table vs without it
     h, c = netns("hgb-h"), netns("hgb-c")
     for cmd in (["ip", "-n", h, "link", "add", "br-bench", "type", "bridge"],
@@ -439,6 +445,7 @@ def packets():
 
 
 def grant_packets():
+    need_iperf3()
     # 6f-6m (issue #14): the same host with 10,000 grants vs without, both
     # with the Docker-like NAT table (conntrack on):
     #  - a granted uid (2000, through one of the 10,000 grants) vs the same
