@@ -470,33 +470,22 @@ static int policy_digest(const struct record *r, const struct hg_policy *p, uint
 	return 0;
 }
 
-/* After an apply of p (changed: it committed) under the lock */
-static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock)
+/* After an apply of p (changed: it committed) under the lock, with what
+ * record_apply read under it before the transaction: the record r (had:
+ * there was one, else r has a new key only) and policy, p's digest */
+static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool changed, int lock,
+			       struct record r, bool had, uint64_t policy)
 {
-	struct record r = { 0 };
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
 	char **lines = NULL;
 	uint32_t now = 0;
-	uint64_t policy;
-	bool had;
 	int n;
 
-	/* without the lock held since before the transaction, an edit may
-	 * have come between: nothing is recorded (check cannot tell) */
-	if (geteuid() != 0 || lock < 0)
-		return;
-	had = record_read(lock, &r) == 0;
-	if (!had && new_key(&r) < 0)
-		return;
-	/* p's digest first: its rendering is gone before the table is read */
-	if (policy_digest(&r, p, &policy) < 0)
-		return;
 	/* in sync and nothing committed since hostguard's last commit: the
 	 * table is as recorded and is p, so only the digests of the config and
 	 * of p may be new; no table walk */
 	if (had && !changed && hg_nl_generation(nl, &now) == 0 && now == r.generation) {
-		/* read under the lock, held since before the transaction */
 		uint64_t applied = r.config;
 		bool again = r.policy && r.policy == policy;
 		/* the apply read the table and found it p: the policy that an
@@ -533,32 +522,42 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
  * as p renders it (record_after_apply knew, and no edit came after: an
  * edit's record knows no policy), with no element the kernel expires, and
  * an apply read it and found it so less than RECORD_TRUST_SECONDS ago: the
- * table is p, and apply need not read it to know (a walk of its sets,
- * which the kernel makes quadratic, 0.2 s at 50,000 uids and ports).  Any
- * change to the ruleset by anyone is a commit, and moves the generation; a
- * change of p (the config, a user's uid, Docker's ports) changes its
- * digest. */
-static bool in_sync_as_recorded(struct hg_nl *nl, const struct hg_policy *p, int lock, struct record *r)
+ * table is p (policy: its digest), and apply need not read it to know (a
+ * walk of its sets, which the kernel makes quadratic, 0.2 s at 50,000 uids
+ * and ports).  Any change to the ruleset by anyone is a commit, and moves
+ * the generation; a change of p (the config, a user's uid, Docker's ports)
+ * changes its digest. */
+static bool in_sync_as_recorded(struct hg_nl *nl, const struct record *r, uint64_t policy)
 {
-	uint64_t want;
+	uint64_t t = boot_seconds();
 	uint32_t now;
 
-	uint64_t t = boot_seconds();
-
-	return record_read(lock, r) == 0 && r->policy && r->verified <= t &&
+	return r->policy && r->policy == policy && r->verified <= t &&
 	       t - r->verified <= RECORD_TRUST_SECONDS && hg_nl_generation(nl, &now) == 0 &&
-	       now == r->generation && policy_digest(r, p, &want) == 0 && want == r->policy;
+	       now == r->generation;
 }
 
 int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bool record,
 		 char ***ret_delta, size_t *ret_n, struct hg_error *err)
 {
 	int lock = record_apply_lock();
-	struct record rec;
+	struct record rec = { 0 };
+	uint64_t policy = 0;
+	bool had = false;
 	int r;
 
+	/* without the lock held since before the transaction, an edit may
+	 * have come between: nothing is recorded (check cannot tell).  With
+	 * it, the record read now is the record after the transaction too
+	 * (every writer locks); p's digest is taken once, before the table is
+	 * read (its rendering is gone by then) */
+	record = record && lock >= 0;
+	if (record) {
+		had = record_read(lock, &rec) == 0;
+		record = (had || new_key(&rec) == 0) && policy_digest(&rec, p, &policy) == 0;
+	}
 	/* a plain apply (no counters to zero) that has nothing to do */
-	if (record && !flags && lock >= 0 && in_sync_as_recorded(nl, p, lock, &rec)) {
+	if (record && had && !flags && in_sync_as_recorded(nl, &rec, policy)) {
 		uint64_t applied = rec.config;
 		/* only the config's digest may be new (a comment edited) */
 		if (record_config_digest(&rec, &rec.config) == 0 && rec.config != applied)
@@ -570,7 +569,7 @@ int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bo
 	}
 	r = hg_apply_flags(nl, p, flags, ret_delta, ret_n, err);
 	if (r >= 0 && record)
-		record_after_apply(nl, p, r > 0, lock);
+		record_after_apply(nl, p, r > 0, lock, rec, had, policy);
 	if (lock >= 0)
 		close(lock);
 	return r;
