@@ -81,13 +81,14 @@ def run(ns, *args):
 spawn = []   # ms to start and reap /bin/true, measured alongside everything
 
 
-def alternate(ns, a, b, n):
-    """n runs of a, of b and of /bin/true, interleaved; returns the times of
-    a and b in ms, net of the median cost of starting a process."""
-    res = run_many(ns, [a, b, ["/bin/true"]] * n)
-    base = statistics.median(r[0] * 1000 for r in res[2::3])
-    spawn.append(base)
-    return [r[0] * 1000 - base for r in res[0::3]], [r[0] * 1000 - base for r in res[1::3]]
+def alternate(ns, a, b, n, base=("/bin/true",)):
+    """n runs of a, of b and of base (/bin/true), interleaved; returns the
+    times of a and b in ms, net of the median cost of base, which is what
+    starting a process costs."""
+    res = run_many(ns, [a, b, list(base)] * n)
+    start = statistics.median(r[0] * 1000 for r in res[2::3])
+    spawn.append(start)
+    return [r[0] * 1000 - start for r in res[0::3]], [r[0] * 1000 - start for r in res[1::3]]
 
 
 def alternate_ns(nsa, a, nsb, b, n):
@@ -96,11 +97,9 @@ def alternate_ns(nsa, a, nsb, b, n):
     nft -f in the same namespace is not (nor is its generation).  Each run
     is started with ip netns exec, and /bin/true started that way is the
     base taken off both."""
-    res = run_many("", [["ip", "netns", "exec", nsa] + a, ["ip", "netns", "exec", nsb] + b,
-                        ["ip", "netns", "exec", nsa, "/bin/true"]] * n)
-    base = statistics.median(r[0] * 1000 for r in res[2::3])
-    spawn.append(base)
-    return [r[0] * 1000 - base for r in res[0::3]], [r[0] * 1000 - base for r in res[1::3]]
+    def ip(ns, cmd):
+        return ["ip", "netns", "exec", ns] + list(cmd)
+    return alternate("", ip(nsa, a), ip(nsb, b), n, ip(nsa, ["/bin/true"]))
 
 
 def peak_rss(ns, cmd):
