@@ -19,19 +19,6 @@ export RECORD_LOCK
 cleanup_record() { rm -f "$RECORD"; cleanup; }
 trap cleanup_record EXIT
 
-# hold LOCKFILE: a root process that takes it and never lets go (the sleep
-# itself holds it: killing it lets go); its pid in $holder
-hold() {
-	(
-		exec 9<"$1"
-		flock -x 9
-		exec sleep 60
-	) &
-	holder=$!
-	PIDS+=("$holder")
-	sleep 0.3
-}
-
 # ---- another namespace's lock, or the directory (the lock before it was
 # one per namespace), or the lock file of the release before (one beside
 # the record), held for good: nothing here waits for them

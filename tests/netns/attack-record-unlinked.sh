@@ -24,14 +24,7 @@ trap cleanup_record EXIT
 # a root process holds the record's lock; an apply waits for it, and the
 # record is removed, or replaced by a copy (a rename over it), meanwhile
 for how in replaced removed; do
-	(
-		exec 9<"$RECORD"
-		flock -x 9
-		exec sleep 2
-	) &
-	holder=$!
-	PIDS+=("$holder")
-	sleep 0.3
+	hold "$RECORD" 2
 	# something for the apply to repair: it commits, and records that
 	h nft add element inet hostguard allowed_uids '{ 4299 }'
 	before=$(sed -n 's/^generation //p' "$RECORD")

@@ -187,6 +187,20 @@ probe() {
 
 write_conf() { cat >"$CONF"; }
 
+# hold FILE [SECONDS]: a root process takes FILE's flock and lets go after
+# SECONDS (60; the sleep itself holds it: killing it lets go); its pid in
+# $holder
+hold() {
+	(
+		exec 9<"$1"
+		flock -x 9
+		exec sleep "${2:-60}"
+	) &
+	holder=$!
+	PIDS+=("$holder")
+	sleep 0.3
+}
+
 # asked ARGS...: the nf_tables requests "hostguard ARGS" sends in $H, one
 # per line (strace)
 asked() {
