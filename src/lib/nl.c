@@ -18,6 +18,14 @@
 #define MSG_ROOM (128u * 1024u)   /* > the 64 KiB a single message can be */
 #define RECV_SIZE (64u * 1024u)
 
+/* The first socket's answer buffer and the first batch's buffer are
+ * static: see rbuf_get() and hg_batch_tail().  Their flags say "free" with
+ * 1, so that they live in .data, on a page the loader has written already,
+ * not on a page of .bss of their own (a page fault each). */
+static char first_rbuf[RECV_SIZE] __attribute__((aligned(4096)));
+static atomic_int first_rbuf_free = 1;
+static atomic_int first_buf_free = 1;
+
 int hg_err_perm(struct hg_error *err)
 {
 	return hg_err(err, -EPERM, "permission denied: this needs root or CAP_NET_ADMIN");
@@ -60,7 +68,10 @@ HG_EXPORT void hg_nl_close(struct hg_nl *nl)
 	if (!nl)
 		return;
 	mnl_socket_close(nl->sock);
-	free(nl->rbuf);
+	if (nl->rbuf == first_rbuf)
+		atomic_store(&first_rbuf_free, 1);
+	else
+		free(nl->rbuf);
 	free(nl);
 }
 
@@ -75,7 +86,7 @@ static char *rbuf_get(struct hg_nl *nl)
 	if (nl->rbuf_busy)
 		return malloc(RECV_SIZE);
 	if (!nl->rbuf)
-		nl->rbuf = malloc(RECV_SIZE);
+		nl->rbuf = atomic_exchange(&first_rbuf_free, 0) ? first_rbuf : malloc(RECV_SIZE);
 	nl->rbuf_busy = nl->rbuf != NULL;
 	return nl->rbuf;
 }
@@ -100,8 +111,7 @@ uint32_t hg_nl_next_seq(struct hg_nl *nl)
  * lets it go.  A one-element edit's batch is 200 bytes; a fresh 512 KiB
  * of calloc is an mmap() and an munmap() around its page faults, a tenth
  * of what such an edit costs. */
-static char first_buf[4 * MSG_ROOM] __attribute__((aligned(65536)));
-static atomic_flag first_taken = ATOMIC_FLAG_INIT;
+static char first_buf[4 * MSG_ROOM] __attribute__((aligned(4096)));
 
 static void batch_buf_release(struct hg_batch *b)
 {
@@ -117,14 +127,14 @@ static void batch_buf_release(struct hg_batch *b)
 	if (used <= 65536 || page > 65536 ||
 	    madvise(first_buf, (used + page - 1) / page * page, MADV_DONTNEED) < 0)
 		memset(first_buf, 0, used);
-	atomic_flag_clear(&first_taken);
+	atomic_store(&first_buf_free, 1);
 }
 
 char *hg_batch_tail(struct hg_batch *b)
 {
 	if (b->oom)
 		return NULL;
-	if (!b->cap && !atomic_flag_test_and_set(&first_taken)) {
+	if (!b->cap && atomic_exchange(&first_buf_free, 0)) {
 		b->buf = first_buf;
 		b->cap = sizeof(first_buf);
 	}

@@ -444,5 +444,34 @@ int main(void)
 		hg_batch_free(&c);
 		hg_batch_free(&a);
 	}
+	/* the first socket's answer buffer: one live socket at a time has
+	 * it (the kernel's answer to an unprivileged request, EPERM, takes
+	 * the buffer as any answer does) */
+	{
+		struct hg_nl *x = NULL, *y = NULL, *z = NULL;
+		struct hg_error e = { 0 };
+		uint32_t g;
+		const char *first;
+
+		CHECK(hg_nl_open(&x, &e) == 0 && hg_nl_open(&y, &e) == 0, "two sockets: %s", e.message);
+		if (x && y) {
+			hg_nl_genid(x, &g);
+			hg_nl_genid(y, &g);
+			first = x->rbuf;
+			CHECK(first && y->rbuf && y->rbuf != first, "a second live socket reads into a buffer of its own");
+			hg_nl_genid(x, &g);
+			CHECK(x->rbuf == first, "a socket keeps its buffer from request to request");
+			hg_nl_close(x);
+			x = NULL;
+			CHECK(hg_nl_open(&z, &e) == 0, "a third socket");
+			if (z) {
+				hg_nl_genid(z, &g);
+				CHECK(z->rbuf == first, "once the first socket is closed, the next one gets its buffer");
+			}
+		}
+		hg_nl_close(z);
+		hg_nl_close(y);
+		hg_nl_close(x);
+	}
 	return check_done("test-batch");
 }
