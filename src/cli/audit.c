@@ -1144,7 +1144,7 @@ int audit_socket(const char *cmd, const char **ret)
 {
 	struct hg_policy *p = NULL;
 	struct hg_error e = { 0 };
-	static char buf[4096];
+	static char *copy;  /* kept until exit; on the heap, not 4 KiB of .bss */
 	const char *sock;
 	int r = hg_config_load(config_path, &p, &e);
 
@@ -1161,9 +1161,14 @@ int audit_socket(const char *cmd, const char **ret)
 			cmd, cmd);
 		return EXIT_FAIL;
 	}
-	snprintf(buf, sizeof(buf), "%s", sock);
+	free(copy);
+	copy = strdup(sock);
 	hg_policy_free(p);
-	*ret = buf;
+	if (!copy) {
+		err_msg("%s: out of memory", cmd);
+		return EXIT_FAIL;
+	}
+	*ret = copy;
 	return EXIT_OK;
 }
 

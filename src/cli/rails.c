@@ -46,14 +46,18 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 /* The interfaces of the default routes (IPv4 and IPv6). */
 static void default_route_ifaces(struct routes *r)
 {
-	static char buf[32768];  /* netlink dump messages are at most 32 KiB */
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	/* netlink dump messages are at most 32 KiB; on the heap, as a
+	 * static buffer put the small variables of .bss on pages apart */
+	const size_t size = 32768;
+	char *buf = malloc(size);
+	struct mnl_socket *nl = buf ? mnl_socket_open(NETLINK_ROUTE) : NULL;
 	int family[] = { AF_INET, AF_INET6 };
 
 	r->n = 0;
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		if (nl)
 			mnl_socket_close(nl);
+		free(buf);
 		return;
 	}
 	for (size_t f = 0; f < 2; f++) {
@@ -69,11 +73,12 @@ static void default_route_ifaces(struct routes *r)
 		rm->rtm_family = (unsigned char)family[f];
 		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 			break;
-		while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		while ((n = mnl_socket_recvfrom(nl, buf, size)) > 0)
 			if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_cb, r) <= 0)
 				break;
 	}
 	mnl_socket_close(nl);
+	free(buf);
 }
 
 /* The interface that holds the server address of $SSH_CONNECTION. */

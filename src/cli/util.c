@@ -166,12 +166,19 @@ int load_policy_quiet(struct hg_policy **ret)
 
 const char *config_label(void)
 {
-	static char buf[4200];
+	/* built once (config_path is set before any command runs), on the
+	 * heap: a 4 KiB buffer in .bss sat between the few small variables a
+	 * one-element edit writes, and put them on pages of their own (a page
+	 * fault each) */
+	static char *label;
 
 	if (!config_missing)
 		return config_path;
-	snprintf(buf, sizeof(buf), "the built-in defaults (%s does not exist)", config_path);
-	return buf;
+	if (!label && asprintf(&label, "the built-in defaults (%s does not exist)", config_path) < 0) {
+		label = NULL;
+		return "the built-in defaults";
+	}
+	return label;
 }
 
 int open_nl(struct hg_nl **ret)

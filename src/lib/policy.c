@@ -100,7 +100,9 @@ static int parse_id(enum hg_key key, const char *tok, size_t len, uint32_t *ret,
 		return hg_err(err, -EINVAL, "%s name '%.32s...' is too long (at most %d characters)",
 			      key == HG_KEY_UIDS ? "user" : "group", tok, HG_NAME_MAX);
 
-	if (isdigit((unsigned char)tok[0]) || tok[0] == '-' || tok[0] == '+') {
+	/* a digit, as isdigit() says in every locale, without its table (a
+	 * page fault in an edit of one uid) */
+	if ((tok[0] >= '0' && tok[0] <= '9') || tok[0] == '-' || tok[0] == '+') {
 		/* (uid_t)-1 means "no change" to the kernel: never a real id. */
 		r = parse_u32(tok, len, UINT32_MAX - 1, &v);
 		if (r == -ERANGE)
