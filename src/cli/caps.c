@@ -22,7 +22,8 @@ static int caps_wanted(cap_t want, cap_t cur, unsigned need)
 		{ CAPS_SETID, CAP_SETUID },
 		{ CAPS_SETID, CAP_SETGID },
 	};
-	int held = 0;
+	cap_value_t list[sizeof(map) / sizeof(map[0])];
+	int held = 0, n = 0;
 
 	if (cap_clear(want) < 0)
 		return -1;
@@ -31,11 +32,12 @@ static int caps_wanted(cap_t want, cap_t cur, unsigned need)
 		if (!(need & map[i].flag) ||
 		    (cur && (cap_get_flag(cur, map[i].cap, CAP_PERMITTED, &have) < 0 || have != CAP_SET)))
 			continue;
-		if (cap_set_flag(want, CAP_PERMITTED, 1, &map[i].cap, CAP_SET) < 0 ||
-		    cap_set_flag(want, CAP_EFFECTIVE, 1, &map[i].cap, CAP_SET) < 0)
-			return -1;
+		list[n++] = map[i].cap;
 		held |= (int)map[i].flag;
 	}
+	if (n && (cap_set_flag(want, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+		  cap_set_flag(want, CAP_EFFECTIVE, n, list, CAP_SET) < 0))
+		return -1;
 	return held;
 }
 
@@ -57,9 +59,10 @@ int caps_limit(unsigned need)
 		    (held = caps_wanted(want, cur, need)) < 0 || cap_set_proc(want) < 0)
 			goto out;
 	}
-	/* Nothing of ours survives an execve either (one prctl; a kernel
-	 * without ambient capabilities refuses it, and has none to clear). */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Nothing of ours survives an execve either: the inheritable set is
+	 * empty now, and with it the ambient set (the kernel keeps ambient a
+	 * subset of permitted and inheritable, capset included); no setuid or
+	 * file capabilities add any. */
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	r = held;
 out:

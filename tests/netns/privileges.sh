@@ -24,17 +24,22 @@ ip netns exec "$H" "$HG" --config "$CONF" apply >/dev/null &
 p_apply=$!
 ip netns exec "$H" "$HG" --config "$CONF" allow-uid 5 >/dev/null &
 p_edit=$!
+# started with an ambient capability, which would survive its execs
+ip netns exec "$H" setpriv --inh-caps +net_admin --ambient-caps +net_admin "$HG" --config "$CONF" allow-uid 6 >/dev/null &
+p_amb=$!
 sleep 0.5
-# ip netns exec execs hostguard in place: the pid is hostguard's
+# ip netns exec and setpriv exec hostguard in place: the pid is hostguard's
 a=$(caps_of $p_apply)
 e=$(caps_of $p_edit)
+m=$(caps_of $p_amb)
 # CAP_NET_ADMIN is bit 12 (0x1000), CAP_CHOWN bit 0
 [ "$a" = "0000000000000000 0000000000001000 0000000000001000 0000000000000000 " ] &&
 	pass "apply runs with CAP_NET_ADMIN only (inh prm eff amb: $a)" || fail "apply capabilities: $a"
 [ "$e" = "0000000000000000 0000000000001001 0000000000001001 0000000000000000 " ] &&
 	pass "edits run with CAP_NET_ADMIN and CAP_CHOWN only ($e)" || fail "edit capabilities: $e"
+[ "$m" = "$e" ] && pass "an ambient capability it was started with is gone ($m)" || fail "capabilities after ambient: $m"
 grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$p_apply/status" && pass "no_new_privs is set" || fail "no_new_privs not set"
-wait $p_apply $p_edit
+wait $p_apply $p_edit $p_amb
 expect_rc 0 "both finish once the lock is free" hg check
 
 # ---- a non-root user with a cap_net_admin+ep copy of the binary
