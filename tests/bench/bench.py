@@ -16,6 +16,7 @@ PROBE = os.path.join(BUILD, "tests/hg-probe")
 NFT = shutil.which("nft")
 N = 5 if QUICK else 15
 NBIG = 3 if QUICK else 7
+ROUNDS4 = 40 * N   # row 4: see edits()
 tmp = tempfile.mkdtemp(prefix="hg-bench.")
 namespaces = []
 rows = []
@@ -332,12 +333,15 @@ def edits():
     # element, each net of its own start (hostguard --version, nft
     # --version, interleaved in the same loop)
     for label, ns, cfg, rounds in (("4. allow-uid --runtime into a 50,000-uid set vs nft add element, few intervals",
-                                    nsf, few, 10 * N),
+                                    nsf, few, ROUNDS4),
                                    ("4d. the same in scripts/bench's ruleset (50,000 port entries in interval sets)",
                                     nss, shape, 3 * N)):
         # more rounds than the others: the difference sought is a fraction
         # of a millisecond beside starts of 1 to 4 ms on a shared machine
         # (4d's nft takes 0.1 to 0.5 s a run, and its ratio is 0.001).
+        # Row 4 with 150 rounds gave 0.085 to 0.115 from run to run for one
+        # binary; with 600 rounds (8 s), 0.090 to 0.106 over ten runs (the
+        # machine drifts within a run as well).
         # Each round runs the four commands in a new random order (seeded):
         # a command that follows its own program finds that program's code
         # warm in the CPU caches, and a fixed order would favour one side.
@@ -536,7 +540,7 @@ def report():
           f"Rows 1 and 3 are net of the cost of starting a process (/bin/true, measured in the same loops: "
           f"median {statistics.median(spawn) if spawn else 0:.2f} ms), which both sides pay; rows 4 and 4d "
           f"are net of each program's own start (its --version, run in the same round; medians of "
-          f"{10 * N} and {3 * N} rounds of the differences); rows 2, 4b, 4c and 8 include it.")
+          f"{ROUNDS4} and {3 * N} rounds of the differences); rows 2, 4b, 4c and 8 include it.")
     print()
     print("| comparison | hostguard | reference | ratio | target | |")
     print("|---|---|---|---|---|---|")
