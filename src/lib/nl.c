@@ -111,7 +111,7 @@ uint32_t hg_nl_next_seq(struct hg_nl *nl)
  * lets it go.  A one-element edit's batch is 200 bytes; a fresh 512 KiB
  * of calloc is an mmap() and an munmap() around its page faults, a tenth
  * of what such an edit costs. */
-static char first_buf[4 * MSG_ROOM] __attribute__((aligned(4096)));
+static char first_buf[4 * MSG_ROOM] __attribute__((aligned(65536)));
 
 static void batch_buf_release(struct hg_batch *b)
 {
