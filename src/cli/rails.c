@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,8 +44,9 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The interfaces of the default routes (IPv4 and IPv6). */
-static void default_route_ifaces(struct routes *r)
+/* The interfaces of the default routes (IPv4 and IPv6): 0, or -errno when
+ * they could not be read. */
+static int default_route_ifaces(struct routes *r)
 {
 	/* netlink dump messages are at most 32 KiB; on the heap, as a
 	 * static buffer put the small variables of .bss on pages apart */
@@ -52,33 +54,42 @@ static void default_route_ifaces(struct routes *r)
 	char *buf = malloc(size);
 	struct mnl_socket *nl = buf ? mnl_socket_open(NETLINK_ROUTE) : NULL;
 	int family[] = { AF_INET, AF_INET6 };
+	int ret = 0;
 
 	r->n = 0;
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = buf ? -errno : -ENOMEM;
 		if (nl)
 			mnl_socket_close(nl);
 		free(buf);
-		return;
+		return ret;
 	}
-	for (size_t f = 0; f < 2; f++) {
+	for (size_t f = 0; ret == 0 && f < 2; f++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 		struct rtmsg *rm;
 		unsigned seq = (unsigned)time(NULL) + (unsigned)f;
 		ssize_t n;
+		int cb = MNL_CB_OK;
 
 		nlh->nlmsg_type = RTM_GETROUTE;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		nlh->nlmsg_seq = seq;
 		rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
 		rm->rtm_family = (unsigned char)family[f];
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+			ret = -errno;
 			break;
-		while ((n = mnl_socket_recvfrom(nl, buf, size)) > 0)
-			if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_cb, r) <= 0)
-				break;
+		}
+		while (cb > MNL_CB_STOP && (n = mnl_socket_recvfrom(nl, buf, size)) > 0)
+			cb = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_cb, r);
+		if (cb > MNL_CB_STOP)
+			ret = n < 0 ? -errno : -EIO;   /* the dump ended early */
+		else if (cb == MNL_CB_ERROR)
+			ret = errno ? -errno : -EIO;
 	}
 	mnl_socket_close(nl);
 	free(buf);
+	return ret;
 }
 
 /* The interface that holds the server address of $SSH_CONNECTION. */
@@ -125,7 +136,14 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 	const char *pat;
 	int ret = EXIT_OK;
 
-	default_route_ifaces(&r);
+	int e = default_route_ifaces(&r);
+
+	/* a rail that cannot be checked is said so, not passed in silence;
+	 * what it guards against is not known to happen, so it does not stop
+	 * an apply (at boot, say) */
+	if (e < 0)
+		err_msg("%s: warning: cannot read the default routes (%s): not checked whether "
+			"container_ifaces covers the interface of one", cmd, strerror(-e));
 	for (size_t i = 0; i < r.n; i++) {
 		if (!if_indextoname(r.idx[i], name) || !(pat = covering(name, patterns, n)))
 			continue;

@@ -37,6 +37,40 @@ expect_match "covers up0, the interface of the default route" "add-iface names i
 expect_rc 0 "add-iface --force 'up*'" hg add-iface --force 'up*'
 expect_rc 0 "remove-iface 'up*'" hg remove-iface 'up*'
 
+# routes that cannot be read (a NETLINK_ROUTE socket refused, as a sandbox
+# may): the rail is not checked, and apply says so rather than pass in
+# silence; it still applies (refusing would leave the host unprotected)
+cat >"$T/noroute.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+int socket(int domain, int type, int protocol)
+{
+	int (*real)(int, int, int) = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
+	if (domain == AF_NETLINK && protocol == NETLINK_ROUTE) {
+		errno = EACCES;
+		return -1;
+	}
+	return real(domain, type, protocol);
+}
+C
+cc -shared -fPIC -o "$T/noroute.so" "$T/noroute.c" -ldl || fail "cannot build the preload shim"
+write_conf <<'CONF'
+allowed_uids = 0
+container_ifaces = br-*, veth*, up*
+CONF
+expect_rc 0 "apply when the routes cannot be read -> 0" ip netns exec "$H" env LD_PRELOAD="$T/noroute.so" "$HG" --config "$CONF" apply
+expect_match "warning: cannot read the default routes \\(Permission denied\\): not checked" "it says the default-route rail was not checked"
+write_conf <<'CONF'
+allowed_uids = 0
+container_ifaces = br-*, veth*
+CONF
+expect_rc 0 "apply (uplink not covered)" hg apply
+printf '%s\n' "$OUT" | grep -q "cannot read the default routes" &&
+	fail "a warning though the routes were read: $OUT" || pass "no warning when the routes are read"
+
 # an SSH session that came in on a covered interface (br-test holds 10.77.0.1)
 expect_rc 2 "apply over the SSH session's interface -> 2" ip netns exec "$H" env SSH_CONNECTION="10.77.0.9 51000 10.77.0.1 22" "$HG" --config "$CONF" apply
 expect_match "covers br-test, the interface of this SSH session" "it names the SSH session's interface"
