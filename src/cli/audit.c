@@ -1144,7 +1144,10 @@ int audit_socket(const char *cmd, const char **ret)
 {
 	struct hg_policy *p = NULL;
 	struct hg_error e = { 0 };
-	static char *copy;  /* kept until exit; on the heap, not 4 KiB of .bss */
+	/* kept until exit, on the heap (not 4 KiB of .bss); one call a run,
+	 * and a second would not free the first's under its caller */
+	static char *copy;
+	char *c;
 	const char *sock;
 	int r = hg_config_load(config_path, &p, &e);
 
@@ -1161,14 +1164,13 @@ int audit_socket(const char *cmd, const char **ret)
 			cmd, cmd);
 		return EXIT_FAIL;
 	}
-	free(copy);
-	copy = strdup(sock);
+	c = strdup(sock);
 	hg_policy_free(p);
-	if (!copy) {
+	if (!c) {
 		err_msg("%s: out of memory", cmd);
 		return EXIT_FAIL;
 	}
-	*ret = copy;
+	*ret = copy = c;
 	return EXIT_OK;
 }
 

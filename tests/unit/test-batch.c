@@ -90,6 +90,13 @@ static void walk_elems(const struct nlmsghdr *nlh, struct seen *sn)
 	}
 }
 
+/* the program's zero-initialised static storage (GNU ld's symbols) */
+extern char __bss_start[], _end[];
+static bool in_bss(const char *p)
+{
+	return p >= __bss_start && p < _end;
+}
+
 static unsigned grant_sets_seen;
 static const bool no_fresh[HG_NGSHAPES];
 
@@ -417,6 +424,7 @@ int main(void)
 
 		CHECK(hg_batch_begin(&a, &nl, 0) == 0, "begin a");
 		first = a.buf;
+		CHECK(in_bss(first), "the first batch is built in the static buffer");
 		CHECK(hg_batch_begin(&c, &nl, 0) == 0 && c.buf != first, "a second batch at the same time gets a buffer of its own");
 		hg_batch_free(&c);
 		/* a message built and never added, as a failed build leaves it */
@@ -458,6 +466,7 @@ int main(void)
 			hg_nl_genid(x, &g);
 			hg_nl_genid(y, &g);
 			first = x->rbuf;
+			CHECK(in_bss(first), "the first socket reads into the static buffer, not the heap's");
 			CHECK(first && y->rbuf && y->rbuf != first, "a second live socket reads into a buffer of its own");
 			hg_nl_genid(x, &g);
 			CHECK(x->rbuf == first, "a socket keeps its buffer from request to request");
