@@ -90,6 +90,45 @@ static void walk_elems(const struct nlmsghdr *nlh, struct seen *sn)
 	}
 }
 
+/* hg_batch_units() as libnftnl writes it: the oracle its own encoder is
+ * held to, byte for byte */
+static int ref_units(struct hg_batch *b, enum hg_key k, const struct hg_unit *u, size_t n,
+		     uint16_t type, uint16_t flags)
+{
+	const struct hg_setdef *d = &hg_setdefs[k];
+	size_t per = 48000u / (2 * d->key_len + 64);
+
+	for (size_t i = 0; i < n; i += per) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		char *at = hg_batch_tail(b);
+		struct nlmsghdr *nlh;
+
+		if (!s || !at)
+			return -ENOMEM;
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, HG_TABLE_NAME);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+		for (size_t j = i; j < n && j < i + per; j++) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, u[j].start, d->key_len);
+			nftnl_set_elem_add(s, e);
+			if (u[j].has_end) {
+				e = nftnl_set_elem_alloc();
+				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, u[j].end, d->key_len);
+				nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+				nftnl_set_elem_add(s, e);
+			}
+		}
+		nlh = nftnl_set_elem_nlmsg_build_hdr(at, type, NFPROTO_INET,
+						     (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) | flags,
+						     hg_batch_seq(b));
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		hg_batch_add(b, nlh, (int)k, "ref");
+	}
+	return 0;
+}
+
 /* the program's zero-initialised static storage (GNU ld's symbols) */
 extern char __bss_start[], _end[];
 static bool in_bss(const char *p)
@@ -451,6 +490,47 @@ int main(void)
 		CHECK(zero, "zero past the new batch's messages, all of it");
 		hg_batch_free(&c);
 		hg_batch_free(&a);
+	}
+	/* element messages: the same bytes as libnftnl's, for ids (hash
+	 * sets), port and interface intervals, one and many messages, adds
+	 * with NLM_F_EXCL and deletes */
+	{
+		static const struct { enum hg_key k; size_t n; uint16_t type, flags; } cases[] = {
+			{ HG_KEY_UIDS, 1, NFT_MSG_NEWSETELEM, NLM_F_EXCL },
+			{ HG_KEY_UIDS, 1500, NFT_MSG_NEWSETELEM, 0 },
+			{ HG_KEY_GIDS, 3, NFT_MSG_DELSETELEM, 0 },
+			{ HG_KEY_TCP, 1200, NFT_MSG_NEWSETELEM, 0 },
+			{ HG_KEY_UDP, 2, NFT_MSG_DELSETELEM, 0 },
+			{ HG_KEY_IFACES, 700, NFT_MSG_NEWSETELEM, 0 },
+		};
+		struct hg_nl nl = { 0 };
+
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			struct hg_unit *u = calloc(cases[c].n, sizeof(*u));
+			struct hg_batch x, y;
+			size_t klen = hg_setdefs[cases[c].k].key_len;
+
+			CHECK(u != NULL, "units");
+			if (!u)
+				continue;
+			for (size_t i = 0; i < cases[c].n; i++) {
+				for (size_t j = 0; j < klen; j++) {
+					u[i].start[j] = (unsigned char)(i * 7 + j);
+					u[i].end[j] = (unsigned char)(i * 7 + j + 3);
+				}
+				u[i].has_end = HG_KIND(cases[c].k) != HG_KIND_ID && i % 3 != 1;
+			}
+			CHECK(hg_batch_begin(&x, &nl, 0) == 0 && hg_batch_begin(&y, &nl, 0) == 0, "begin");
+			CHECK(hg_batch_units(&x, cases[c].k, u, cases[c].n, cases[c].type, cases[c].flags) == 0 &&
+			      ref_units(&y, cases[c].k, u, cases[c].n, cases[c].type, cases[c].flags) == 0,
+			      "built, case %zu", c);
+			CHECK(x.len == y.len && x.n_rec == y.n_rec && memcmp(x.buf, y.buf, x.len) == 0,
+			      "case %zu: %zu messages, %zu bytes, as libnftnl's (%zu messages, %zu bytes)",
+			      c, x.n_rec, x.len, y.n_rec, y.len);
+			hg_batch_free(&x);
+			hg_batch_free(&y);
+			free(u);
+		}
 	}
 	/* the first socket's answer buffer: one live socket at a time has
 	 * it (the kernel's answer to an unprivileged request, EPERM, takes
