@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <time.h>
 
 #include "nl.h"
 
@@ -58,7 +57,12 @@ HG_EXPORT int hg_nl_open(struct hg_nl **ret, struct hg_error *err)
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = (uint32_t)time(NULL) << 8;
+	/* Answers are matched by our port id and the sequence number, so
+	 * numbering starts at 1 on each socket: not at time(NULL) << 8, which
+	 * could sit a few numbers short of 2^32 and wrap inside a batch (whose
+	 * messages are looked up by ascending number), and whose first call
+	 * faulted in the vDSO's data page, in every edit. */
+	nl->seq = 0;
 	*ret = nl;
 	return 0;
 }

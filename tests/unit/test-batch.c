@@ -542,6 +542,9 @@ int main(void)
 		const char *first;
 
 		CHECK(hg_nl_open(&x, &e) == 0 && hg_nl_open(&y, &e) == 0, "two sockets: %s", e.message);
+		/* numbered from 1 on each socket: a batch's numbers never wrap
+		 * past 2^32 (find_rec looks them up in ascending order) */
+		CHECK(x && x->seq == 0, "a new socket numbers its requests from 1");
 		if (x && y) {
 			hg_nl_genid(x, &g);
 			hg_nl_genid(y, &g);
