@@ -1140,14 +1140,10 @@ static int parse_severity(const char *s)
 }
 
 /* The docker_socket of the config (or its defaults), after the environment. */
-int audit_socket(const char *cmd, const char **ret)
+int audit_socket(const char *cmd, char ret[AUDIT_SOCKET_MAX])
 {
 	struct hg_policy *p = NULL;
 	struct hg_error e = { 0 };
-	/* kept until exit, on the heap (not 4 KiB of .bss); one call a run,
-	 * and a second would not free the first's under its caller */
-	static char *copy;
-	char *c;
 	const char *sock;
 	int r = hg_config_load(config_path, &p, &e);
 
@@ -1164,13 +1160,14 @@ int audit_socket(const char *cmd, const char **ret)
 			cmd, cmd);
 		return EXIT_FAIL;
 	}
-	c = strdup(sock);
-	hg_policy_free(p);
-	if (!c) {
-		err_msg("%s: out of memory", cmd);
-		return EXIT_FAIL;
+	if (strlen(sock) >= AUDIT_SOCKET_MAX) {
+		err_msg("%s: Docker socket path '%.40s...' is too long for a unix socket (at most %d characters)",
+			cmd, sock, AUDIT_SOCKET_MAX - 1);
+		hg_policy_free(p);
+		return EXIT_INVALID;
 	}
-	*ret = copy = c;
+	strcpy(ret, sock);
+	hg_policy_free(p);
 	return EXIT_OK;
 }
 
@@ -1180,7 +1177,8 @@ int cmd_audit(int argc, char **argv)
 	struct audit_docker d;
 	struct audit_live l = { 0 };
 	json_object *dj = NULL;
-	const char *sock = NULL, *djpath = NULL;
+	char sock[AUDIT_SOCKET_MAX];
+	const char *djpath = NULL;
 	char err[DOCKER_ERR_LEN], why[512] = "";
 	bool json = false, nnp = false;
 	int fail_on = SEV_HIGH, r;
@@ -1222,7 +1220,7 @@ int cmd_audit(int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
-	r = audit_socket("audit", &sock);
+	r = audit_socket("audit", sock);
 	if (r)
 		return r;
 	r = audit_docker_read(sock, &d, err);

@@ -57,8 +57,10 @@ bool live_covers(const struct audit_live *l, const char *ifname);
 bool live_has(const struct audit_live *l, enum hg_key key, uint32_t value);
 
 /* The docker_socket of the config (or the defaults) after
- * HOSTGUARD_DOCKER_SOCKET; an exit code (invalid config, Docker off). */
-int audit_socket(const char *cmd, const char **ret);
+ * HOSTGUARD_DOCKER_SOCKET, copied into ret; an exit code (invalid config,
+ * Docker off, a path longer than a unix socket's). */
+#define AUDIT_SOCKET_MAX 108   /* sun_path */
+int audit_socket(const char *cmd, char ret[AUDIT_SOCKET_MAX]);
 
 /* Small json-c accessors: NULL / false / dflt when absent or of another type. */
 json_object *jpath(json_object *o, const char *dotted);

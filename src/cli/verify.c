@@ -473,7 +473,8 @@ int cmd_verify(int argc, char **argv)
 	struct audit_docker d = { 0 };
 	struct audit_live l = { 0 };
 	struct targets t = { 0 };
-	const char *sock = NULL, *uid_arg = "nobody";
+	char sock[AUDIT_SOCKET_MAX];
+	const char *uid_arg = "nobody";
 	char err[DOCKER_ERR_LEN], dname[64], aname[64] = "root";
 	bool json = false, proxy;
 	uid_t duid, auid = 0;
@@ -547,7 +548,7 @@ int cmd_verify(int argc, char **argv)
 			auid = (uid_t)-1;
 		}
 	}
-	r = audit_socket("verify", &sock);
+	r = audit_socket("verify", sock);
 	if (r) {
 		ret = r;
 		goto out;

@@ -157,6 +157,10 @@ expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=keep" ip netns exec "$H" env HOS
 h nft list set inet hostguard published_tcp | grep -q 8888 && pass "keep: the published port stays" || fail "keep dropped the published port"
 expect_rc 0 "apply with HOSTGUARD_DOCKER_SOCKET=none" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET=none "$HG" --config "$CONF" apply
 h nft list set inet hostguard published_tcp | grep -q 8888 && fail "none kept the published port" || pass "none: Docker's entries go"
+# a socket path no unix socket can have is named, not cut short
+long="/$(printf 'd%.0s' {1..120}).sock"
+expect_rc 2 "audit with a 126-character HOSTGUARD_DOCKER_SOCKET -> 2" ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET="$long" "$HG" --config "$CONF" audit
+expect_match "audit: Docker socket path '/d+\.\.\.' is too long for a unix socket \(at most 107 characters\)" "it says the path is too long"
 
 # habits
 expect_rc 0 "-V" "$HG" -V
