@@ -30,8 +30,11 @@
  * it chains generations.  The record holds the generation after hostguard's
  * last commit; an edit planned at exactly that generation (the kernel's
  * generation guard makes its commit the very next one) moves it on, and the
- * digest then describes an older generation (a table of up to
- * RECORD_DIGEST_EDITS elements is digested anyway: it costs milliseconds).
+ * digest then describes an older generation.  In a table of up to
+ * RECORD_DIGEST_EDITS elements the edit reads back the one set it changed
+ * and brings the digest up to date (it is a sum of one part per key:
+ * "digests" below), so that Docker's next commit does not leave check
+ * unable to tell.
  * While the ruleset is still at the recorded generation, nothing but
  * hostguard touched it.  Only when
  * another program committed since (Docker's iptables rules, say) does an
@@ -75,11 +78,13 @@
 #endif
 
 #define RECORD_DIR "/run/hostguard"
-#define RECORD_MAGIC "hostguard record 2"
+#define RECORD_MAGIC "hostguard record 3"
 /* the record's fixed size: written in place (record_store); an empty file
  * is no record */
-#define RECORD_SIZE 512
-/* up to this many elements an edit digests the table after its commit */
+#define RECORD_SIZE 1024
+/* up to this many elements in the set(s) of its key (or in the whole
+ * table, when the digest is of an older generation) an edit digests what
+ * it made after its commit */
 #define RECORD_DIGEST_EDITS 2048
 /* table_generation of a record whose table was found changed outside
  * hostguard since its last commit (mark_outside) */
@@ -201,11 +206,18 @@ static int parse_record(const char *buf, struct record *ret)
 	    !field(&p, " elements ", 10, UINT32_MAX, &elements) ||
 	    !field(&p, "\nconfig ", 16, UINT64_MAX, &config) ||
 	    !field(&p, "\npolicy ", 16, UINT64_MAX, &policy) ||
-	    !field(&p, " verified ", 10, UINT64_MAX, &verified) || *p != '\n')
+	    !field(&p, " verified ", 10, UINT64_MAX, &verified) || strncmp(p, "\nsets", 5) != 0)
 		return -EBADMSG;
 	*ret = (struct record){ { key0, key1 }, (uint32_t)gen, table, (uint32_t)table_gen,
-				(uint32_t)elements, config, policy, verified };
-	return 0;
+				(uint32_t)elements, { 0 }, { 0 }, config, policy, verified };
+	p += 5;
+	for (int k = 0; k < HG_KEY_MAX; k++) {
+		uint64_t count;
+		if (!field(&p, " ", 16, UINT64_MAX, &ret->sets[k]) || !field(&p, "/", 10, UINT32_MAX, &count))
+			return -EBADMSG;
+		ret->counts[k] = (uint32_t)count;
+	}
+	return *p == '\n' ? 0 : -EBADMSG;
 }
 
 /* The record in fd (open, checked); -ENOENT when the file is empty. */
@@ -325,7 +337,8 @@ static bool same_record(const struct record *a, const struct record *b)
 	return a->key[0] == b->key[0] && a->key[1] == b->key[1] && a->generation == b->generation &&
 	       a->table == b->table && a->table_generation == b->table_generation &&
 	       a->elements == b->elements && a->config == b->config && a->policy == b->policy &&
-	       a->verified == b->verified;
+	       a->verified == b->verified && memcmp(a->sets, b->sets, sizeof(a->sets)) == 0 &&
+	       memcmp(a->counts, b->counts, sizeof(a->counts)) == 0;
 }
 
 /* The record as text, padded to RECORD_SIZE so that a rewrite in place
@@ -335,12 +348,17 @@ static int record_text(const struct record *r, const char *by, char buf[RECORD_S
 	int len = snprintf(buf, RECORD_SIZE,
 			   RECORD_MAGIC "\nkey %016" PRIx64 " %016" PRIx64 "\ngeneration %" PRIu32
 			   "\ntable %016" PRIx64 " at %" PRIu32 " elements %" PRIu32 "\nconfig %016" PRIx64
-			   "\npolicy %016" PRIx64 " verified %" PRIu64
-			   "\nby %.32s\ntime %lld",
+			   "\npolicy %016" PRIx64 " verified %" PRIu64 "\nsets",
 			   r->key[0], r->key[1], r->generation, r->table, r->table_generation, r->elements,
-			   r->config, r->policy, r->verified, by, (long long)time(NULL));
+			   r->config, r->policy, r->verified);
 	int tail;
 
+	for (int k = 0; len > 0 && len < RECORD_SIZE && k < HG_KEY_MAX; k++)
+		len += snprintf(buf + len, RECORD_SIZE - (size_t)len, " %016" PRIx64 "/%" PRIu32, r->sets[k],
+				r->counts[k]);
+	if (len > 0 && len < RECORD_SIZE)
+		len += snprintf(buf + len, RECORD_SIZE - (size_t)len, "\nby %.32s\ntime %lld", by,
+				(long long)time(NULL));
 	if (len < 0 || len + 24 >= RECORD_SIZE)
 		return -ENOBUFS;
 	tail = snprintf(buf + len, RECORD_SIZE - (size_t)len, "\nsum %016" PRIx64 "\n",
@@ -365,47 +383,140 @@ static int record_store(int lock, const struct record *r, const char *by)
 
 /* ---- digests -------------------------------------------------------------------- */
 
-static uint32_t table_elements(const struct hg_state *s)
-{
-	size_t n = hg_state_grant_count(s);
+/*
+ * The table's digest is a sum (mod 2^64) of one digest per key, of that
+ * key's values as the table holds them, and one of everything else: the
+ * ruleset those values sit in (as apply renders it with no values) and
+ * whatever differs from what the values build (hg_state_diff).  An edit
+ * changes the values of one key, so it reads back that key's set alone
+ * and puts its new part in place of the old (record_edit_end): the cost
+ * does not grow with the rest of the table.  Each part is SipHash-2-4
+ * under the record's key: without the key, nobody can make a different
+ * table whose parts add up to the same.
+ */
 
-	for (int k = 0; k < HG_KEY_MAX; k++)
-		if (HG_KIND(k) != HG_KIND_GRANT)
-			n += hg_state_count(s, k);
-	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int record_table_digest(const struct record *rec, const struct hg_state *s, uint64_t *ret)
+/* Key k's values in s (what a config decides and what was learned from
+ * Docker; grants with a kernel timeout left out: they expire), in order;
+ * *count: every element of k, for RECORD_DIGEST_EDITS. */
+static int key_digest(const struct record *rec, const struct hg_state *s, int k, uint64_t *ret,
+		      uint32_t *count)
 {
-	struct hg_policy *live = NULL;
+	char *all = NULL, **g = NULL;
+	size_t len = 0, n = 0, total = 0;
+	FILE *f = open_memstream(&all, &len);
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "key %s\n", hg_key_name(k));
+	if (HG_KIND(k) == HG_KIND_GRANT) {
+		size_t m = hg_state_grant_count(s);
+		g = calloc(m ? m : 1, sizeof(*g));
+		for (size_t i = 0; g && i < m && r == 0; i++) {
+			struct hg_grant_info gi;
+			struct hg_grant_origin o;
+			if (hg_state_grant(s, i, &gi) < 0 || gi.gid != (k == HG_KEY_GRANT_GIDS))
+				continue;
+			total++;
+			if (gi.timeout_ms || hg_state_grant_origin(s, i, &o) < 0)
+				continue;
+			if (asprintf(&g[n], "%s %d %s", gi.text, (int)o.source, o.container) < 0)
+				r = -ENOMEM;
+			else
+				n++;
+		}
+		if (!g)
+			r = -ENOMEM;
+		if (r == 0 && n)
+			qsort(g, n, sizeof(*g), cmp_str);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			fprintf(f, "%s\n", g[i]);
+	} else {
+		total = hg_state_count(s, k);
+		for (size_t i = 0; i < total; i++) {
+			uint32_t lo = 0, hi = 0;
+			if (HG_KIND(k) == HG_KIND_IFNAME) {
+				fprintf(f, "%s\n", hg_state_iface(s, i));
+				continue;
+			}
+			hg_state_range(s, k, i, &lo, &hi);
+			fprintf(f, "%" PRIu32 "-%" PRIu32 "\n", lo, hi);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(g[i]);
+	free(g);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0) {
+		*ret = hg_siphash(rec->key, all, len);
+		*count = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+	}
+	free(all);
+	return r;
+}
+
+int record_table_digest(const struct record *rec, const struct hg_state *s, struct table_digest *ret)
+{
+	struct hg_policy *live = NULL, *frame = hg_policy_new();
+	struct hg_log_settings log;
 	char **lines = NULL, *text = NULL, *all = NULL;
 	size_t len = 0;
 	FILE *f = NULL;
 	int n = 0, r;
 
-	/* the sets as a policy (grants with a kernel timeout left out: they
-	 * expire), and whatever else differs from what that policy builds */
-	r = live_policy_sourced(s, true, &live);
-	if (r == 0 && !(text = hg_policy_to_nft(live)))
-		r = -ENOMEM;
+	/* the sets as a policy, and whatever else differs from what that
+	 * policy builds; the ruleset around the sets, rendered without them */
+	r = frame ? live_policy_sourced(s, true, &live) : -ENOMEM;
+	if (r == 0) {
+		hg_policy_get_log(live, &log);
+		hg_policy_set_log(frame, &log);
+		if (!(text = hg_policy_to_nft(frame)))
+			r = -ENOMEM;
+	}
 	if (r == 0 && (n = hg_state_diff(s, live, &lines)) < 0)
 		r = n;
 	if (r == 0 && !(f = open_memstream(&all, &len)))
 		r = -ENOMEM;
 	if (r == 0) {
+		fputs("rest\n", f);
 		fputs(text, f);
 		for (int i = 0; i < n; i++)
 			fprintf(f, "\n%s", lines[i]);
 		if (fclose(f) != 0)
 			r = -ENOMEM;
 		else
-			*ret = hg_siphash(rec->key, all, len);
+			ret->table = hg_siphash(rec->key, all, len);
+	}
+	for (int k = 0; r == 0 && k < HG_KEY_MAX; k++) {
+		r = key_digest(rec, s, k, &ret->sets[k], &ret->counts[k]);
+		ret->table += ret->sets[k];
 	}
 	free(all);
 	free(text);
 	hg_lines_free(lines, n > 0 ? (size_t)n : 0);
 	hg_policy_free(live);
+	hg_policy_free(frame);
 	return r;
+}
+
+/* r now describes the table of generation gen, digested as d */
+static void take_digest(struct record *r, const struct table_digest *d, uint32_t gen)
+{
+	uint64_t n = 0;
+
+	r->table = d->table;
+	r->table_generation = gen;
+	memcpy(r->sets, d->sets, sizeof(r->sets));
+	memcpy(r->counts, d->counts, sizeof(r->counts));
+	for (int k = 0; k < HG_KEY_MAX; k++)
+		n += d->counts[k];
+	r->elements = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
 int record_config_digest(const struct record *rec, uint64_t *ret)
@@ -478,6 +589,7 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 {
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
+	struct table_digest d;
 	char **lines = NULL;
 	uint32_t now = 0;
 	int n;
@@ -501,11 +613,11 @@ static void record_after_apply(struct hg_nl *nl, const struct hg_policy *p, bool
 		return;
 	/* the table is the applied policy, whoever else committed meanwhile */
 	n = hg_state_diff(s, p, &lines);
-	if (n == 0 && record_table_digest(&r, s, &r.table) == 0 && record_config_digest(&r, &r.config) == 0) {
+	if (n == 0 && record_table_digest(&r, s, &d) == 0 && record_config_digest(&r, &r.config) == 0) {
 		/* another program may have committed meanwhile */
 		if (hg_nl_generation(nl, &now) == 0 && now == hg_state_generation(s)) {
-			r.generation = r.table_generation = now;
-			r.elements = table_elements(s);
+			r.generation = now;
+			take_digest(&r, &d, now);
 			/* an element the kernel holds with a timeout goes without
 			 * a commit, and the table with it is p no longer: an apply
 			 * must then read it every time */
@@ -603,9 +715,10 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, in
 {
 	struct hg_state *s = NULL;
 	struct hg_error e = { 0 };
-	uint64_t t;
+	struct table_digest d;
 
 	memset(re, 0, sizeof(*re));
+	re->key = key;
 	record_use_socket(nl);
 	/* held until record_edit_end: no other writer can come between
 	 * what the edit saw and what it writes (every writer locks), and the
@@ -635,14 +748,53 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, in
 	}
 	if (re->rec.table_generation != re->rec.generation)
 		return;
-	if (hg_state_read(nl, &s, &e) == 0 && record_table_digest(&re->rec, s, &t) == 0) {
-		if (t == re->rec.table) {
+	if (hg_state_read(nl, &s, &e) == 0 && record_table_digest(&re->rec, s, &d) == 0) {
+		if (d.table == re->rec.table) {
 			re->table_ours = true;
-			re->gen0 = re->rec.generation = re->rec.table_generation = hg_state_generation(s);
-			re->rec.elements = table_elements(s);
+			re->gen0 = re->rec.generation = hg_state_generation(s);
+			take_digest(&re->rec, &d, re->gen0);
 		} else {
 			mark_outside(re);
 		}
+	}
+	hg_state_free(s);
+}
+
+/* After the edit's commit (committed, the generation right after gen0):
+ * the digest of the table it made.  When the record's digest is of the
+ * table the edit was planned on, only the edited key's part can have
+ * changed: its set alone is read back (its grant sets, for grants).  A
+ * read that another commit may have come before leaves the digest as it
+ * was (of an older generation: check reads the table and knows). */
+static void redigest(struct record_edit *re, struct hg_nl *nl, uint32_t committed)
+{
+	struct record *r = &re->rec;
+	struct hg_state *s = NULL;
+	struct hg_error e = { 0 };
+	struct table_digest d;
+	uint32_t now = 0, count;
+	uint64_t part;
+	int k = re->key;
+
+	if (k < 0 || k >= HG_KEY_MAX || r->table_generation != re->gen0) {
+		/* the whole table, at the edit's generation */
+		if (r->elements <= RECORD_DIGEST_EDITS && hg_state_read(nl, &s, &e) == 0 &&
+		    hg_state_generation(s) == committed && record_table_digest(r, s, &d) == 0)
+			take_digest(r, &d, committed);
+		hg_state_free(s);
+		return;
+	}
+	/* the grant sets are read together */
+	if ((HG_KIND(k) == HG_KIND_GRANT ? (uint64_t)r->counts[HG_KEY_GRANT_UIDS] + r->counts[HG_KEY_GRANT_GIDS]
+					  : r->counts[k]) > RECORD_DIGEST_EDITS)
+		return;
+	if ((HG_KIND(k) == HG_KIND_GRANT ? hg_state_read_grants(nl, &s) : hg_state_read_set(nl, k, true, &s)) == 0 &&
+	    hg_nl_generation(nl, &now) == 0 && now == committed && key_digest(r, s, k, &part, &count) == 0) {
+		r->table += part - r->sets[k];
+		r->elements += count - r->counts[k];
+		r->sets[k] = part;
+		r->counts[k] = count;
+		r->table_generation = committed;
 	}
 	hg_state_free(s);
 }
@@ -665,20 +817,10 @@ void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_chang
 		/* the table is no longer what an apply left: its policy is
 		 * not known (in_sync_as_recorded) */
 		re->rec.policy = 0;
-		/* a small table is cheap to digest now: then Docker's next
-		 * commit does not leave check unable to tell */
-		if (re->rec.elements <= RECORD_DIGEST_EDITS) {
-			struct hg_state *s = NULL;
-			struct hg_error e = { 0 };
-			uint64_t t;
-			if (hg_state_read(nl, &s, &e) == 0 && hg_state_generation(s) == committed &&
-			    record_table_digest(&re->rec, s, &t) == 0) {
-				re->rec.table = t;
-				re->rec.table_generation = committed;
-				re->rec.elements = table_elements(s);
-			}
-			hg_state_free(s);
-		}
+		/* a small set's part of the digest is cheap to bring up to
+		 * date: then Docker's next commit does not leave check unable
+		 * to tell */
+		redigest(re, nl, committed);
 	}
 	/* a config that held nothing unapplied holds nothing unapplied now;
 	 * hand edits made before stay "not applied yet" */
@@ -716,8 +858,9 @@ int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list
 		enum cause *ret)
 {
 	struct record r, again;
+	struct table_digest d = { 0 };
 	uint32_t gen = hg_state_generation(s), now = 0;
-	uint64_t t = 0, c;
+	uint64_t c;
 	bool ours;
 	int k, lock;
 
@@ -731,7 +874,7 @@ int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list
 	}
 	/* the digest costs a walk of the table: only when it decides */
 	if (gen != r.generation ? r.table_generation == r.generation : r.table_generation != gen) {
-		k = record_table_digest(&r, s, &t);
+		k = record_table_digest(&r, s, &d);
 		if (k < 0)
 			return k;
 	}
@@ -740,16 +883,14 @@ int drift_cause(struct hg_nl *nl, const struct hg_state *s, const struct rt_list
 	if (gen == r.generation)
 		ours = true;
 	else if (r.table_generation == r.generation)
-		ours = t == r.table;
+		ours = d.table == r.table;
 	else
 		ours = false;
 	/* the digest of an edit's generation, for when the ruleset moves on */
 	if (gen == r.generation && r.table_generation != gen && (lock = record_lock()) >= 0) {
 		if (record_read(lock, &again) == 0 && same_record(&again, &r) &&
 		    hg_nl_generation(nl, &now) == 0 && now == gen) {
-			again.table = t;
-			again.table_generation = gen;
-			again.elements = table_elements(s);
+			take_digest(&again, &d, gen);
 			record_store(lock, &again, "check");
 		}
 		close(lock);

@@ -15,6 +15,8 @@ struct record {
 	uint64_t table;           /* the table as hostguard left it ... */
 	uint32_t table_generation;/* ... at this generation (older after edits) */
 	uint32_t elements;        /* how many elements it held then */
+	uint64_t sets[HG_KEY_MAX];/* table is the sum of a digest of each key's values */
+	uint32_t counts[HG_KEY_MAX];/* and of the rest; how many each key held */
 	uint64_t config;          /* the config file hostguard last applied */
 	uint64_t policy;          /* the policy the table is at generation (its ruleset
 				   as apply renders it), 0: not known */
@@ -35,6 +37,10 @@ int hg_nl_fd(const struct hg_nl *nl);
 int hg_nl_generation_for(struct hg_nl *nl, enum hg_key k, uint32_t *ret);
 /* (src/lib/generation.c) elements of s with a kernel timeout, any */
 size_t hg_state_expiring(const struct hg_state *s);
+/* (src/lib/readback.c) one set of the table with its elements; the grant
+ * sets with theirs */
+int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struct hg_state **ret);
+int hg_state_read_grants(struct hg_nl *nl, struct hg_state **ret);
 
 /* /run/hostguard/applied-<netns cookie>, or NULL.  record_use_socket()
  * learns it from nl's socket, when it is not known yet. */
@@ -43,7 +49,12 @@ void record_use_socket(struct hg_nl *nl);
 /* 0; -ENOENT: none; -EPERM: not root's or group/other bits (not believed);
  * -EBADMSG: garbage */
 int record_load(struct record *ret);
-int record_table_digest(const struct record *r, const struct hg_state *s, uint64_t *ret);
+/* The table's digest (table), and each key's part of it (sets, counts). */
+struct table_digest {
+	uint64_t table, sets[HG_KEY_MAX];
+	uint32_t counts[HG_KEY_MAX];
+};
+int record_table_digest(const struct record *r, const struct hg_state *s, struct table_digest *ret);
 int record_config_digest(const struct record *r, uint64_t *ret);
 
 /* apply's and follow's transaction: hg_apply_flags() under the record's
@@ -69,6 +80,7 @@ struct record_edit {
 	bool have;                /* a record to update: edits never create one */
 	bool config_applied;      /* the config held nothing unapplied before */
 	bool table_ours;          /* the table was as recorded, at generation gen0 */
+	int key;                  /* the key the edit changes, or -1 */
 	uint32_t gen0;
 	uint64_t config_before;
 };

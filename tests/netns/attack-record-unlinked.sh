@@ -39,7 +39,7 @@ for how in replaced removed; do
 	fi
 	wait "$applier" && pass "$how: the waiting apply succeeded" || fail "$how: apply: $(cat "$T/apply.out")"
 	wait "$holder" 2>/dev/null
-	[ "$(sed -n 's/^by //p' "$RECORD")" = apply ] && [ "$(stat -c %s "$RECORD")" = 512 ] &&
+	[ "$(sed -n 's/^by //p' "$RECORD")" = apply ] && [ "$(stat -c %s "$RECORD")" = 1024 ] &&
 		[ "$(sed -n 's/^generation //p' "$RECORD")" != "$before" ] &&
 		pass "$how: the waiting apply wrote its record where the record is" ||
 		fail "$how: the waiting apply's record is lost (it locked and wrote the old inode)"

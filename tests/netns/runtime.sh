@@ -273,6 +273,40 @@ h nft add table inet other
 h nft add chain inet other c
 expect_rc 3 "a commit to another table after a runtime edit: still runtime only -> 3" hg check
 h nft delete table inet other
+# the edit brought the digest up to date by reading back its own set alone
+# (record.c: the digest is a sum of one part per key), whatever the kind of
+# set and whether the edit adds, merges, splits or removes: each is followed
+# by another program's commit before any check, which then still knows
+expect_rc 0 "allow-uid --runtime 2013 (after nft's commit: reads the table)" hg allow-uid --runtime 2013
+got=$(asked allow-uid --runtime 2010 | tr '\n' ' ')
+[ "$got" = "NFT_MSG_GETGEN NFT_MSG_GETSET NFNL_MSG_BATCH_BEGIN NFT_MSG_NEWSETELEM NFT_MSG_GETSET NFT_MSG_GETSETELEM NFT_MSG_GETGEN " ] &&
+	pass "a small table's edit reads back the one set it changed" || fail "the edit asked: $got"
+for edit in "allow-gid --runtime 3005" "allow-port --runtime tcp 8090" "allow-port --runtime tcp 8091" \
+	"allow-port --runtime udp 5000-5010" "revoke-port --runtime udp 5005" "revoke-port --runtime tcp 8090" \
+	"add-iface --runtime hgy*" "remove-iface --runtime hgy*" "revoke-uid --runtime 2010" \
+	"allow-uid --runtime 3006 --to 10.77.0.2:9000" "revoke-uid --runtime 3006 --to 10.77.0.2:9000" \
+	"allow-gid --runtime 3007 --to 10.77.0.2" "revoke-uid --runtime 1001"; do
+	# shellcheck disable=SC2086
+	expect_rc 0 "$edit" hg $edit
+	h nft add table inet other
+	expect_rc 3 "$edit, then another program's commit: runtime only -> 3" hg check
+	h nft delete table inet other
+done
+expect_rc 0 "the same edits undone by an apply" hg apply
+expect_rc 0 "check after apply -> 0" hg check
+# a stale digest (the record's table older than its generation: an edit
+# after another program's commit) is brought up to date from the whole table
+expect_rc 0 "allow-uid --runtime 2011" hg allow-uid --runtime 2011
+python3 "$(dirname "$0")/record-set.py" "$RECORD" table-generation 1
+got=$(asked allow-uid --runtime 2012 | tr '\n' ' ')
+case $got in
+*NFT_MSG_GETCHAIN*NFT_MSG_GETRULE*) pass "with a stale digest the edit reads the whole table" ;;
+*) fail "with a stale digest the edit asked: $got" ;;
+esac
+h nft add table inet other
+expect_rc 3 "and another program's commit after it: runtime only -> 3" hg check
+h nft delete table inet other
+hg apply >/dev/null
 
 # a large table: an edit does not walk it, it chains generations
 write_conf <<CONF
@@ -281,6 +315,15 @@ CONF
 expect_rc 0 "apply 3002 uids" hg apply
 grep -Eq '^table [0-9a-f]+ at [0-9]+ elements 30[0-9][0-9]$' "$RECORD" && pass "the record counts the elements" ||
 	fail "record: $(cat "$RECORD")"
+# a small set of it is read back all the same: its part of the digest
+expect_rc 0 "allow-port --runtime tcp 8095 (a small set of the large table)" hg allow-port --runtime tcp 8095
+gen=$(sed -n 's/^generation //p' "$RECORD")
+at=$(sed -n 's/^table [0-9a-f]* at \([0-9]*\) .*/\1/p' "$RECORD")
+[ "$gen" = "$at" ] && pass "an edit of a small set of a large table brings the digest up to date" ||
+	fail "record after the port edit: $(cat "$RECORD")"
+h nft add table inet other
+expect_rc 3 "and another program's commit after it: runtime only -> 3" hg check
+h nft delete table inet other
 expect_rc 0 "allow-uid --runtime 2006 (large table)" hg allow-uid --runtime 2006
 gen=$(sed -n 's/^generation //p' "$RECORD")
 at=$(sed -n 's/^table [0-9a-f]* at \([0-9]*\) .*/\1/p' "$RECORD")
@@ -327,9 +370,10 @@ rm -f "$RECORD.link"
 expect_rc 3 "one link again -> 3" hg check
 # rewritten in place, one fixed size, with a sum: a torn or altered record
 # is garbage, never a different record
-[ "$(stat -c %s "$RECORD")" = 512 ] && pass "the record has its fixed size" || fail "record size $(stat -c %s "$RECORD")"
+[ "$(stat -c %s "$RECORD")" = 1024 ] && pass "the record has its fixed size" || fail "record size $(stat -c %s "$RECORD")"
 cp "$RECORD" "$T/record.good"
-sed -i 's/^generation \([0-9]*\)[0-9]$/generation \10/; t; s/^generation \([0-9]*\)$/generation \11/' "$RECORD"
+# (the last digit made another: 0 -> 1, else -> 0)
+sed -i 's/^generation \([0-9]*\)0$/generation \11/; t; s/^generation \([0-9]*\)[1-9]$/generation \10/' "$RECORD"
 cmp -s "$RECORD" "$T/record.good" && fail "the record was not altered"
 expect_rc 1 "an altered record (its sum does not match) is not believed -> 1" hg check
 cp "$T/record.good" "$RECORD"
@@ -339,7 +383,7 @@ expect_rc 1 "a truncated record is not believed -> 1" hg check
 cp "$T/record.good" "$RECORD"
 expect_rc 0 "allow-uid --runtime 2005 (the record rewritten in place)" hg allow-uid --runtime 2005
 expect_rc 3 "runtime only after an in-place rewrite -> 3" hg check
-[ "$(stat -c '%U %a %s' "$RECORD")" = "root 600 512" ] && pass "still root's, 0600, 512 bytes" ||
+[ "$(stat -c '%U %a %s' "$RECORD")" = "root 600 1024" ] && pass "still root's, 0600, 1024 bytes" ||
 	fail "record: $(stat -c '%U %a %s' "$RECORD")"
 left=$(find "$(dirname "$RECORD")" -maxdepth 1 -name "$(basename "$RECORD").*")
 [ -z "$left" ] && pass "no temporary record beside it" || fail "a temporary record was left: $left"
