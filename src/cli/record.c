@@ -79,6 +79,8 @@
 
 #define RECORD_DIR "/run/hostguard"
 #define RECORD_MAGIC "hostguard record 3"
+/* the release before's: one digest of the whole table, no "sets" line */
+#define RECORD_MAGIC_2 "hostguard record 2"
 /* the record's fixed size: written in place (record_store); an empty file
  * is no record */
 #define RECORD_SIZE 1024
@@ -195,10 +197,11 @@ static int parse_record(const char *buf, struct record *ret)
 	const char *sum = strstr(buf, "\nsum "), *p = buf;
 	uint64_t want, key0, key1, gen, table, table_gen, elements, config, policy, verified;
 	size_t body = sum ? (size_t)(sum - buf) : 0;
+	bool v2 = strncmp(buf, RECORD_MAGIC_2 "\n", sizeof(RECORD_MAGIC_2)) == 0;
 
 	if (!sum || !field(&sum, "\nsum ", 16, UINT64_MAX, &want) || record_sum(buf, body) != want)
 		return -EBADMSG;
-	if (!field(&p, RECORD_MAGIC "\nkey ", 16, UINT64_MAX, &key0) ||
+	if (!field(&p, v2 ? RECORD_MAGIC_2 "\nkey " : RECORD_MAGIC "\nkey ", 16, UINT64_MAX, &key0) ||
 	    !field(&p, " ", 16, UINT64_MAX, &key1) ||
 	    !field(&p, "\ngeneration ", 10, UINT32_MAX, &gen) ||
 	    !field(&p, "\ntable ", 16, UINT64_MAX, &table) ||
@@ -206,10 +209,24 @@ static int parse_record(const char *buf, struct record *ret)
 	    !field(&p, " elements ", 10, UINT32_MAX, &elements) ||
 	    !field(&p, "\nconfig ", 16, UINT64_MAX, &config) ||
 	    !field(&p, "\npolicy ", 16, UINT64_MAX, &policy) ||
-	    !field(&p, " verified ", 10, UINT64_MAX, &verified) || strncmp(p, "\nsets", 5) != 0)
+	    !field(&p, " verified ", 10, UINT64_MAX, &verified) || strncmp(p, v2 ? "\n" : "\nsets", v2 ? 1 : 5) != 0)
 		return -EBADMSG;
 	*ret = (struct record){ { key0, key1 }, (uint32_t)gen, table, (uint32_t)table_gen,
 				(uint32_t)elements, { 0 }, { 0 }, config, policy, verified };
+	if (v2) {
+		/* after an upgrade: the key (which marks the --for grants made
+		 * with it, #22) and the generations hold; its digest is of
+		 * another kind, so it is of no generation (check, or the next
+		 * edit of a small table, digests the table anew), and its
+		 * policy is not known */
+		if (ret->table_generation != RECORD_OUTSIDE) {
+			ret->table_generation = ret->generation - 1;
+			if (ret->table_generation == RECORD_OUTSIDE)
+				ret->table_generation--;
+		}
+		ret->policy = 0;
+		return 0;
+	}
 	p += 5;
 	for (int k = 0; k < HG_KEY_MAX; k++) {
 		uint64_t count;
