@@ -20,12 +20,17 @@ int hg_state_set_status(const struct hg_state *s, enum hg_key k)
 
 	if (!ls)
 		return HG_SET_MISSING;
-	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags ||
-	    ls->size)
+	if (!hg_lset_is(ls, d->key_type, d->key_len, d->flags) || ls->size)
 		return HG_SET_WRONG_DEF;
 	if (ls->anomaly)
 		return HG_SET_ANOMALY;
 	return HG_SET_OK;
+}
+
+bool hg_lset_is(const struct lset *ls, uint32_t key_type, uint32_t key_len, uint32_t flags)
+{
+	return ls->key_type == key_type && ls->key_len == key_len && ls->flags == flags && !ls->timeout &&
+	       !ls->gc_interval && !ls->exprs;
 }
 
 /* the status of physical grant set ps */
@@ -36,8 +41,7 @@ int hg_state_gset_status(const struct hg_state *s, int ps)
 
 	if (!ls)
 		return HG_SET_MISSING;
-	if (ls->key_type != d->key_type || ls->key_len != d->key_len || ls->flags != d->flags ||
-	    ls->size)
+	if (!hg_lset_is(ls, d->key_type, d->key_len, d->flags) || ls->size)
 		return HG_SET_WRONG_DEF;
 	if (ls->anomaly)
 		return HG_SET_ANOMALY;

@@ -44,8 +44,11 @@ static int set_attr_cb(const struct nlattr *a, void *data)
 		return MNL_CB_OK;
 	if (type == NFTA_SET_TABLE || type == NFTA_SET_NAME)
 		want = MNL_TYPE_NUL_STRING;
-	else if (type == NFTA_SET_FLAGS || type == NFTA_SET_KEY_TYPE || type == NFTA_SET_KEY_LEN)
+	else if (type == NFTA_SET_FLAGS || type == NFTA_SET_KEY_TYPE || type == NFTA_SET_KEY_LEN ||
+		 type == NFTA_SET_GC_INTERVAL)
 		want = MNL_TYPE_U32;
+	else if (type == NFTA_SET_TIMEOUT)
+		want = MNL_TYPE_U64;
 	else if (type == NFTA_SET_DESC)
 		want = MNL_TYPE_NESTED;
 	if (want != MNL_TYPE_UNSPEC && mnl_attr_validate(a, want) < 0)
@@ -87,6 +90,9 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	v->flags = be32_attr(tb[NFTA_SET_FLAGS]);
 	v->key_type = be32_attr(tb[NFTA_SET_KEY_TYPE]);
 	v->key_len = be32_attr(tb[NFTA_SET_KEY_LEN]);
+	v->timeout = tb[NFTA_SET_TIMEOUT] ? be64toh(mnl_attr_get_u64(tb[NFTA_SET_TIMEOUT])) : 0;
+	v->gc_interval = be32_attr(tb[NFTA_SET_GC_INTERVAL]);
+	v->exprs = tb[NFTA_SET_EXPR] || tb[NFTA_SET_EXPRESSIONS];
 	if (tb[NFTA_SET_DESC])
 		mnl_attr_for_each_nested(a, tb[NFTA_SET_DESC])
 			if (mnl_attr_get_type(a) == NFTA_SET_DESC_SIZE &&
@@ -722,8 +728,7 @@ int hg_state_read_set(struct hg_nl *nl, enum hg_key k, bool with_elements, struc
 	}
 	/* a foreign size limit does not change what the elements mean: the
 	 * kernel will say when the set is full */
-	if (s->sets[0].key_type != hg_setdefs[k].key_type ||
-	    s->sets[0].key_len != hg_setdefs[k].key_len || s->sets[0].flags != hg_setdefs[k].flags) {
+	if (!hg_lset_is(&s->sets[0], hg_setdefs[k].key_type, hg_setdefs[k].key_len, hg_setdefs[k].flags)) {
 		r = -EBADSLT;
 		goto out;
 	}

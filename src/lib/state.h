@@ -10,6 +10,12 @@ struct lset {
 	char *name;
 	uint32_t flags, key_type, key_len;
 	uint32_t size;            /* a size limit: ours have none */
+	/* what ours have none of either: a default timeout for every element
+	 * added (the kernel updates it on an existing set: every grant would
+	 * expire), a garbage collection interval, element expressions */
+	uint64_t timeout;
+	uint32_t gc_interval;
+	bool exprs;
 	int key;                  /* hg_key when it is one of ours, else -1 */
 	int grant;                /* physical grant set index (by name), else -1 */
 	struct hg_gkelem *ge;     /* a grant set's elements */
@@ -111,6 +117,8 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls);
 /* ---- check.c: the live definitions and chains against hostguard's ---------- */
 
 const struct lset *hg_state_set(const struct hg_state *s, const char *name);
+/* Is ls of this definition (key, flags), with nothing ours lack? */
+bool hg_lset_is(const struct lset *ls, uint32_t key_type, uint32_t key_len, uint32_t flags);
 const struct lchain *hg_state_chain(const struct hg_state *s, const char *name);
 int hg_state_set_status(const struct hg_state *s, enum hg_key k);
 int hg_state_gset_status(const struct hg_state *s, int ps);
