@@ -684,6 +684,11 @@ int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bo
 	if (record) {
 		had = record_read(lock, &rec) == 0;
 		record = (had || new_key(&rec) == 0) && policy_digest(&rec, p, &policy) == 0;
+		/* a new key marks this apply's view of the table too: a timed
+		 * element made under a record that is gone is no runtime grant
+		 * (security.md #22), now as for every later command */
+		if (record && !had)
+			hg_grant_set_runtime_key(rec.key);
 	}
 	/* a plain apply (no counters to zero) that has nothing to do */
 	if (record && had && !flags && in_sync_as_recorded(nl, &rec, policy)) {

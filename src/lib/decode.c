@@ -213,8 +213,10 @@ int hg_lset_decode_grants(struct hg_state *s, int ps, struct lset *ls)
 		/* a timeout hostguard did not set (security.md #22): no runtime
 		 * grant, an element like any other (check names it, apply
 		 * removes it) */
-		if (g.timeout_ms && !hg_grant_runtime_ok(&g))
+		if (g.timeout_ms && !hg_grant_runtime_ok(&g)) {
 			g.timeout_ms = g.expires_ms = 0;
+			g.forged = 1;
+		}
 		c->g[gs][c->ng[gs]++] = g;
 	}
 	if (c->ng[gs])

@@ -134,7 +134,9 @@ static void diff_ifaces(struct lines *l, const struct hg_canon *live, const stru
 	}
 }
 
-/* Grants: runtime ones (with a timeout) are no difference.  A grant is
+/* Grants: runtime ones (with a timeout) are no difference, but the
+ * config's held with a timeout are, hostguard's (marked) or not: it
+ * expires (security.md #22, #28).  A grant is
  * compared in the logical list; one held in another physical set than its
  * shape's, or in two, is named with the set.  Those wanted in a physical
  * set that is missing or changed (ok[shape] false) are said by that set's
@@ -150,7 +152,7 @@ static void diff_grants(struct lines *l, int gs, const struct hg_canon *live,
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : hg_grant_cmp(&L[i], &W[j]);
 		if (c == 0) {
-			if (L[i].timeout_ms && missing++ < MAX_LISTED) {
+			if ((L[i].timeout_ms || L[i].forged) && missing++ < MAX_LISTED) {
 				hg_grant_format(&W[j], buf, sizeof(buf));
 				line_add(l, "%s: %s is in the config but the table holds it with a timeout", key, buf);
 			} else if (L[i].where != hg_grant_shape(&W[j]) && extra++ < MAX_LISTED) {

@@ -1004,8 +1004,9 @@ int hg_batch_grant_diff(struct hg_batch *b, int gs, const struct hg_canon *live,
 			add[nn++] = W[j++];
 		} else if (c == 0) {
 			/* the config's grant is there, but expiring (make it
-			 * permanent) or in the wrong set (move it) */
-			if (L[i].timeout_ms || L[i].where != hg_grant_shape(&W[j])) {
+			 * permanent: a runtime copy, or one with a timeout
+			 * hostguard did not set) or in the wrong set (move it) */
+			if (L[i].timeout_ms || L[i].forged || L[i].where != hg_grant_shape(&W[j])) {
 				del[nd++] = L[i];
 				add[nn++] = W[j];
 			}

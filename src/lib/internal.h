@@ -126,6 +126,9 @@ struct hg_grant {
 	/* a runtime grant's mark: its comment "runtime:HEX" (grant.c) */
 	uint8_t marked;
 	uint64_t mark;
+	/* read back: the kernel holds it with a timeout hostguard did not
+	 * set (no valid mark): read as permanent, but it expires */
+	uint8_t forged;
 	/* read back: the shape (HG_GSHAPE_*) of the physical set the element
 	 * was found in; a batch deletes it there */
 	uint8_t where;

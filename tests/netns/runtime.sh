@@ -285,7 +285,8 @@ for edit in "allow-gid --runtime 3005" "allow-port --runtime tcp 8090" "allow-po
 	"allow-port --runtime udp 5000-5010" "revoke-port --runtime udp 5005" "revoke-port --runtime tcp 8090" \
 	"add-iface --runtime hgy*" "remove-iface --runtime hgy*" "revoke-uid --runtime 2010" \
 	"allow-uid --runtime 3006 --to 10.77.0.2:9000" "revoke-uid --runtime 3006 --to 10.77.0.2:9000" \
-	"allow-gid --runtime 3007 --to 10.77.0.2" "revoke-uid --runtime 1001"; do
+	"allow-gid --runtime 3007 --to 10.77.0.2" "allow-uid 3009 --to 10.77.0.2 --for 1h" \
+	"revoke-uid --runtime 3009 --to 10.77.0.2" "revoke-uid --runtime 1001"; do
 	# shellcheck disable=SC2086
 	expect_rc 0 "$edit" hg $edit
 	h nft add table inet other
@@ -294,6 +295,16 @@ for edit in "allow-gid --runtime 3005" "allow-port --runtime tcp 8090" "allow-po
 done
 expect_rc 0 "the same edits undone by an apply" hg apply
 expect_rc 0 "check after apply -> 0" hg check
+# and a change to the table itself after such an edit is another program's
+for foreign in "allow_from_containers_tcp { 9999 }" "allowed_uids { 4250 }" "published_tcp { 8443 }" \
+	"grant_gids4_addr { 3008 . 10.77.0.2 }"; do
+	expect_rc 0 "allow-uid --runtime 2016" hg allow-uid --runtime 2016
+	# shellcheck disable=SC2086
+	h nft add element inet hostguard $foreign
+	expect_rc 1 "after the edit, nft adds $foreign: changed outside -> 1" hg check
+	expect_match "changed outside hostguard" "check says changed outside hostguard ($foreign)"
+	hg apply >/dev/null
+done
 # a stale digest (the record's table older than its generation: an edit
 # after another program's commit) is brought up to date from the whole table
 expect_rc 0 "allow-uid --runtime 2011" hg allow-uid --runtime 2011
