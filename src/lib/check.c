@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Checking the live sets' definitions and chains against hostguard's. */
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <libnftnl/rule.h>
 
 #include "state.h"
@@ -56,31 +57,72 @@ const struct lchain *hg_state_chain(const struct hg_state *s, const char *name)
 	return NULL;
 }
 
+static int kelem_cmp(const void *a, const void *b)
+{
+	const struct hg_kelem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	return c ? c : (int)x->end - (int)y->end;
+}
+
+/* An anonymous set as text: its definition (flags tell a map or an
+ * interval set), what an element may carry beyond its key, and its
+ * elements whole, in order.  Both sides print the same way. */
+static void anon_print(FILE *f, uint32_t flags, uint32_t key_type, uint32_t key_len,
+		       const struct lset *ls, const struct hg_kelem *e, size_t n)
+{
+	fprintf(f, "{flags %u type %u len %u", flags, key_type, key_len);
+	if (ls && (ls->timeout || ls->gc_interval || ls->exprs || ls->foreign))
+		fprintf(f, " timeout %llu gc %u exprs %d foreign %d", (unsigned long long)ls->timeout,
+			ls->gc_interval, ls->exprs, ls->foreign);
+	for (size_t i = 0; i < n; i++) {
+		fputc(' ', f);
+		for (size_t j = 0; j < key_len && j < sizeof(e[i].key); j++)
+			fprintf(f, "%02x", e[i].key[j]);
+		if (e[i].end)
+			fputs("/end", f);
+	}
+	fputc('}', f);
+}
+
 /* An anonymous set's contents, for the canonical text of the rule that
- * uses it: its kernel-chosen name differs from table to table. */
+ * uses it: its kernel-chosen name differs from table to table.  All of
+ * it: a catch-all element, an element with a counter or an interval end
+ * would otherwise read as hostguard's own set (security.md #30). */
 static void anon_lookup(FILE *f, const char *name, const void *data)
 {
 	const struct hg_state *s = data;
 
 	for (size_t i = 0; i < s->n_sets; i++) {
-		if (strcmp(s->sets[i].name, name) != 0)
+		const struct lset *ls = &s->sets[i];
+		struct hg_kelem *e;
+
+		if (strcmp(ls->name, name) != 0)
 			continue;
-		fprintf(f, "{type %u len %u", s->sets[i].key_type, s->sets[i].key_len);
-		for (size_t j = 0; j < s->sets[i].n; j++)
-			fprintf(f, " %u", s->sets[i].e[j].key[0]);
-		fputc('}', f);
+		e = ls->n ? malloc(ls->n * sizeof(*e)) : NULL;
+		if (ls->n && !e) {
+			fputs("{?}", f);
+			continue;
+		}
+		if (ls->n)
+			memcpy(e, ls->e, ls->n * sizeof(*e));
+		qsort(e, ls->n, sizeof(*e), kelem_cmp);
+		anon_print(f, ls->flags, ls->key_type, ls->key_len, ls, e, ls->n);
+		free(e);
 	}
 }
 
 /* What hostguard's only anonymous set holds. */
 static void anon_wanted(FILE *f, const char *name, const void *data)
 {
+	struct hg_kelem e[ARRAY_SIZE(hg_icmpv6_nd_types)] = { 0 };
+
 	(void)name;
 	(void)data;
-	fprintf(f, "{type %u len 1", HG_TYPE_ICMP6_TYPE);
 	for (size_t i = 0; i < ARRAY_SIZE(hg_icmpv6_nd_types); i++)
-		fprintf(f, " %u", hg_icmpv6_nd_types[i]);
-	fputc('}', f);
+		e[i].key[0] = hg_icmpv6_nd_types[i];
+	qsort(e, ARRAY_SIZE(e), sizeof(*e), kelem_cmp);
+	anon_print(f, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, HG_TYPE_ICMP6_TYPE, 1, NULL, e, ARRAY_SIZE(e));
 }
 
 int hg_state_check_chain(const struct hg_state *s, int ch, const struct hg_log_settings *log,

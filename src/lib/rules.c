@@ -591,9 +591,13 @@ char *hg_rule_canonical(const struct nftnl_rule *r,
 				anon(f, set, data);
 			else
 				fputs(set ? set : "?", f);
-			fprintf(f, " flags %u]",
+			fprintf(f, " flags %u",
 				nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS)
 					? nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) : 0);
+			/* a map's lookup loads a value (a verdict map: a verdict) */
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG))
+				fprintf(f, " dreg %u", nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG));
+			fputc(']', f);
 		} else {
 			nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
 			fprintf(f, "[%s %s]", name, buf);
