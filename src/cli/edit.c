@@ -422,7 +422,10 @@ int cmd_edit(int argc, char **argv)
 		print_values(kvals, nk);
 		printf(", unchanged\n");
 	}
-	if (timeout_ms)
+	if (timeout_ms && loaded && kr == 0)
+		/* a --for never shortens a grant held without a timeout */
+		printf("hostguard: note: --for: the table holds it without a timeout: it does not expire\n");
+	else if (timeout_ms)
 		printf("hostguard: note: --for: expires in %llus, and the config file was not changed\n",
 		       (unsigned long long)(timeout_ms / 1000));
 	else if (runtime)

@@ -145,6 +145,11 @@ expect_rc 0 "apply makes it permanent" hg apply
 OUT=$(hg status)
 expect_match "uid $BOB +10\\.77\\.0\\.2:9001 +config" "status: source config, no expiry"
 expect_rc 0 "check: in sync" hg check
+# and a --for never shortens it, and says so
+expect_rc 0 "bob --to alice's 9001 --for 5s over his config grant" hg allow-uid $BOB --to 10.77.0.2:9001 --for 5s
+expect_match "holds it without a timeout: it does not expire" "--for says the grant does not expire"
+echo "$OUT" | grep -q "expires in" && fail "--for claims an expiry: $OUT" || pass "--for claims no expiry"
+expect_rc 0 "check: still in sync" hg check
 
 # gid grants
 expect_rc 0 "allow-gid 3000 --to alice's v6" hg allow-gid 3000 --to '[fd77::2]:9001'
