@@ -471,9 +471,14 @@ static bool canonical(const char *text, const struct keyline *kl, enum hg_key k,
 	if (strncmp(s, name, nl) != 0 || s[nl] != ' ' || s[nl + 1] != '=' || kl->values != s + nl + 2)
 		return false;
 	s = kl->values;
+	/* The values were parsed from this very text: only the separators
+	 * need looking at, not the values' bytes.  The separators checked
+	 * are blanks and commas, which no value holds; with the length
+	 * checked below, every other byte is a value's, so the text splits
+	 * exactly as this walk says (one memcmp per value of a 50,000-value
+	 * line, on every edit of it, saved). */
 	for (size_t i = 0; i < l->n; i++) {
-		const char *t = HG_TOKEN(l, i);
-		size_t tl = strlen(t);
+		size_t tl = strlen(HG_TOKEN(l, i));
 		if (i) {
 			if (end - s < 2 || s[0] != ',' || s[1] != ' ')
 				return false;
@@ -481,7 +486,7 @@ static bool canonical(const char *text, const struct keyline *kl, enum hg_key k,
 		} else if (s == end || *s++ != ' ') {
 			return false;
 		}
-		if ((size_t)(end - s) < tl || memcmp(s, t, tl) != 0)
+		if ((size_t)(end - s) < tl)
 			return false;
 		s += tl;
 	}

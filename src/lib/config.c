@@ -31,26 +31,6 @@ char *hg_config_token(char **cursor, size_t *ret_len)
 	return (char *)tok;
 }
 
-/*
- * The length of the id typed in decimal at v, a whole token, or 0 when it
- * is not one: the common value of a 50,000-value line, read in one pass.
- * The rules are parse_id()'s for numbers (1 to 10 digits, at most
- * 4294967294: (uid_t)-1 is never an id); anything else, "-1" or "alice",
- * goes the general way, which says what is wrong with it.
- */
-static size_t decimal_id(const unsigned char *v, uint32_t *ret)
-{
-	uint64_t n = 0;
-	size_t i = 0;
-
-	for (; i <= 10 && (unsigned)(v[i] - '0') < 10; i++)
-		n = n * 10 + (unsigned)(v[i] - '0');
-	if (i == 0 || i > 10 || !stop[v[i]] || n > UINT32_MAX - 1)
-		return 0;
-	*ret = (uint32_t)n;
-	return i;
-}
-
 char *hg_config_next_token(char **cursor)
 {
 	size_t len;
@@ -155,6 +135,63 @@ static const struct hg_config_known *known_at(struct known *kn, const char *tok,
 	return NULL;
 }
 
+/*
+ * The ids typed in decimal at *cursor, one after another, appended to l:
+ * the common shape of a 50,000-value line.  The rules are parse_id()'s for
+ * numbers (1 to 10 digits, a whole token, at most 4294967294: (uid_t)-1 is
+ * never an id); anything else, "-1" or "alice", goes the general way, which
+ * says what is wrong with it.  One
+ * tight loop with the list's counts in registers, room reserved by the
+ * block; it stops at the end of the line or before the first value that is
+ * not one, for the general way.  *cursor moves past what was taken (the
+ * text is not written: each value is copied out with its length), *values
+ * counts them.  0, or -ENOMEM.
+ */
+static int parse_ids(struct hg_list *l, char **cursor, size_t *values, struct hg_error *err)
+{
+	const unsigned char *start = (const unsigned char *)*cursor, *v = start;
+	struct hg_entry *e = l->v;
+	char *text = l->text;
+	size_t n = l->n, cap = l->cap, text_len = l->text_len, text_cap = l->text_cap, taken = 0;
+	int r = 0;
+
+	for (;;) {
+		const unsigned char *tok;
+		uint64_t id = 0;
+		size_t len;
+
+		while (sep[*v])
+			v++;
+		tok = v;
+		for (len = 0; len <= 10 && (unsigned)(tok[len] - '0') < 10; len++)
+			id = id * 10 + (unsigned)(tok[len] - '0');
+		if (len == 0 || len > 10 || !stop[tok[len]] || id > UINT32_MAX - 1)
+			break;
+		if (n == cap || text_len + len + 1 > text_cap) {
+			l->n = n;
+			l->text_len = text_len;
+			r = hg_list_reserve(l, 4096, err);
+			if (r < 0)
+				break;
+			e = l->v;
+			text = l->text;
+			cap = l->cap;
+			text_cap = l->text_cap;
+		}
+		memcpy(text + text_len, tok, len);
+		text[text_len + len] = '\0';
+		e[n++] = (struct hg_entry){ (uint32_t)id, (uint32_t)id, text_len };
+		text_len += len + 1;
+		v = tok + len;
+		taken++;
+	}
+	l->n = n;
+	l->text_len = text_len;
+	*values += taken;
+	*cursor += v - start;
+	return r;
+}
+
 static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, char *s,
 		      struct hg_config_lines *lines, struct known *kn, struct hg_error *err)
 {
@@ -214,27 +251,19 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	for (char *v = eq + 1, *tok;;) {
 		const struct hg_config_known *x;
 		size_t len;
-		uint32_t id;
 
-		while (sep[(unsigned char)*v])
-			v++;
-		if (HG_KIND(k) == HG_KIND_ID && (len = decimal_id((unsigned char *)v, &id))) {
-			tok = v;
-			v += len;
-			if (*v)
-				*v++ = '\0';
-			lines->values[k]++;
-			r = hg_policy_append_n(p, k, tok, len, id, id, &e2);
-			if (r == 0)
-				continue;
-		} else if (!(tok = hg_config_token(&v, &len))) {
-			break;
-		} else {
-			x = kn && HG_KIND(k) != HG_KIND_IFNAME ? known_at(kn, tok, len) : NULL;
-			lines->values[k]++;
-			r = x ? hg_policy_append_n(p, k, tok, len, x->lo, x->hi, &e2)
-			      : hg_policy_add_n(p, k, tok, len, &e2);
+		/* the common values of a long line, as many as come in a row */
+		if (HG_KIND(k) == HG_KIND_ID) {
+			r = parse_ids(&p->lists[k], &v, &lines->values[k], &e2);
+			if (r < 0)
+				goto fail;
 		}
+		if (!(tok = hg_config_token(&v, &len)))
+			break;
+		x = kn && HG_KIND(k) != HG_KIND_IFNAME ? known_at(kn, tok, len) : NULL;
+		lines->values[k]++;
+		r = x ? hg_policy_append_n(p, k, tok, len, x->lo, x->hi, &e2)
+		      : hg_policy_add_n(p, k, tok, len, &e2);
 		if (r == -ENOENT && (HG_KIND(k) == HG_KIND_ID || HG_KIND(k) == HG_KIND_GRANT)) {
 			/* allowing is all a name can do: one that does not
 			 * resolve (renamed, deleted) is skipped, never fatal */
@@ -242,18 +271,20 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 				return hg_err(err, -ENOMEM, "out of memory");
 			continue;
 		}
-		if (r < 0 && err)
-			*err = e2;
-		if (r < 0) {
-			char msg[sizeof(err->message)];
-			if (!err)
-				return r;
-			snprintf(msg, sizeof(msg), "%s", err->message);
-			return hg_err_line(err, r == -ENOMEM ? r : -EINVAL, lineno, "%s:%u: %s: %s",
-					   name, lineno, key, msg);
-		}
+		if (r < 0)
+			goto fail;
 	}
 	return 0;
+fail:
+	if (!err)
+		return r;
+	{
+		char msg[sizeof(err->message)];
+		*err = e2;
+		snprintf(msg, sizeof(msg), "%s", err->message);
+		return hg_err_line(err, r == -ENOMEM ? r : -EINVAL, lineno, "%s:%u: %s: %s", name, lineno,
+				   key, msg);
+	}
 }
 
 /* The line of the key a validation error is about: an overlap of two
