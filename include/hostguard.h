@@ -262,6 +262,10 @@ void hg_config_edit_abort(struct hg_config_edit *e);
 /* The key's new line, without the newline, for messages.  Borrowed from e:
  * valid until finish or abort. */
 const char *hg_config_edit_line(const struct hg_config_edit *e);
+/* How many leading bytes the new version shares with the file prepare read
+ * (0 when there was none): a digest of the file chained block by block
+ * need not read those again. */
+size_t hg_config_edit_same(const struct hg_config_edit *e);
 /*
  * Removes what edits killed midway left beside the config: regular files
  * named like their temporary files (".NAME.XXXXXX", ".NAME.XXXXXX.old"),

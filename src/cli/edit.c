@@ -359,6 +359,8 @@ int cmd_edit(int argc, char **argv)
 	/* what hostguard last put in the kernel, before anything changes
 	 * (the new config is only a temporary file so far) */
 	record_edit_begin(&re, nl, ce != NULL, (int)key);
+	if (ce)
+		re.config_same = hg_config_edit_same(ce);
 	/* the new config goes in first, the old one kept aside: if the
 	 * kernel refuses, putting it back is exact */
 	if (ce && hg_config_edit_commit(ce, &e) < 0) {

@@ -536,29 +536,82 @@ static void take_digest(struct record *r, const struct table_digest *d, uint32_t
 	r->elements = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-int record_config_digest(const struct record *rec, uint64_t *ret)
+/* The config file's digest is chained block by block: h = H(h || block),
+ * from h = 0, then h ^ 1 (an empty file: 1; no file: H("")).  No need to
+ * hold a large config in memory, and a version that shares its first
+ * blocks with one digested before resumes from that one's chain. */
+#define CONFIG_BLOCK 65528   /* with the chain's 8 bytes: 64 KiB */
+
+/* a whole block (fewer bytes only at the end of the file) */
+static ssize_t read_block(int fd, char *buf)
 {
-	char buf[65536];
-	uint64_t h = 0;
+	size_t got = 0;
+
+	while (got < CONFIG_BLOCK) {
+		ssize_t n = read(fd, buf + got, CONFIG_BLOCK - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* The digest from block `from` on, h being the chain's value before it;
+ * with c, the value before each block is kept (the first CONFIG_CHAIN). */
+static int config_digest(const struct record *rec, size_t from, uint64_t h, struct config_chain *c,
+			 uint64_t *ret)
+{
+	char buf[8 + CONFIG_BLOCK];
 	ssize_t n;
+	size_t b = from;
 	int fd = open(config_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
+	if (c)
+		c->n = 0;
 	if (fd < 0) {
 		if (errno != ENOENT)
 			return -errno;
 		*ret = hg_siphash(rec->key, "", 0);  /* no file: the defaults */
 		return 0;
 	}
-	/* chained per block: no need to hold a large config in memory */
-	while ((n = read(fd, buf + 8, sizeof(buf) - 8)) > 0) {
+	if (from && lseek(fd, (off_t)(from * CONFIG_BLOCK), SEEK_SET) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	while ((n = read_block(fd, buf + 8)) > 0) {
+		if (c && b < CONFIG_CHAIN) {
+			c->h[b] = h;
+			c->n = b + 1;
+		}
 		memcpy(buf, &h, 8);
 		h = hg_siphash(rec->key, buf, (size_t)n + 8);
+		b++;
 	}
 	close(fd);
 	if (n < 0)
 		return -EIO;
 	*ret = h ^ 1;
 	return 0;
+}
+
+int record_config_digest(const struct record *rec, uint64_t *ret)
+{
+	return config_digest(rec, 0, 0, NULL, ret);
+}
+
+int record_config_digest_resume(const struct record *rec, const struct config_chain *c, size_t same,
+				uint64_t *ret)
+{
+	size_t b = same / CONFIG_BLOCK;
+
+	/* the blocks before b are the old file's: their chain is known */
+	if (b >= c->n)
+		b = c->n ? c->n - 1 : 0;
+	return config_digest(rec, b, c->n ? c->h[b] : 0, NULL, ret);
 }
 
 /* ---- after hostguard's own transactions ------------------------------------------ */
@@ -756,7 +809,7 @@ void record_edit_begin(struct record_edit *re, struct hg_nl *nl, bool config, in
 	re->have = true;
 	/* only record_edit_end(config_changed) asks, and hashing a
 	 * 50,000-uid config is most of what a --runtime edit costs */
-	re->config_applied = config && record_config_digest(&re->rec, &re->config_before) == 0 &&
+	re->config_applied = config && config_digest(&re->rec, 0, 0, &re->chain, &re->config_before) == 0 &&
 			     re->config_before == re->rec.config;
 	/* Is the table still as hostguard left it?  Without any commit since,
 	 * surely; otherwise (Docker's iptables, say) read it and compare with
@@ -847,7 +900,7 @@ void record_edit_end(struct record_edit *re, struct hg_nl *nl, bool config_chang
 	/* a config that held nothing unapplied holds nothing unapplied now;
 	 * hand edits made before stay "not applied yet" */
 	if (config_changed && re->config_applied)
-		record_config_digest(&re->rec, &re->rec.config);
+		record_config_digest_resume(&re->rec, &re->chain, re->config_same, &re->rec.config);
 	record_store(re->lock, &re->rec, by);
 	record_edit_release(re);
 }

@@ -74,6 +74,19 @@ void record_forget(void);
 
 /* Around an edit (or save), under the config lock: begin before the config
  * is touched, end after the kernel accepted it. */
+/* The chain of a config file's digest: its value before each of the file's
+ * first blocks (record.c config_digest). */
+#define CONFIG_CHAIN 64
+struct config_chain {
+	uint64_t h[CONFIG_CHAIN];
+	size_t n;
+};
+
+/* The digest of the config file that shares its first `same` bytes with the
+ * one c was taken of, reading only what follows them. */
+int record_config_digest_resume(const struct record *rec, const struct config_chain *c, size_t same,
+				uint64_t *ret);
+
 struct record_edit {
 	int lock;                 /* the record's, from begin to end; -1 */
 	struct record rec, seen;
@@ -83,6 +96,8 @@ struct record_edit {
 	int key;                  /* the key the edit changes, or -1 */
 	uint32_t gen0;
 	uint64_t config_before;
+	struct config_chain chain;    /* of config_before */
+	size_t config_same;       /* what the edit left of the file: hg_config_edit_same() */
 };
 /* config: the edit may change the config file (its digest is taken now;
  * a --runtime edit, which cannot, does not read the file at all).  key:

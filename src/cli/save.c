@@ -166,6 +166,8 @@ int cmd_save(int argc, char **argv)
 	hg_config_edit_cleanup(config_path, NULL);
 	record_edit_begin(&re, nl, true, -1);
 	r = hg_config_edit_prepare_many(config_path, ch, n_ch, &ce, &e);
+	if (ce)
+		re.config_same = hg_config_edit_same(ce);
 	if (r <= 0)
 		record_edit_release(&re);  /* before anything is printed */
 	if (r < 0) {

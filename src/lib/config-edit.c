@@ -21,6 +21,7 @@ struct hg_config_edit {
 	char *text, **full;
 	size_t len, head, tail;
 	char *backup;             /* after commit: a hard link to the old file */
+	size_t same;              /* leading bytes the new version shares with the old */
 	int dir_fd;
 	bool existed, committed;
 };
@@ -141,6 +142,11 @@ HG_EXPORT void hg_config_edit_finish(struct hg_config_edit *e)
 	if (e->backup)
 		unlinkat(e->dir_fd, e->backup, 0);
 	edit_free(e);
+}
+
+HG_EXPORT size_t hg_config_edit_same(const struct hg_config_edit *e)
+{
+	return e ? e->same : 0;
 }
 
 HG_EXPORT const char *hg_config_edit_line(const struct hg_config_edit *e)
@@ -274,6 +280,7 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 	struct hg_config_lines lines;
 	struct hg_line_edit le = { 0 };   /* the last change */
 	bool pending = false;             /* le is not spliced into text yet */
+	size_t same = SIZE_MAX;           /* the first byte any change touched */
 	struct stat st = { 0 };
 	char *text = NULL, *base = NULL;
 	size_t len = 0;
@@ -363,6 +370,11 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 		}
 		if (r == 0)
 			continue;
+		/* a change writes at next.head and beyond of the text the
+		 * changes before it left: the bytes before the first of those
+		 * are the file's own */
+		if (next.head < same)
+			same = next.head;
 		r = hg_config_replace_line(p, &lines, path, changes[c].key, &next, err);
 		free(next.known);
 		next.known = NULL;
@@ -390,6 +402,7 @@ HG_EXPORT int hg_config_edit_prepare_many(const char *path, const struct hg_conf
 	e->dir_fd = dir_fd;
 	dir_fd = -1;
 	e->existed = exists;
+	e->same = exists ? same : 0;
 	e->line = le.line;
 	le.line = NULL;
 	if (!(e->path = strdup(path))) {

@@ -461,6 +461,33 @@ expect_rc 0 "save" hg save
 grep -qx 'allowed_uids = 0' "$CONF" && pass "save removed both uids from the config" || fail "config: $(cat "$CONF")"
 expect_rc 0 "check after save: in sync -> 0" hg check
 
+# ---- a persisted edit of a config of many 64 KiB blocks: the record's
+# digest of the new file resumes from the old one's chain at the first byte
+# the edit changed (record.c config_digest); a wrong digest would make the
+# runtime entry below "config edited, not applied yet" (exit 1)
+ids=$(seq -s ', ' 100000 130000)
+write_conf <<CONF
+allowed_gids = 7
+allowed_uids = 0, $ids
+allow_from_containers_tcp = 53
+CONF
+[ "$(stat -c %s "$CONF")" -gt 200000 ] && pass "control: the config spans 4 blocks" || fail "control: $(stat -c %s "$CONF") bytes"
+expect_rc 0 "apply the large config" hg apply
+n=0
+for edit in "allow-uid 2020" "allow-port tcp 8443" "allow-gid 8" "revoke-uid 100000" "allow-uid 2021 2022" \
+	"revoke-port tcp 8443" "revoke-gid 7"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	expect_rc 0 "$edit (large config)" hg $edit
+	expect_rc 0 "allow-uid --runtime $((4300 + n))" hg allow-uid --runtime $((4300 + n))
+	expect_rc 3 "after $edit: the runtime entry alone -> 3 (the config's digest is the file's)" hg check
+done
+expect_rc 0 "revoke-uid --runtime of them" hg revoke-uid --runtime 4301 4302 4303 4304 4305 4306 4307
+expect_rc 0 "allow-uid --runtime 4310" hg allow-uid --runtime 4310
+expect_rc 0 "save (every key in one edit)" hg save
+expect_rc 0 "allow-uid --runtime 4311" hg allow-uid --runtime 4311
+expect_rc 3 "after save: the runtime entry alone -> 3" hg check
+
 # ---- status of a removed table keeps its warnings
 expect_rc 0 "apply (a record again)" hg apply
 [ -s "$RECORD" ] && pass "apply wrote the record again" || fail "no record after apply"
