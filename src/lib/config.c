@@ -180,7 +180,7 @@ static int parse_ids(struct hg_list *l, char **cursor, size_t *values, struct hg
 		}
 		memcpy(text + text_len, tok, len);
 		text[text_len + len] = '\0';
-		e[n++] = (struct hg_entry){ (uint32_t)id, (uint32_t)id, text_len };
+		e[n++] = (struct hg_entry){ (uint32_t)id, (uint32_t)id, (uint32_t)text_len };
 		text_len += len + 1;
 		v = tok + len;
 		taken++;
@@ -248,6 +248,14 @@ static int parse_line(struct hg_policy *p, const char *name, unsigned lineno, ch
 	e2.code = 0;
 	e2.line = 0;
 	e2.message[0] = '\0';
+	/* a long line of ids: room for all of them first, by their upper
+	 * bounds (a value and a separator take 2 bytes at least); where that
+	 * cannot be had, the list grows as it goes */
+	if (HG_KIND(k) == HG_KIND_ID) {
+		size_t rest = strlen(eq + 1);
+		if (rest > 4096)
+			(void)hg_list_reserve_bulk(&p->lists[k], rest / 2 + 1, rest + 1);
+	}
 	for (char *v = eq + 1, *tok;;) {
 		const struct hg_config_known *x;
 		size_t len;

@@ -420,6 +420,27 @@ int hg_policy_append(struct hg_policy *p, enum hg_key key, const char *token, ui
 	return hg_policy_append_n(p, key, token, strlen(token), lo, hi, err);
 }
 
+int hg_list_reserve_bulk(struct hg_list *l, size_t entries, size_t text)
+{
+	if (entries > SIZE_MAX / sizeof(*l->v) - l->n || text > UINT32_MAX - l->text_len)
+		return -ENOMEM;
+	if (l->n + entries > l->cap) {
+		struct hg_entry *v = realloc(l->v, (l->n + entries) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = l->n + entries;
+	}
+	if (l->text_len + text > l->text_cap) {
+		char *t = realloc(l->text, l->text_len + text);
+		if (!t)
+			return -ENOMEM;
+		l->text = t;
+		l->text_cap = l->text_len + text;
+	}
+	return 0;
+}
+
 int hg_list_reserve(struct hg_list *l, size_t len, struct hg_error *err)
 {
 	if (l->n == l->cap) {
@@ -430,6 +451,9 @@ int hg_list_reserve(struct hg_list *l, size_t len, struct hg_error *err)
 		l->v = v;
 		l->cap = cap;
 	}
+	/* an entry holds its value's offset in 32 bits */
+	if (len > UINT32_MAX - l->text_len)
+		return hg_err(err, -ENOMEM, "out of memory (a key's values over 4 GiB)");
 	if (l->text_len + len > l->text_cap) {
 		size_t cap = l->text_cap ? l->text_cap * 2 : 256;
 		char *t;
