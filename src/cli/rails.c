@@ -4,7 +4,8 @@
  * default route, or the one the current SSH session came in on, would make
  * ingress_local drop every new connection to the host on it (it treats the
  * interface as a container's).  apply and add-iface refuse that without
- * --force.
+ * --force, except for a default route learnt from a router advertisement
+ * on such an interface, which a container can make.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 struct routes {
 	unsigned idx[16];
+	unsigned char proto[16];  /* RTPROT_*: who made the route */
 	size_t n;
 };
 
@@ -39,8 +41,10 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 			oif = mnl_attr_get_u32(a);
 	}
 	/* the main table's default routes */
-	if (table == RT_TABLE_MAIN && oif && r->n < sizeof(r->idx) / sizeof(r->idx[0]))
+	if (table == RT_TABLE_MAIN && oif && r->n < sizeof(r->idx) / sizeof(r->idx[0])) {
+		r->proto[r->n] = rm->rtm_protocol;
 		r->idx[r->n++] = oif;
+	}
 	return MNL_CB_OK;
 }
 
@@ -147,6 +151,18 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 	for (size_t i = 0; i < r.n; i++) {
 		if (!if_indextoname(r.idx[i], name) || !(pat = covering(name, patterns, n)))
 			continue;
+		/* a default route learnt from a router advertisement on an
+		 * interface the config calls a container's: any container on
+		 * it can send one (while no table drops them), and refusing
+		 * would let it keep the host unprotected for good: said, not
+		 * obeyed */
+		if (r.proto[i] == RTPROT_RA) {
+			err_msg("%s: warning: the default route through %s was learnt from a router "
+				"advertisement on an interface container_ifaces covers ('%s'): a container "
+				"may have sent it; not a reason to refuse, and from now on ingress_local "
+				"drops such advertisements (check 'ip -6 route show default')", cmd, name, pat);
+			continue;
+		}
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route: "
 			"every new connection to this host through it would be dropped%s", cmd, pat, name,
 			force ? " (--force: going ahead)" : "; nothing changed (--force to do it anyway)");

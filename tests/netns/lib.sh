@@ -155,6 +155,39 @@ wait_v6() {
 	done
 }
 
+# send_ra NS IFACE: NS sends an IPv6 router advertisement (router lifetime
+# 1800 s, prefix 2001:db8:bad::/64) to all nodes through IFACE, as a
+# container's root can (CAP_NET_RAW).
+send_ra() {
+	ip netns exec "$1" python3 - "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+pi = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, "2001:db8:bad::")
+s.sendto(ra + pi, ("ff02::1", 0, 0, socket.if_nametoindex(sys.argv[1])))
+PY
+}
+
+# ra_route NS IFACE HOSTIFACE: does a router advertisement NS sends
+# through IFACE make HOSTIFACE the host's default route?  Sends one up to
+# four times (a link-local address may still be tentative); prints "taken"
+# or "ignored".
+ra_route() {
+	local i
+	# an advertisement comes from a link-local address: both ends' first
+	for i in $(seq 50); do
+		[ -z "$(ip -n "$1" -6 addr show tentative)$(h ip -6 addr show dev "$3" tentative)" ] && break
+		sleep 0.1
+	done
+	for i in 1 2 3 4; do
+		send_ra "$1" "$2"
+		sleep 0.5
+		h ip -6 route show default | grep -q "dev $3" && { echo taken; return; }
+	done
+	echo ignored
+}
+
 # Forget every neighbour, so the next IPv6 packet starts with discovery.
 cold_neighbours() {
 	local ns

@@ -73,4 +73,27 @@ expect_rc 2 "apply over the SSH session's interface -> 2" ip netns exec "$H" env
 expect_match "covers br-test, the interface of this SSH session" "it names the SSH session's interface"
 expect_rc 0 "without SSH_CONNECTION it applies" hg apply
 
+# a default route learnt from a router advertisement on a covered
+# interface: a container can send one while no table drops them (a flushed
+# ruleset, before the guard's repair), and a refusal would then keep the
+# host unprotected for good (found by the hostile review of f6b3708).  apply
+# warns and loads the table; a route the administrator made still refuses.
+h sysctl -qw net.ipv6.conf.br-test.accept_ra=1 net.ipv6.conf.br-test.forwarding=0 ||
+	fail "control: accept_ra on br-test"
+h nft delete table inet hostguard
+expect taken "control: with no table, the container's advertisement makes br-test the default route" \
+	ra_route "$C" eth0 br-test
+expect_rc 0 "apply with a default route from a router advertisement on br-test -> 0" hg apply
+expect_match "warning: the default route through br-test was learnt from a router advertisement" \
+	"apply says where the route came from"
+h nft list table inet hostguard >/dev/null 2>&1 && pass "the table is loaded" || fail "no table loaded"
+h ip -6 route flush proto ra
+h ip -6 route del default dev br-test 2>/dev/null
+expect ignored "with the table, the advertisement is dropped" ra_route "$C" eth0 br-test
+h ip -6 route add default dev br-test metric 4000
+h nft delete table inet hostguard
+expect_rc 2 "apply with a default route the administrator put on br-test -> 2" hg apply
+expect_match "covers br-test, the interface of the default route" "it names it"
+h ip -6 route del default dev br-test metric 4000
+
 finish
