@@ -72,6 +72,10 @@ void json_str(FILE *f, const char *s);
  * default route's interface or the current SSH session's; with force it
  * only warns.  Returns an exit code. */
 int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force);
+/* status: a default route learnt from a router advertisement on an
+ * interface the patterns cover (a container can plant one), one warning
+ * each; none when the routes cannot be read.  0 or -ENOMEM. */
+int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t *ret_n);
 /* Prints hg_state_delta() lines, uids and gids with their names. */
 void print_delta(char *const *lines, size_t n);
 

@@ -176,3 +176,34 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 	}
 	return force ? EXIT_OK : ret;
 }
+
+int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t *ret_n)
+{
+	struct routes r;
+	char name[IF_NAMESIZE], **w;
+	const char *pat;
+	size_t k = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (default_route_ifaces(&r) < 0)
+		return 0;           /* apply says when routes cannot be read */
+	w = calloc(r.n + 1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.proto[i] != RTPROT_RA || !if_indextoname(r.idx[i], name) ||
+		    !(pat = covering(name, patterns, n)))
+			continue;
+		if (asprintf(&w[k], "the IPv6 default route goes through %s, learnt from a router "
+			     "advertisement on an interface container_ifaces covers ('%s'): a container "
+			     "may have sent it, and the host's IPv6 traffic follows it "
+			     "(ip -6 route show default)", name, pat) < 0)
+			w[k] = NULL;
+		k++;
+	}
+	*ret = w;
+	*ret_n = k;
+	return 0;
+}
+

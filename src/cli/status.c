@@ -358,13 +358,14 @@ static const char *cause_text(enum cause c)
 }
 
 /* Warnings: names the config skipped, interfaces no pattern covers (the
- * live table's patterns, or the config's when it is not loaded), and
- * docker-proxy processes nothing keeps local users from. */
+ * live table's patterns, or the config's when it is not loaded),
+ * docker-proxy processes nothing keeps local users from, and default
+ * routes a container's router advertisement made. */
 static int collect_warnings(const struct assessment *a, char ***ret, size_t *ret_n,
 			    struct proxy **ret_px, size_t *ret_npx)
 {
-	char **warn = NULL, **all;
-	size_t n_warn = 0, np = 0, ni = 0, nc = 0, npx = 0;
+	char **warn = NULL, **all, **ra = NULL;
+	size_t n_warn = 0, np = 0, ni = 0, nc = 0, npx = 0, nra = 0;
 	const char *const *ign = a->p ? hg_policy_ignored_ifaces(a->p, &ni) : NULL;
 	const char *const *cw = a->p ? hg_policy_warnings(a->p, &nc) : NULL;
 	const char **pat = NULL;
@@ -378,14 +379,17 @@ static int collect_warnings(const struct assessment *a, char ***ret, size_t *ret
 		for (size_t i = 0; pat && i < np; i++)
 			pat[i] = hg_policy_token(a->p, HG_KEY_IFACES, i);
 	}
-	if (pat)
+	if (pat) {
 		uncovered_list(pat, np, ign, ni, &warn, &n_warn);
+		ra_route_warnings(pat, np, &ra, &nra);
+	}
 	free(pat);
 	if (proxies_read(&px, &npx) < 0)
 		npx = 0;
-	all = calloc(n_warn + nc + npx + 1, sizeof(*all));
+	all = calloc(n_warn + nc + npx + nra + 1, sizeof(*all));
 	if (!all) {
 		lines_free(warn, n_warn);
+		lines_free(ra, nra);
 		free(px);
 		return -ENOMEM;
 	}
@@ -401,6 +405,9 @@ static int collect_warnings(const struct assessment *a, char ***ret, size_t *ret
 			all[n_warn++] = proxy_warning(&px[i], a->p);
 		else if (!a->p && !a->s)
 			all[n_warn++] = proxy_warning(&px[i], NULL);
+	for (size_t i = 0; i < nra; i++)
+		all[n_warn++] = ra[i];
+	free(ra);
 	*ret = all;
 	*ret_n = n_warn;
 	*ret_px = px;

@@ -87,7 +87,17 @@ expect_rc 0 "apply with a default route from a router advertisement on br-test -
 expect_match "warning: the default route through br-test was learnt from a router advertisement" \
 	"apply says where the route came from"
 h nft list table inet hostguard >/dev/null 2>&1 && pass "the table is loaded" || fail "no table loaded"
+# the route stays (it is not hostguard's): status says what it is
+expect_rc 0 "status" hg status
+expect_match "^warning: the IPv6 default route goes through br-test, learnt from a router advertisement" \
+	"status warns of the route"
+OUT=$(hg status --json)
+printf '%s' "$OUT" | jq -e '[.warnings[] | select(test("router advertisement"))] | length == 1' >/dev/null &&
+	pass "status --json: the warning" || fail "status --json: $OUT"
 h ip -6 route flush proto ra
+expect_rc 0 "status without the route" hg status
+printf '%s\n' "$OUT" | grep -q "router advertisement" && fail "a warning without the route: $OUT" ||
+	pass "no warning once the route is gone"
 h ip -6 route del default dev br-test 2>/dev/null
 expect ignored "with the table, the advertisement is dropped" ra_route "$C" eth0 br-test
 h ip -6 route add default dev br-test metric 4000
