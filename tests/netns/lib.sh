@@ -174,13 +174,13 @@ PY
 # four times (a link-local address may still be tentative); prints "taken"
 # or "ignored".
 ra_route() {
-	local i
+	local _
 	# an advertisement comes from a link-local address: both ends' first
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ -z "$(ip -n "$1" -6 addr show tentative)$(h ip -6 addr show dev "$3" tentative)" ] && break
 		sleep 0.1
 	done
-	for i in 1 2 3 4; do
+	for _ in 1 2 3 4; do
 		send_ra "$1" "$2"
 		sleep 0.5
 		h ip -6 route show default | grep -q "dev $3" && { echo taken; return; }
