@@ -4,8 +4,7 @@
  * default route, or the one the current SSH session came in on, would make
  * ingress_local drop every new connection to the host on it (it treats the
  * interface as a container's).  apply and add-iface refuse that without
- * --force, except for a default route learnt from a router advertisement
- * on such an interface, which a container can make.
+ * --force, except apply of the config hostguard applied last (a repair).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,10 +18,15 @@
 
 #include "cli.h"
 
+struct route {
+	unsigned idx;
+	unsigned char proto;      /* RTPROT_*: who made it (ra: a router advertisement) */
+};
+
 struct routes {
-	unsigned idx[16];
-	unsigned char proto[16];  /* RTPROT_*: who made the route */
-	size_t n;
+	struct route *v;          /* every default route: none may hide another */
+	size_t n, cap;
+	bool nomem;
 };
 
 static int route_cb(const struct nlmsghdr *nlh, void *data)
@@ -41,10 +45,19 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 			oif = mnl_attr_get_u32(a);
 	}
 	/* the main table's default routes */
-	if (table == RT_TABLE_MAIN && oif && r->n < sizeof(r->idx) / sizeof(r->idx[0])) {
-		r->proto[r->n] = rm->rtm_protocol;
-		r->idx[r->n++] = oif;
+	if (table != RT_TABLE_MAIN || !oif)
+		return MNL_CB_OK;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct route *v = realloc(r->v, cap * sizeof(*v));
+		if (!v) {
+			r->nomem = true;
+			return MNL_CB_ERROR;
+		}
+		r->v = v;
+		r->cap = cap;
 	}
+	r->v[r->n++] = (struct route){ oif, rm->rtm_protocol };
 	return MNL_CB_OK;
 }
 
@@ -60,7 +73,7 @@ static int default_route_ifaces(struct routes *r)
 	int family[] = { AF_INET, AF_INET6 };
 	int ret = 0;
 
-	r->n = 0;
+	*r = (struct routes){ 0 };
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = buf ? -errno : -ENOMEM;
 		if (nl)
@@ -89,7 +102,7 @@ static int default_route_ifaces(struct routes *r)
 		if (cb > MNL_CB_STOP)
 			ret = n < 0 ? -errno : -EIO;   /* the dump ended early */
 		else if (cb == MNL_CB_ERROR)
-			ret = errno ? -errno : -EIO;
+			ret = r->nomem ? -ENOMEM : errno ? -errno : -EIO;
 	}
 	mnl_socket_close(nl);
 	free(buf);
@@ -133,11 +146,19 @@ static const char *covering(const char *ifname, const char *const *pat, size_t n
 	return NULL;
 }
 
-int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force)
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force, bool as_applied)
 {
 	struct routes r;
 	char name[IF_NAMESIZE];
 	const char *pat;
+	/* the config hostguard applied last, byte for byte: the rail had its
+	 * say then (or --force did), and the table was that way.  Its repair
+	 * (the guard's, the timer's, the boot unit's) is never refused: a
+	 * container's router advertisement, sent while no table drops them,
+	 * would otherwise keep the host unprotected (security.md #31) */
+	const char *how = force ? " (--force: going ahead)"
+			: as_applied ? "; not refused: the config is the one hostguard applied last"
+				     : "; nothing changed (--force to do it anyway)";
 	int ret = EXIT_OK;
 
 	int e = default_route_ifaces(&r);
@@ -148,33 +169,22 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 	if (e < 0)
 		err_msg("%s: warning: cannot read the default routes (%s): not checked whether "
 			"container_ifaces covers the interface of one", cmd, strerror(-e));
-	for (size_t i = 0; i < r.n; i++) {
-		if (!if_indextoname(r.idx[i], name) || !(pat = covering(name, patterns, n)))
+	for (size_t i = 0; e == 0 && i < r.n; i++) {
+		if (!if_indextoname(r.v[i].idx, name) || !(pat = covering(name, patterns, n)))
 			continue;
-		/* a default route learnt from a router advertisement on an
-		 * interface the config calls a container's: any container on
-		 * it can send one (while no table drops them), and refusing
-		 * would let it keep the host unprotected for good: said, not
-		 * obeyed */
-		if (r.proto[i] == RTPROT_RA) {
-			err_msg("%s: warning: the default route through %s was learnt from a router "
-				"advertisement on an interface container_ifaces covers ('%s'): a container "
-				"may have sent it; not a reason to refuse, and from now on ingress_local "
-				"drops such advertisements (check 'ip -6 route show default')", cmd, name, pat);
-			continue;
-		}
-		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route: "
+		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route%s: "
 			"every new connection to this host through it would be dropped%s", cmd, pat, name,
-			force ? " (--force: going ahead)" : "; nothing changed (--force to do it anyway)");
+			r.v[i].proto == RTPROT_RA ? " (learnt from a router advertisement: a container on it "
+						     "may have sent it)" : "", how);
 		ret = EXIT_INVALID;
 	}
+	free(r.v);
 	if (ssh_iface(name) && (pat = covering(name, patterns, n))) {
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of this SSH session: "
-			"new connections to this host through it would be dropped%s", cmd, pat, name,
-			force ? " (--force: going ahead)" : "; nothing changed (--force to do it anyway)");
+			"new connections to this host through it would be dropped%s", cmd, pat, name, how);
 		ret = EXIT_INVALID;
 	}
-	return force ? EXIT_OK : ret;
+	return force || as_applied ? EXIT_OK : ret;
 }
 
 int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t *ret_n)
@@ -189,10 +199,12 @@ int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t
 	if (default_route_ifaces(&r) < 0)
 		return 0;           /* apply says when routes cannot be read */
 	w = calloc(r.n + 1, sizeof(*w));
-	if (!w)
+	if (!w) {
+		free(r.v);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < r.n; i++) {
-		if (r.proto[i] != RTPROT_RA || !if_indextoname(r.idx[i], name) ||
+		if (r.v[i].proto != RTPROT_RA || !if_indextoname(r.v[i].idx, name) ||
 		    !(pat = covering(name, patterns, n)))
 			continue;
 		if (asprintf(&w[k], "the IPv6 default route goes through %s, learnt from a router "
@@ -202,6 +214,7 @@ int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t
 			w[k] = NULL;
 		k++;
 	}
+	free(r.v);
 	*ret = w;
 	*ret_n = k;
 	return 0;

@@ -73,19 +73,22 @@ expect_rc 2 "apply over the SSH session's interface -> 2" ip netns exec "$H" env
 expect_match "covers br-test, the interface of this SSH session" "it names the SSH session's interface"
 expect_rc 0 "without SSH_CONNECTION it applies" hg apply
 
-# a default route learnt from a router advertisement on a covered
-# interface: a container can send one while no table drops them (a flushed
-# ruleset, before the guard's repair), and a refusal would then keep the
-# host unprotected for good (found by the hostile review of f6b3708).  apply
-# warns and loads the table; a route the administrator made still refuses.
+# a repair is never refused: with no table, a container's router
+# advertisement makes its bridge the host's IPv6 default route (accept_ra in
+# effect), and every apply after it refused (container_ifaces covers the
+# default route's interface): the host stayed unprotected for good (found by
+# the hostile review of f6b3708).  The config hostguard applied last is
+# applied with a warning; a changed config is still refused, and so is a
+# pattern over an uplink whose route came from its router (SLAAC).
 h sysctl -qw net.ipv6.conf.br-test.accept_ra=1 net.ipv6.conf.br-test.forwarding=0 ||
 	fail "control: accept_ra on br-test"
 h nft delete table inet hostguard
 expect taken "control: with no table, the container's advertisement makes br-test the default route" \
 	ra_route "$C" eth0 br-test
-expect_rc 0 "apply with a default route from a router advertisement on br-test -> 0" hg apply
-expect_match "warning: the default route through br-test was learnt from a router advertisement" \
-	"apply says where the route came from"
+expect_rc 0 "apply of the config applied last, over a default route from an advertisement -> 0" hg apply
+expect_match "covers br-test, the interface of the default route \\(learnt from a router advertisement" \
+	"apply names the route and where it came from"
+expect_match "not refused: the config is the one hostguard applied last" "and why it goes ahead"
 h nft list table inet hostguard >/dev/null 2>&1 && pass "the table is loaded" || fail "no table loaded"
 # the route stays (it is not hostguard's): status says what it is
 expect_rc 0 "status" hg status
@@ -94,16 +97,28 @@ expect_match "^warning: the IPv6 default route goes through br-test, learnt from
 OUT=$(hg status --json)
 printf '%s' "$OUT" | jq -e '[.warnings[] | select(test("router advertisement"))] | length == 1' >/dev/null &&
 	pass "status --json: the warning" || fail "status --json: $OUT"
+# a changed config over the same route is refused, naming it
+h nft delete table inet hostguard
+printf '# edited\n' >>"$CONF"
+expect_rc 2 "apply of an edited config over that route -> 2" hg apply
+expect_match "learnt from a router advertisement: a container on it may have sent it\\): .*; nothing changed" \
+	"the refusal says where the route came from"
+cp "$T/clear.conf" "$CONF"
 h ip -6 route flush proto ra
+h ip -6 route del default dev br-test 2>/dev/null
+expect_rc 0 "apply (no such route)" hg apply
 expect_rc 0 "status without the route" hg status
 printf '%s\n' "$OUT" | grep -q "router advertisement" && fail "a warning without the route: $OUT" ||
 	pass "no warning once the route is gone"
-h ip -6 route del default dev br-test 2>/dev/null
-expect ignored "with the table, the advertisement is dropped" ra_route "$C" eth0 br-test
-h ip -6 route add default dev br-test metric 4000
-h nft delete table inet hostguard
-expect_rc 2 "apply with a default route the administrator put on br-test -> 2" hg apply
-expect_match "covers br-test, the interface of the default route" "it names it"
-h ip -6 route del default dev br-test metric 4000
+expect ignored "with the table, the container's advertisement is dropped" ra_route "$C" eth0 br-test
+# an uplink whose IPv6 default route its router advertised (SLAAC): a
+# pattern over it is the mistake the rail is for
+h ip -6 route add default via fe80::1 dev up0 proto ra
+cp "$T/over-uplink.conf" "$CONF"
+expect_rc 2 "a pattern over an uplink with a route from its router -> 2" hg apply
+expect_match "pattern 'up\\*' covers up0, the interface of the default route \\(learnt from a router advertisement" \
+	"it names the uplink"
+h ip -6 route del default via fe80::1 dev up0
+cp "$T/clear.conf" "$CONF"
 
 finish
