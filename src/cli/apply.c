@@ -188,8 +188,9 @@ int cmd_apply(int argc, char **argv)
 			       "  --quiet           say nothing when the table is already in sync\n"
 			       "                    (an in-sync apply sends nothing to the kernel)\n"
 			       "  --force           apply even when container_ifaces covers the interface\n"
-			       "                    of the default route or of this SSH session (the\n"
-			       "                    config applied last, a repair, is never refused)\n"
+			       "                    of the default route or of this SSH session (a\n"
+			       "                    repair is never refused: the config applied last,\n"
+			       "                    or any config when hostguard's table has gone)\n"
 			       "  Without a config, a loaded table that holds more than the defaults is\n"
 			       "  kept (exit 1). With an invalid config nothing changes (exit 2), except\n"
 			       "  when no table is loaded: then the built-in defaults are loaded (exit 2).\n");
@@ -246,25 +247,11 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	print_policy_warnings(p);
-	{
-		/* a pattern over the uplink would cut every new connection to
-		 * the host on it */
-		size_t ni = hg_policy_count(p, HG_KEY_IFACES);
-		const char **pat = calloc(ni + 1, sizeof(*pat));
-		for (size_t i = 0; pat && i < ni; i++)
-			pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
-		/* the config hostguard applied last (its digest in the record):
-		 * a repair, which the rail never refuses */
-		struct record rec;
-		uint64_t cd;
-		bool as_applied = record_load(&rec) == 0 && record_config_digest(&rec, &cd) == 0 &&
-				  cd == rec.config;
-
-		ret = pat ? safety_rails("apply", pat, ni, force, as_applied) : EXIT_FAIL;
-		free(pat);
-		if (ret)
-			goto out;
-	}
+	/* a pattern over the uplink would cut every new connection to the
+	 * host on it */
+	ret = policy_rails("apply", p, force);
+	if (ret)
+		goto out;
 	ret = open_nl(&nl);
 	if (ret)
 		goto out;

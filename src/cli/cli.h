@@ -71,9 +71,13 @@ void json_str(FILE *f, const char *s);
 /* Refuses (EXIT_INVALID, one line each) interface patterns that cover the
  * default route's interface or the current SSH session's; with force it
  * only warns.  Returns an exit code. */
-/* as_applied: the config is byte for byte the one hostguard applied last
- * (a repair): what the rail finds is said, not refused. */
-int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force, bool as_applied);
+/* excuse: asked when the rail finds something (and not forced): a reason
+ * to say it and go ahead, or NULL to refuse. */
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force,
+		 const char *(*excuse)(void));
+/* apply's and follow's rail over p's container_ifaces; a repair is never
+ * refused (rails.c repair_excuse). */
+int policy_rails(const char *cmd, const struct hg_policy *p, bool force);
 /* status: a default route learnt from a router advertisement on an
  * interface the patterns cover (a container can plant one), one warning
  * each; none when the routes cannot be read.  0 or -ENOMEM. */

@@ -254,7 +254,7 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	}
 	if (HG_KIND(key) == HG_KIND_IFNAME && c->op == HG_EDIT_ADD) {
-		ret = safety_rails(c->name, (const char *const *)vals, n, force, false);
+		ret = safety_rails(c->name, (const char *const *)vals, n, force, NULL);
 		if (ret)
 			goto out;
 		ret = EXIT_FAIL;

@@ -209,6 +209,10 @@ static int sync_table(struct follow *f, bool initial)
 		err_msg("%s", e.message);
 		goto out;
 	}
+	/* the rail, as for apply: follow loads what apply would refuse no
+	 * more than apply does (and never records it as applied) */
+	if (policy_rails("follow", p, false) != EXIT_OK)
+		goto out;
 	if (open_nl(&nl))
 		goto out;
 	r = record_apply(nl, p, 0, true, &delta, &n_delta, &e);
@@ -272,7 +276,8 @@ int cmd_follow(int argc, char **argv)
 			       "  restarts; while Docker cannot be read the table keeps the ports and bridges\n"
 			       "  it last saw, and drops the grants of names and labels (fails closed).\n"
 			       "  Prints one line per change. SIGHUP re-reads the config; SIGTERM and\n"
-			       "  SIGINT exit 0.\n");
+			       "  SIGINT exit 0. A config apply would refuse (a container_ifaces pattern\n"
+			       "  over the default route's interface) is not loaded either.\n");
 			return EXIT_OK;
 		}
 		err_msg("follow: unexpected argument '%s'", argv[i]);

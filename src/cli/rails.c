@@ -3,8 +3,8 @@
  * Safety rails: a container_ifaces pattern that covers the interface of the
  * default route, or the one the current SSH session came in on, would make
  * ingress_local drop every new connection to the host on it (it treats the
- * interface as a container's).  apply and add-iface refuse that without
- * --force, except apply of the config hostguard applied last (a repair).
+ * interface as a container's).  apply, follow and add-iface refuse that
+ * without --force, except a repair (repair_excuse).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "record.h"
 
 struct route {
 	unsigned idx;
@@ -146,21 +147,13 @@ static const char *covering(const char *ifname, const char *const *pat, size_t n
 	return NULL;
 }
 
-int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force, bool as_applied)
+int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool force,
+		 const char *(*excuse)(void))
 {
 	struct routes r;
 	char name[IF_NAMESIZE];
-	const char *pat;
-	/* the config hostguard applied last, byte for byte: the rail had its
-	 * say then (or --force did), and the table was that way.  Its repair
-	 * (the guard's, the timer's, the boot unit's) is never refused: a
-	 * container's router advertisement, sent while no table drops them,
-	 * would otherwise keep the host unprotected (security.md #31) */
-	const char *how = force ? " (--force: going ahead)"
-			: as_applied ? "; not refused: the config is the one hostguard applied last"
-				     : "; nothing changed (--force to do it anyway)";
-	int ret = EXIT_OK;
-
+	const char *pat, *why = NULL;
+	bool found = false, ssh;
 	int e = default_route_ifaces(&r);
 
 	/* a rail that cannot be checked is said so, not passed in silence;
@@ -169,22 +162,74 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 	if (e < 0)
 		err_msg("%s: warning: cannot read the default routes (%s): not checked whether "
 			"container_ifaces covers the interface of one", cmd, strerror(-e));
+	for (size_t i = 0; e == 0 && i < r.n && !found; i++)
+		found = if_indextoname(r.v[i].idx, name) && covering(name, patterns, n);
+	ssh = ssh_iface(name) && covering(name, patterns, n);
+	/* what excuses a finding is asked only when there is one */
+	if ((found || ssh) && !force && excuse)
+		why = excuse();
 	for (size_t i = 0; e == 0 && i < r.n; i++) {
 		if (!if_indextoname(r.v[i].idx, name) || !(pat = covering(name, patterns, n)))
 			continue;
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route%s: "
-			"every new connection to this host through it would be dropped%s", cmd, pat, name,
+			"every new connection to this host through it would be dropped%s%s", cmd, pat, name,
 			r.v[i].proto == RTPROT_RA ? " (learnt from a router advertisement: a container on it "
-						     "may have sent it)" : "", how);
-		ret = EXIT_INVALID;
+						     "may have sent it)" : "",
+			force ? " (--force: going ahead)" : why ? "; not refused: " : "; nothing changed (--force to do it anyway)",
+			!force && why ? why : "");
 	}
 	free(r.v);
-	if (ssh_iface(name) && (pat = covering(name, patterns, n))) {
+	if (ssh_iface(name) && (pat = covering(name, patterns, n)))
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of this SSH session: "
-			"new connections to this host through it would be dropped%s", cmd, pat, name, how);
-		ret = EXIT_INVALID;
+			"new connections to this host through it would be dropped%s%s", cmd, pat, name,
+			force ? " (--force: going ahead)" : why ? "; not refused: " : "; nothing changed (--force to do it anyway)",
+			!force && why ? why : "");
+	return force || why || !(found || ssh) ? EXIT_OK : EXIT_INVALID;
+}
+
+/* A repair is never refused (security.md #31): refusing it would leave
+ * the host without the protection hostguard had put in place, as when a
+ * container's router advertisement, sent while the ruleset was flushed,
+ * made its bridge the default route.  A repair: the config hostguard
+ * applied last, byte for byte (the record's digest of it), or any config
+ * while hostguard had applied a table here (a record) and none is loaded
+ * now. */
+static const char *repair_excuse(void)
+{
+	struct record rec;
+	struct hg_nl *nl = NULL;
+	struct hg_state *s = NULL;
+	uint64_t cd;
+	int r;
+
+	if (record_load(&rec) < 0)
+		return NULL;        /* hostguard has not applied here (since boot, or since remove) */
+	if (record_config_digest(&rec, &cd) == 0 && cd == rec.config)
+		return "the config is the one hostguard applied last (a repair)";
+	if (hg_nl_open(&nl, NULL) < 0)
+		return NULL;
+	r = hg_state_read(nl, &s, NULL);
+	hg_state_free(s);
+	hg_nl_close(nl);
+	return r == -ENOENT ? "hostguard had loaded a table here and none is loaded now: "
+			      "a refusal would leave this host open" : NULL;
+}
+
+int policy_rails(const char *cmd, const struct hg_policy *p, bool force)
+{
+	size_t ni = hg_policy_count(p, HG_KEY_IFACES);
+	const char **pat = calloc(ni + 1, sizeof(*pat));
+	int ret;
+
+	if (!pat) {
+		err_msg("%s: out of memory", cmd);
+		return EXIT_FAIL;
 	}
-	return force || as_applied ? EXIT_OK : ret;
+	for (size_t i = 0; i < ni; i++)
+		pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
+	ret = safety_rails(cmd, pat, ni, force, repair_excuse);
+	free(pat);
+	return ret;
 }
 
 int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t *ret_n)
@@ -196,8 +241,10 @@ int ra_route_warnings(const char *const *patterns, size_t n, char ***ret, size_t
 
 	*ret = NULL;
 	*ret_n = 0;
-	if (default_route_ifaces(&r) < 0)
+	if (default_route_ifaces(&r) < 0) {
+		free(r.v);          /* what a partial read got */
 		return 0;           /* apply says when routes cannot be read */
+	}
 	w = calloc(r.n + 1, sizeof(*w));
 	if (!w) {
 		free(r.v);

@@ -97,10 +97,17 @@ expect_match "^warning: the IPv6 default route goes through br-test, learnt from
 OUT=$(hg status --json)
 printf '%s' "$OUT" | jq -e '[.warnings[] | select(test("router advertisement"))] | length == 1' >/dev/null &&
 	pass "status --json: the warning" || fail "status --json: $OUT"
-# a changed config over the same route is refused, naming it
+# with no table loaded after hostguard had loaded one, an edited config is
+# a repair too: a refusal would leave the host open (the guard's repair of
+# a config with an edit not yet applied)
 h nft delete table inet hostguard
 printf '# edited\n' >>"$CONF"
-expect_rc 2 "apply of an edited config over that route -> 2" hg apply
+expect_rc 0 "apply of an edited config over that route, no table loaded -> 0" hg apply
+expect_match "not refused: hostguard had loaded a table here and none is loaded now" "and says why"
+h nft list table inet hostguard >/dev/null 2>&1 && pass "the table is loaded" || fail "no table loaded"
+# with a table loaded, a change is refused as ever, naming the route
+printf '# edited again\n' >>"$CONF"
+expect_rc 2 "apply of an edited config over that route, a table loaded -> 2" hg apply
 expect_match "learnt from a router advertisement: a container on it may have sent it\\): .*; nothing changed" \
 	"the refusal says where the route came from"
 cp "$T/clear.conf" "$CONF"
@@ -118,6 +125,16 @@ cp "$T/over-uplink.conf" "$CONF"
 expect_rc 2 "a pattern over an uplink with a route from its router -> 2" hg apply
 expect_match "pattern 'up\\*' covers up0, the interface of the default route \\(learnt from a router advertisement" \
 	"it names the uplink"
+# follow loads no more than apply does, and never as applied (a refused
+# config it loaded would have passed every apply after it)
+expect_rc 2 "control: apply refuses the pattern over the uplink" hg apply
+ip netns exec "$H" env HOSTGUARD_DOCKER_SOCKET="$T/no-docker.sock" timeout -s TERM 3 "$HG" --config "$CONF" follow \
+	>"$T/follow.out" 2>&1
+grep -q "follow: container_ifaces pattern 'up\*' covers up0" "$T/follow.out" && pass "follow says the rail refuses" ||
+	fail "follow: $(cat "$T/follow.out")"
+h nft list set inet hostguard container_ifaces | grep -q '"up' && fail "follow loaded 'up*'" ||
+	pass "follow did not load 'up*'"
+expect_rc 2 "apply still refuses after follow" hg apply
 h ip -6 route del default via fe80::1 dev up0
 cp "$T/clear.conf" "$CONF"
 
