@@ -101,6 +101,8 @@ int cmd_verify(int argc, char **argv);
 bool iface_covered(const char *name, const char *const *patterns, size_t n);
 /* The live container_ifaces patterns (pointers into s; free the array). */
 const char **state_patterns(const struct hg_state *s, size_t *ret_n);
+/* The same, of a policy's container_ifaces (borrowed from p). */
+const char **policy_patterns(const struct hg_policy *p, size_t *ret_n);
 /* One line per bridge, macvlan or ipvlan the patterns do not cover, and
  * per port of a covered bridge they do not cover; ignore: ignore_ifaces. */
 int uncovered_list(const char *const *patterns, size_t np, const char *const *ignore, size_t ni,

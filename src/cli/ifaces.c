@@ -24,6 +24,17 @@ const char **state_patterns(const struct hg_state *s, size_t *ret_n)
 	return pat;
 }
 
+const char **policy_patterns(const struct hg_policy *p, size_t *ret_n)
+{
+	size_t n = hg_policy_count(p, HG_KEY_IFACES);
+	const char **pat = calloc(n + 1, sizeof(*pat));
+
+	for (size_t i = 0; pat && i < n; i++)
+		pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
+	*ret_n = n;
+	return pat;
+}
+
 static const struct hg_link *link_by_index(const struct hg_link *links, size_t n, unsigned index)
 {
 	for (size_t i = 0; index && i < n; i++)
@@ -141,10 +152,7 @@ int cmd_ifaces(int argc, char **argv)
 		ret = load_policy(&p);
 		if (ret)
 			goto out;
-		np = hg_policy_count(p, HG_KEY_IFACES);
-		pat = calloc(np + 1, sizeof(*pat));
-		for (size_t i = 0; pat && i < np; i++)
-			pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
+		pat = policy_patterns(p, &np);
 	} else {
 		ret = fail(&e);
 		goto out;

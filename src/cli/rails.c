@@ -217,16 +217,14 @@ static const char *repair_excuse(void)
 
 int policy_rails(const char *cmd, const struct hg_policy *p, bool force)
 {
-	size_t ni = hg_policy_count(p, HG_KEY_IFACES);
-	const char **pat = calloc(ni + 1, sizeof(*pat));
+	size_t ni;
+	const char **pat = policy_patterns(p, &ni);
 	int ret;
 
 	if (!pat) {
 		err_msg("%s: out of memory", cmd);
 		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < ni; i++)
-		pat[i] = hg_policy_token(p, HG_KEY_IFACES, i);
 	ret = safety_rails(cmd, pat, ni, force, repair_excuse);
 	free(pat);
 	return ret;

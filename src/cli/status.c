@@ -374,10 +374,7 @@ static int collect_warnings(const struct assessment *a, char ***ret, size_t *ret
 	if (a->s) {
 		pat = state_patterns(a->s, &np);
 	} else if (a->p) {
-		np = hg_policy_count(a->p, HG_KEY_IFACES);
-		pat = calloc(np + 1, sizeof(*pat));
-		for (size_t i = 0; pat && i < np; i++)
-			pat[i] = hg_policy_token(a->p, HG_KEY_IFACES, i);
+		pat = policy_patterns(a->p, &np);
 	}
 	if (pat) {
 		uncovered_list(pat, np, ign, ni, &warn, &n_warn);
