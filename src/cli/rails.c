@@ -151,9 +151,9 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 		 const char *(*excuse)(void))
 {
 	struct routes r;
-	char name[IF_NAMESIZE];
-	const char *pat, *why = NULL;
-	bool found = false, ssh;
+	char name[IF_NAMESIZE], ssh_name[IF_NAMESIZE];
+	const char *pat, *ssh_pat, *why = NULL, *verdict;
+	bool found = false;
 	int e = default_route_ifaces(&r);
 
 	/* a rail that cannot be checked is said so, not passed in silence;
@@ -164,27 +164,29 @@ int safety_rails(const char *cmd, const char *const *patterns, size_t n, bool fo
 			"container_ifaces covers the interface of one", cmd, strerror(-e));
 	for (size_t i = 0; e == 0 && i < r.n && !found; i++)
 		found = if_indextoname(r.v[i].idx, name) && covering(name, patterns, n);
-	ssh = ssh_iface(name) && covering(name, patterns, n);
+	ssh_pat = ssh_iface(ssh_name) ? covering(ssh_name, patterns, n) : NULL;
 	/* what excuses a finding is asked only when there is one */
-	if ((found || ssh) && !force && excuse)
+	if ((found || ssh_pat) && !force && excuse)
 		why = excuse();
+	verdict = force ? " (--force: going ahead)"
+		: why ? "; not refused: "
+		      : "; nothing changed (--force to do it anyway)";
+	if (force || !why)
+		why = "";
 	for (size_t i = 0; e == 0 && i < r.n; i++) {
 		if (!if_indextoname(r.v[i].idx, name) || !(pat = covering(name, patterns, n)))
 			continue;
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of the default route%s: "
 			"every new connection to this host through it would be dropped%s%s", cmd, pat, name,
 			r.v[i].proto == RTPROT_RA ? " (learnt from a router advertisement: a container on it "
-						     "may have sent it)" : "",
-			force ? " (--force: going ahead)" : why ? "; not refused: " : "; nothing changed (--force to do it anyway)",
-			!force && why ? why : "");
+						     "may have sent it)" : "", verdict, why);
 	}
 	free(r.v);
-	if (ssh_iface(name) && (pat = covering(name, patterns, n)))
+	if (ssh_pat)
 		err_msg("%s: container_ifaces pattern '%s' covers %s, the interface of this SSH session: "
-			"new connections to this host through it would be dropped%s%s", cmd, pat, name,
-			force ? " (--force: going ahead)" : why ? "; not refused: " : "; nothing changed (--force to do it anyway)",
-			!force && why ? why : "");
-	return force || why || !(found || ssh) ? EXIT_OK : EXIT_INVALID;
+			"new connections to this host through it would be dropped%s%s", cmd, ssh_pat, ssh_name,
+			verdict, why);
+	return force || *why || !(found || ssh_pat) ? EXIT_OK : EXIT_INVALID;
 }
 
 /* A repair is never refused (security.md #31): refusing it would leave

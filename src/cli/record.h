@@ -72,8 +72,6 @@ int record_apply(struct hg_nl *nl, const struct hg_policy *p, unsigned flags, bo
 /* After remove: the table is gone, and so is what was known of it. */
 void record_forget(void);
 
-/* Around an edit (or save), under the config lock: begin before the config
- * is touched, end after the kernel accepted it. */
 /* The chain of a config file's digest: its value before each of the file's
  * first blocks (record.c config_digest). */
 #define CONFIG_CHAIN 64
@@ -87,6 +85,8 @@ struct config_chain {
 int record_config_digest_resume(const struct record *rec, const struct config_chain *c, size_t same,
 				uint64_t *ret);
 
+/* Around an edit (or save), under the config lock: begin before the config
+ * is touched, end after the kernel accepted it. */
 struct record_edit {
 	int lock;                 /* the record's, from begin to end; -1 */
 	struct record rec, seen;

@@ -140,10 +140,9 @@ static const struct hg_config_known *known_at(struct known *kn, const char *tok,
  * the common shape of a 50,000-value line.  The rules are parse_id()'s for
  * numbers (1 to 10 digits, a whole token, at most 4294967294: (uid_t)-1 is
  * never an id); anything else, "-1" or "alice", goes the general way, which
- * says what is wrong with it.  One
- * tight loop with the list's counts in registers, room reserved by the
- * block; it stops at the end of the line or before the first value that is
- * not one, for the general way.  *cursor moves past what was taken (the
+ * says what is wrong with it.  One tight loop with the list's counts in
+ * registers, room reserved by the block; it stops at the end of the line or
+ * before the first value that is not one, for the general way.  *cursor moves past what was taken (the
  * text is not written: each value is copied out with its length), *values
  * counts them.  0, or -ENOMEM.
  */
